@@ -1,0 +1,350 @@
+"""Service benchmarks (figures, not assertions): `python bench/bench_service.py [--quick]`.
+
+1. Ingest through GraphQL in batches of 100 events: events/s on SQLite (and PostgreSQL
+   when one answers on 127.0.0.1:5432, user postgres, database test).
+2. `tickets(filter: {state: BREACHED}, first: 50)` over 100,000 stored tickets: ms.
+3. `ticket(id)` throughput as a ratio of `{ __typename }` on the same app (the floor).
+
+Uses the real engine and the bundled examples when they load, else the test fakes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from starlette.testclient import TestClient  # noqa: E402
+
+from slarules.app import LiveRuleset, build_ruleset, create_app  # noqa: E402
+from slarules.clock import FrozenClock  # noqa: E402
+from slarules.settings import DatabaseConfig, Settings, parse_database_url  # noqa: E402
+from slarules.store.sql import Sql  # noqa: E402
+
+T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+RECORD_EVENTS = "mutation($e: [EventInput!]!) { recordEvents(events: $e) { applied } }"
+
+
+def engine() -> tuple[str, dict[str, Any]]:
+    """The real engine with the bundled rules, or the test fakes when it is not there yet."""
+    try:
+        live, _ = build_ruleset(ROOT / "examples" / "helpdesk", T0)
+        from slarules.engine.timers import measure  # noqa: F401
+        from slarules.fixtures import validate_fields  # noqa: F401
+
+        if live is not None:
+            return "real engine, examples/helpdesk", {"ruleset": live}
+    except Exception as e:  # the engine is still being written
+        reason = f"{type(e).__name__}"
+    else:
+        reason = "rules with errors"
+    from tests.service.fakes import fake_measure, fake_validate, make_policy
+
+    return (
+        f"test fakes ({reason})",
+        {
+            "ruleset": LiveRuleset(make_policy(), T0, {}),
+            "measure": fake_measure,
+            "validate": fake_validate,
+        },
+    )
+
+
+@contextmanager
+def client(db: DatabaseConfig, eng: dict[str, Any], clock: FrozenClock) -> Iterator[TestClient]:
+    app = create_app(Settings(database=db), clock, **eng)
+    with TestClient(app) as c:
+        c.app_state = app.state  # type: ignore[attr-defined]
+        yield c
+
+
+def post(c: TestClient, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    r = c.post("/graphql", json={"query": query, "variables": variables or {}})
+    body = r.json()
+    if body.get("errors"):
+        raise SystemExit(f"bench query failed: {body['errors'][0]}")
+    return body["data"]  # type: ignore[no-any-return]
+
+
+def fields(i: int) -> dict[str, Any]:
+    return {
+        "status": "new",
+        "source": "email",
+        "priority": "high",
+        "tags": ["urgent"] if i % 3 == 0 else [],
+        "department": f"d{i % 7}",
+        "assignee": f"agent{i % 13}",
+    }
+
+
+def bench_ingest(db: DatabaseConfig, eng: dict[str, Any], tickets: int, batches: int) -> float:
+    clock = FrozenClock(T0 + timedelta(days=1))
+    with client(db, eng, clock) as c:
+        for i in range(tickets):
+            post(
+                c,
+                "mutation($t: TicketInput!) { recordTicket(input: $t) { id } }",
+                {"t": {"id": f"T{i}", "createdAt": "2026-03-02T12:00:00Z", "fields": fields(i)}},
+            )
+        n = 0
+        elapsed = 0.0
+        for b in range(batches):
+            events = []
+            for k in range(100):
+                n += 1
+                at = (T0 + timedelta(seconds=n)).isoformat()
+                tid = f"T{(b * 100 + k) % tickets}"
+                if k % 2:
+                    events.append(
+                        {
+                            "eventId": f"e{n}",
+                            "ticketId": tid,
+                            "at": at,
+                            "message": {"by": "AGENT" if k % 4 == 1 else "CUSTOMER"},
+                        }
+                    )
+                else:
+                    events.append(
+                        {
+                            "eventId": f"e{n}",
+                            "ticketId": tid,
+                            "at": at,
+                            "status": "open" if k % 6 else "pending",
+                        }
+                    )
+            start = time.perf_counter()
+            got = post(c, RECORD_EVENTS, {"e": events})
+            elapsed += time.perf_counter() - start
+            assert got["recordEvents"]["applied"] == 100
+        return batches * 100 / elapsed
+
+
+def seed_many(c: TestClient, n: int) -> None:
+    """Bulk rows straight through the store's connection (setup speed, not the API)."""
+    store = c.app_state.runtime.store  # type: ignore[attr-defined]
+    s: Sql = store.sql
+    version = c.app_state.runtime.ruleset.policy.version  # type: ignore[attr-defined]
+    created = s.t(T0)
+    with s.write() as cur:
+        trows, crows = [], []
+        for i in range(n):
+            tid = f"B{i:06}"
+            due = T0 + timedelta(minutes=30 + (i % 5000))
+            breached = i % 10 == 0
+            trows.append(
+                (
+                    tid,
+                    created,
+                    "customer",
+                    Sql.j(fields(i)),
+                    Sql.j(fields(i)),
+                    "standard",
+                    "default",
+                    None,
+                    f"d{i % 7}",
+                    f"agent{i % 13}",
+                    False,
+                    version,
+                    created,
+                    s.t(due),
+                    s.t(due),
+                )
+            )
+            crows.append(
+                (
+                    tid,
+                    "resolution",
+                    1,
+                    "breached" if breached else "active",
+                    created,
+                    None,
+                    s.t(due),
+                    s.t(due) if breached else None,
+                    None if breached else s.t(due),
+                    3600,
+                    0,
+                    3600,
+                    created,
+                    version,
+                    None if breached else s.t(due),
+                    "[]",
+                    "[]",
+                    "[]",
+                )
+            )
+        s.executemany(
+            cur,
+            'INSERT INTO "ticket" ("id", "created_at", "created_by", '
+            '"initial_fields", "fields", "level", "decided_by", "requester", '
+            '"department", "assignee", "done", "ruleset_version", "measured_at", '
+            '"due_key", "next_at") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)',
+            trows,
+        )
+        from slarules.store.tickets import CYCLE_INSERT
+
+        s.executemany(cur, CYCLE_INSERT, crows)
+    if s.pg:  # fresh statistics, as autovacuum would give a table this size
+        with s.write() as cur:
+            cur.execute('ANALYZE "ticket"; ANALYZE "cycle"')
+
+
+def timed(fn: Callable[[], Any], repeat: int) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def bench_breached_page(db: DatabaseConfig, eng: dict[str, Any], n: int) -> None:
+    clock = FrozenClock(T0 + timedelta(hours=1))  # the ones due in the first 30 min breached too
+    with client(db, eng, clock) as c:
+        t = time.perf_counter()
+        seed_many(c, n)
+        print(f"  seeded {n:,} tickets in {time.perf_counter() - t:.1f} s")
+        q = (
+            "query { tickets(filter: {state: BREACHED}, first: 50) { totalCount "
+            "edges { node { id cycles { state dueAt remainingSeconds } } } } }"
+        )
+        got = post(c, q)["tickets"]
+        store = c.app_state.runtime.store  # type: ignore[attr-defined]
+        from slarules.store.queries import TicketFilter
+
+        sql_ms = timed(
+            lambda: store.queries.tickets(TicketFilter(state="breached"), 50, None, clock.now()), 10
+        )
+        api_ms = timed(lambda: post(c, q), 10)
+        print(
+            f"  tickets(BREACHED, first: 50) over {n:,}: {len(got['edges'])} edges of "
+            f"{got['totalCount']:,}; GraphQL median {statistics.median(api_ms):.1f} ms, "
+            f"of which SQL page+count {statistics.median(sql_ms):.1f} ms"
+        )
+
+
+def bench_ratio(db: DatabaseConfig, eng: dict[str, Any], n: int) -> None:
+    """Both queries against one uvicorn server over one keep-alive connection."""
+    import http.client
+    import json
+    import socket
+    import threading
+
+    import uvicorn
+
+    clock = FrozenClock(T0 + timedelta(hours=1))
+    app = create_app(Settings(database=db), clock, **eng)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+
+    def send(query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        body = json.dumps({"query": query, "variables": variables or {}})
+        conn.request("POST", "/graphql", body, {"Content-Type": "application/json"})
+        out: dict[str, Any] = json.loads(conn.getresponse().read())
+        if out.get("errors"):
+            raise SystemExit(f"bench query failed: {out['errors'][0]}")
+        return out
+
+    try:
+        send(
+            "mutation($t: TicketInput!) { recordTicket(input: $t) { id } }",
+            {"t": {"id": "R1", "createdAt": "2026-03-02T12:00:00Z", "fields": fields(0)}},
+        )
+        typename = "{ __typename }"
+        ticket = '{ ticket(id: "R1") { id level { name } cycles { state elapsedSeconds dueAt } } }'
+        for q in (typename, ticket):  # warm up
+            for _ in range(20):
+                send(q)
+
+        def rate(q: str) -> float:
+            start = time.perf_counter()
+            for _ in range(n):
+                send(q)
+            return n / (time.perf_counter() - start)
+
+        floor, real = rate(typename), rate(ticket)
+        print(
+            f"  uvicorn, one connection: {{ __typename }} {floor:,.0f} req/s; "
+            f"ticket(id) {real:,.0f} req/s; ratio {real / floor:.2f}"
+        )
+    finally:
+        conn.close()
+        server.should_exit = True
+        thread.join()
+
+
+def pg_config() -> DatabaseConfig | None:
+    try:
+        import psycopg2
+
+        conn = psycopg2.connect(host="127.0.0.1", user="postgres", dbname="test", connect_timeout=2)
+    except Exception:
+        return None
+    conn.autocommit = True
+    name = f"slarules_bench_{uuid.uuid4().hex[:8]}"
+    with conn.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+    return DatabaseConfig("postgres", host="127.0.0.1", port=5432, user="postgres", database=name)
+
+
+def drop_pg(cfg: DatabaseConfig) -> None:
+    import psycopg2
+
+    conn = psycopg2.connect(host="127.0.0.1", user="postgres", dbname="test")
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{cfg.database}" WITH (FORCE)')
+    conn.close()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="smaller sizes")
+    args = ap.parse_args()
+    n_tickets = 10_000 if args.quick else 100_000
+    label, eng = engine()
+    print(f"slarules service bench ({label})")
+    with tempfile.TemporaryDirectory() as d:
+        lite = parse_database_url(f"sqlite:///{d}/bench.db")
+        rate = bench_ingest(lite, eng, tickets=200, batches=10 if args.quick else 30)
+        print(f"  ingest SQLite: {rate:,.0f} events/s (batches of 100 through GraphQL)")
+        pg = pg_config()
+        if pg is None:
+            print("  ingest PostgreSQL: skipped (unreachable on 127.0.0.1:5432)")
+        else:
+            try:
+                rate = bench_ingest(pg, eng, tickets=200, batches=10 if args.quick else 30)
+                print(f"  ingest PostgreSQL: {rate:,.0f} events/s")
+            finally:
+                drop_pg(pg)
+        bench_breached_page(parse_database_url(f"sqlite:///{d}/many.db"), eng, n_tickets)
+        pg = pg_config()
+        if pg is not None:
+            try:
+                print("  PostgreSQL:")
+                bench_breached_page(pg, eng, n_tickets)
+            finally:
+                drop_pg(pg)
+        bench_ratio(parse_database_url(f"sqlite:///{d}/ratio.db"), eng, 300 if args.quick else 1000)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,5 @@
+import sys
+
+from slarules.cli import main
+
+sys.exit(main())

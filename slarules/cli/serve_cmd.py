@@ -1,0 +1,115 @@
+"""`slarules serve`: settings → ruleset → store → uvicorn (same as `python server.py`).
+
+Everything that can be wrong with a setting is checked before uvicorn
+starts, so a bad setting is one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+
+from slarules.errors import RulesError, SettingsError
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "serve",
+        help="run the GraphQL server",
+        description="Serve the GraphQL API (options override the SLA_* environment variables).",
+    )
+    p.add_argument("--rules", help="ruleset: a .sla file or a directory (SLA_RULES)")
+    p.add_argument(
+        "--db", help="sqlite:///file.db or postgresql://user@host:port/db (SLA_DATABASE_URL)"
+    )
+    p.add_argument("--host", help="interface to listen on (SLA_HOST, default 127.0.0.1)")
+    p.add_argument("--port", help="port (SLA_PORT, default 8000)")
+    p.add_argument("--tokens", help="bearer tokens `token:role,…` (SLA_TOKENS)")
+    p.add_argument("--webhook-url", dest="webhook_url", help="alert webhook (SLA_WEBHOOK_URL)")
+
+
+def _shown(path: Path) -> str:
+    """A path as short as it stays clear: relative to the cwd or the repository."""
+    path = path.resolve()
+    for base in (Path.cwd(), Path(__file__).resolve().parents[2]):
+        try:
+            return str(path.relative_to(base))
+        except ValueError:
+            continue
+    return str(path)
+
+
+def _check_bind(host: str, port: int) -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as e:
+            raise SettingsError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    from slarules.app import build_ruleset, create_app
+    from slarules.clock import SystemClock
+    from slarules.settings import load_settings
+    from slarules.store import Store
+
+    clock = SystemClock()
+    try:
+        settings = load_settings(
+            os.environ,
+            rules=args.rules,
+            db=args.db,
+            host=args.host,
+            port=args.port,
+            tokens=args.tokens,
+            webhook_url=args.webhook_url,
+        )
+        live, result = build_ruleset(settings.rules, clock.now())
+        if live is None:
+            for d in result.diagnostics:
+                print(d.render(), file=sys.stderr)
+            print(
+                f"slarules: the rules in {_shown(settings.rules)} have errors; not starting",
+                file=sys.stderr,
+            )
+            return 2
+        _check_bind(settings.host, settings.port)
+        store = Store.open(settings.database)
+        app = create_app(settings, clock, ruleset=live, store=store)
+    except RulesError as e:  # no .sla files at the path
+        print(f"slarules: {e}", file=sys.stderr)
+        return 2
+    except SettingsError as e:
+        print(f"slarules: {e}", file=sys.stderr)
+        return 2
+
+    import uvicorn
+
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    print(
+        f"slarules: serving http://{host}:{settings.port}/graphql "
+        f"(rules {_shown(settings.rules)}, version {live.policy.version}, "
+        f"database {settings.database.display})",
+        flush=True,
+    )
+    if not settings.tokens:
+        print(
+            "slarules: no SLA_TOKENS set: every caller is admin, so only loopback is served",
+            flush=True,
+        )
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        workers=1,
+        lifespan="on",
+        log_level="warning",
+        timeout_graceful_shutdown=10,
+    )
+    return 0

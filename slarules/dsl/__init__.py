@@ -1,0 +1,107 @@
+"""The rules language: `.sla` text → checked → compiled `Policy` (pure, no I/O).
+
+Public API: `build`, `build_source`, `format_source`, `parse`, `RulesSyntaxError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+
+from slarules.dsl.checker import ParsedFile, check
+from slarules.dsl.compiler import compile_policy
+from slarules.dsl.format import format_module, format_source
+from slarules.dsl.parser import RulesSyntaxError, parse
+from slarules.dsl.source import BuildResult, SourceFile
+from slarules.errors import Diagnostic
+
+__all__ = [
+    "BuildResult",
+    "RulesSyntaxError",
+    "SourceFile",
+    "build",
+    "build_source",
+    "decode",
+    "format_module",
+    "format_source",
+    "parse",
+    "version_of",
+]
+
+
+# Findings that are only true when every file of the ruleset was read.
+_NEEDS_ALL_FILES = frozenset({"no-level", "unused-level", "unused-calendar"})
+
+
+def version_of(sources: Sequence[SourceFile]) -> str:
+    """First 12 hex digits of SHA-256 over, for each file in order:
+    the UTF-8 base name (no directory, so the version does not depend on where
+    the ruleset is checked out), a NUL byte, the file's length in bytes as
+    ASCII decimal, a NUL byte, then the file's bytes."""
+    h = hashlib.sha256()
+    for s in sources:
+        h.update(os.path.basename(s.name).encode("utf-8"))
+        h.update(b"\0")
+        h.update(str(len(s.data)).encode("ascii"))
+        h.update(b"\0")
+        h.update(s.data)
+    return h.hexdigest()[:12]
+
+
+def decode(source: SourceFile) -> str | Diagnostic:
+    """The file's text, or an `invalid-encoding` diagnostic when it is not UTF-8."""
+    try:
+        text = source.data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        before = source.data[: e.start]
+        line = before.count(b"\n") + 1
+        column = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
+        shown = source.data.decode("utf-8", "replace").split("\n")[line - 1]
+        return Diagnostic("error", "invalid-encoding",
+                          f"the file is not valid UTF-8 (byte 0x{source.data[e.start]:02x})",
+                          source.name, line, column, "save the file as UTF-8", shown)
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def build(sources: Sequence[SourceFile]) -> BuildResult:
+    """Parse every file, check the whole ruleset, and compile it when there are no errors.
+
+    A file that does not decode or parse contributes its one diagnostic and
+    nothing else; the other files are still checked (and no policy is built)."""
+    diags: list[Diagnostic] = []
+    parsed: list[ParsedFile] = []
+    broken = False
+    for s in sources:
+        text = decode(s)
+        if isinstance(text, Diagnostic):
+            diags.append(text)
+            broken = True
+            continue
+        try:
+            module = parse(text, s.name)
+        except RulesSyntaxError as e:
+            diags.append(e.diagnostic)
+            broken = True
+            continue
+        if not module.decls:
+            diags.append(Diagnostic("warning", "empty-file", "the file declares nothing",
+                                    s.name, hint="add declarations or remove the file"))
+        parsed.append(ParsedFile(s.name, module, tuple(text.split("\n"))))
+    if not sources:
+        diags.append(Diagnostic("error", "no-level", "the ruleset has no files"))
+    elif parsed or not broken:
+        found, model = check(parsed)
+        if broken:  # a broken file may declare the level or use the level/calendar
+            found = [d for d in found if d.code not in _NEEDS_ALL_FILES]
+        diags.extend(found)
+    diags.sort(key=Diagnostic.sort_key)
+    if broken or any(d.is_error for d in diags):
+        return BuildResult(None, tuple(diags))
+    policy = compile_policy(model, [s.name for s in sources], version_of(sources))
+    return BuildResult(policy, tuple(diags))
+
+
+def build_source(text: str, name: str = "<input>") -> BuildResult:
+    """`build` for one rules string (GraphQL `checkRules`/`explain`)."""
+    return build([SourceFile(name, text.encode("utf-8"))])

@@ -1,0 +1,218 @@
+"""SLA log rows and compliance aggregation: pure functions over measured cycles.
+
+The SLA log has one row per cycle with the ticket's current fields; the
+compliance report aggregates the *finished* cycles (met, or breached whether
+stopped or not) that started in `[start, end)`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import astuple, dataclass, fields
+from datetime import datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from slarules.engine.measurement import Cycle, Measurement
+
+Dimension = Literal["day", "department", "assignee", "level", "metric"]
+DIMENSIONS: tuple[Dimension, ...] = ("day", "department", "assignee", "level", "metric")
+
+
+@dataclass(frozen=True, slots=True)
+class LogRow:
+    """One SLA-log row (semantics.md §SLA log); durations in seconds."""
+
+    ticket_id: str
+    requester: str | None
+    department: str | None
+    assignee: str | None
+    level: str
+    metric: str
+    index: int
+    started_at: datetime
+    due_at: datetime | None
+    stopped_at: datetime | None
+    state: str
+    target: int
+    elapsed: int
+    remaining: int
+    ruleset_version: str
+
+
+LOG_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(LogRow))
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value != "" else None
+
+
+def log_row(ticket_id: str, level: str, cycle: Cycle, ticket_fields: Any) -> LogRow:
+    return LogRow(
+        ticket_id=ticket_id,
+        requester=_text(ticket_fields.get("requester")),
+        department=_text(ticket_fields.get("department")),
+        assignee=_text(ticket_fields.get("assignee")),
+        level=level,
+        metric=cycle.metric,
+        index=cycle.index,
+        started_at=cycle.started_at,
+        due_at=cycle.due_at,
+        stopped_at=cycle.stopped_at,
+        state=cycle.state,
+        target=cycle.target,
+        elapsed=cycle.elapsed,
+        remaining=cycle.remaining,
+        ruleset_version=cycle.ruleset_version,
+    )
+
+
+def log_rows(m: Measurement) -> list[LogRow]:
+    """The SLA-log rows of one measured ticket (none when it has no level)."""
+    if m.level is None:
+        return []
+    return [log_row(m.ticket_id, m.level, c, m.fields) for c in m.cycles]
+
+
+def is_finished(state: str) -> bool:
+    return state in ("met", "breached")
+
+
+@dataclass(frozen=True, slots=True)
+class ComplianceRow:
+    """One group of the compliance report; a dimension not grouped on is None."""
+
+    day: str | None
+    department: str | None
+    assignee: str | None
+    level: str | None
+    metric: str | None
+    met_count: int
+    met_avg_seconds: float | None
+    met_min_seconds: int | None
+    met_max_seconds: int | None
+    breached_count: int
+    breached_avg_seconds: float | None
+    breached_min_seconds: int | None
+    breached_max_seconds: int | None
+    service_level: float | None  # met / (met + breached) × 100
+
+
+COMPLIANCE_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(ComplianceRow))
+
+
+class _Acc:
+    __slots__ = ("b_max", "b_min", "b_n", "b_sum", "m_max", "m_min", "m_n", "m_sum")
+
+    def __init__(self) -> None:
+        self.m_n = self.m_sum = self.b_n = self.b_sum = 0
+        self.m_min: int | None = None
+        self.m_max: int | None = None
+        self.b_min: int | None = None
+        self.b_max: int | None = None
+
+    def add(self, state: str, elapsed: int) -> None:
+        if state == "met":
+            self.m_n += 1
+            self.m_sum += elapsed
+            self.m_min = elapsed if self.m_min is None else min(self.m_min, elapsed)
+            self.m_max = elapsed if self.m_max is None else max(self.m_max, elapsed)
+        else:
+            self.b_n += 1
+            self.b_sum += elapsed
+            self.b_min = elapsed if self.b_min is None else min(self.b_min, elapsed)
+            self.b_max = elapsed if self.b_max is None else max(self.b_max, elapsed)
+
+
+def group_key(row: LogRow, group_by: Sequence[Dimension], tz: ZoneInfo) -> tuple[str | None, ...]:
+    """The values of the grouped dimensions, in DIMENSIONS order (None where not grouped)."""
+    out: list[str | None] = []
+    for dim in DIMENSIONS:
+        if dim not in group_by:
+            out.append(None)
+        elif dim == "day":
+            out.append(row.started_at.astimezone(tz).date().isoformat())
+        else:
+            out.append(getattr(row, dim))
+    return tuple(out)
+
+
+def compliance(
+    rows: Iterable[LogRow],
+    start: datetime,
+    end: datetime,
+    group_by: Sequence[Dimension] = (),
+    tz: ZoneInfo | None = None,
+) -> list[ComplianceRow]:
+    """Aggregate finished cycles started in `[start, end)`, grouped; rows sorted by group key.
+
+    With no grouping there is exactly one row (also when it counts nothing).
+    `tz` is the ruleset's `timezone`, used for the `day` dimension.
+    """
+    for dim in group_by:
+        if dim not in DIMENSIONS:
+            raise ValueError(f"unknown compliance dimension `{dim}`")
+    zone = tz or ZoneInfo("UTC")
+    groups: dict[tuple[str | None, ...], _Acc] = {}
+    for row in rows:
+        if not is_finished(row.state) or not (start <= row.started_at < end):
+            continue
+        key = group_key(row, group_by, zone)
+        acc = groups.get(key)
+        if acc is None:
+            acc = groups[key] = _Acc()
+        acc.add(row.state, row.elapsed)
+    if not group_by and not groups:
+        groups[(None,) * len(DIMENSIONS)] = _Acc()
+    out = []
+    for key in sorted(groups, key=lambda k: tuple("" if v is None else v for v in k)):
+        a = groups[key]
+        total = a.m_n + a.b_n
+        out.append(
+            ComplianceRow(
+                *key,
+                met_count=a.m_n,
+                met_avg_seconds=a.m_sum / a.m_n if a.m_n else None,
+                met_min_seconds=a.m_min,
+                met_max_seconds=a.m_max,
+                breached_count=a.b_n,
+                breached_avg_seconds=a.b_sum / a.b_n if a.b_n else None,
+                breached_min_seconds=a.b_min,
+                breached_max_seconds=a.b_max,
+                service_level=(a.m_n / total * 100.0) if total else None,
+            )
+        )
+    return out
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.astimezone(ZoneInfo("UTC")).isoformat().replace("+00:00", "Z")
+    if isinstance(value, float):
+        return f"{value:.2f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
+    return str(value)
+
+
+def csv_lines(header: Sequence[str], rows: Iterable[Any]) -> Iterator[str]:
+    """CSV text, one line per yielded string (header first): streamable."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    yield buf.getvalue()
+    for row in rows:
+        buf.seek(0)
+        buf.truncate()
+        writer.writerow([_cell(v) for v in astuple(row)])
+        yield buf.getvalue()
+
+
+def log_csv(rows: Iterable[LogRow]) -> Iterator[str]:
+    return csv_lines(LOG_COLUMNS, rows)
+
+
+def compliance_csv(rows: Iterable[ComplianceRow]) -> Iterator[str]:
+    return csv_lines(COMPLIANCE_COLUMNS, rows)

@@ -1,0 +1,1 @@
+"""EDGE: the strawberry GraphQL API (schema, views converted from engine objects, loaders)."""

@@ -1,0 +1,191 @@
+"""Engine objects → GraphQL types, in one place (a test checks the mapping stays complete)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from slarules.engine import measurement as m
+from slarules.engine import policy as p
+from slarules.engine import reports
+from slarules.errors import Diagnostic as EngineDiagnostic
+from slarules.graphql import types as g
+from slarules.store.codec import to_public
+
+
+def public_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Typed field values as JSON (dates YYYY-MM-DD, date-times RFC 3339); unset ones left out."""
+    return {k: to_public(v) for k, v in fields.items() if not p.is_unset(v)}
+
+
+def _table(t: p.Table | None) -> dict[str, Any] | None:
+    if t is None:
+        return None
+    return {"by": t.by, "rows": dict(t.rows), "else": t.else_seconds}
+
+
+def target_type(t: p.Target) -> g.Target:
+    table = _table(t.table)
+    if t.source_override is not None:
+        table = dict(table or {})
+        table["override"] = _table(t.source_override)
+    return g.Target(metric=g.Metric(t.metric), seconds=t.seconds, table=table)  # type: ignore[arg-type]
+
+
+def level_type(policy: p.Policy, name: str | None) -> g.Level | None:
+    """A level by name; one the live ruleset no longer has shows its name only."""
+    if name is None:
+        return None
+    level = policy.levels.get(name)
+    if level is None:
+        return g.Level(name=name, title=None, calendar="", targets=[])
+    return g.Level(
+        name=level.name,
+        title=level.title,
+        calendar=level.calendar_name,
+        targets=[
+            target_type(t) for metric in p.METRICS if (t := level.targets.get(metric)) is not None
+        ],
+    )
+
+
+def cycle_type(c: m.Cycle) -> g.Cycle:
+    return g.Cycle(
+        metric=g.Metric(c.metric),
+        index=c.index,
+        state=g.CycleState(c.state),
+        started_at=c.started_at,
+        stopped_at=c.stopped_at,
+        due_at=c.due_at,
+        breached_at=c.breached_at,
+        target_seconds=c.target,
+        elapsed_seconds=c.elapsed,
+        remaining_seconds=c.remaining,
+        warnings=[
+            g.Warning(percent=w.percent, before_seconds=w.before, at=w.at) for w in c.warnings
+        ],
+        timeline=[g.CycleEvent(kind=e.kind, at=e.at) for e in c.timeline],
+        ruleset_version=c.ruleset_version,
+    )
+
+
+def evaluation_type(e: m.Evaluation) -> g.Evaluation:
+    return g.Evaluation(
+        at=e.at,
+        ruleset_version=e.ruleset_version,
+        matched_rules=list(e.matched),
+        level_before=e.level_before,
+        level_after=e.level_after,
+        decided_by=e.decided_by,
+    )
+
+
+def rule_info_type(r: p.RuleInfo) -> g.RuleTrace:
+    return g.RuleTrace(
+        title=r.title,
+        file=r.file,
+        line=r.line,
+        matched=False,
+        set_level=r.set_level,
+        stop=r.stop,
+        stopped_here=False,
+        conditions=[],
+    )
+
+
+def rule_trace_type(t: p.RuleTrace) -> g.RuleTrace:
+    return g.RuleTrace(
+        title=t.rule.title,
+        file=t.rule.file,
+        line=t.rule.line,
+        matched=t.matched,
+        set_level=t.rule.set_level,
+        stop=t.rule.stop,
+        stopped_here=t.stopped_here,
+        conditions=[
+            g.ConditionTrace(source=c.source, value=_json_value(c.value), result=c.result)
+            for c in t.conditions
+        ],
+    )
+
+
+def _json_value(v: Any) -> Any:
+    out = to_public(v)
+    if out is None or isinstance(out, str | int | float | bool | list | dict):
+        return out
+    return str(out)
+
+
+def diagnostic_type(d: EngineDiagnostic) -> g.Diagnostic:
+    return g.Diagnostic(
+        severity=d.severity,
+        code=d.code,
+        message=d.message,
+        file=d.file,
+        line=d.line,
+        column=d.column,
+        hint=d.hint,
+    )
+
+
+def ruleset_type(policy: p.Policy, loaded_at: datetime, remeasuring: int = 0) -> g.Ruleset:
+    return g.Ruleset(
+        version=policy.version,
+        loaded_at=loaded_at,
+        files=list(policy.files),
+        levels=[lv for name in policy.levels if (lv := level_type(policy, name)) is not None],
+        calendars=list(policy.calendars),
+        rules=[rule_info_type(r) for r in policy.rules],
+        remeasuring=remeasuring,
+    )
+
+
+def explanation_type(
+    policy: p.Policy, measured: m.Measurement, trace: Sequence[p.RuleTrace]
+) -> g.Explanation:
+    return g.Explanation(
+        level=level_type(policy, measured.decision.level),
+        decided_by=measured.decision.decided_by,
+        rules=[rule_trace_type(t) for t in trace],
+        cycles=[cycle_type(c) for c in measured.cycles],
+    )
+
+
+def log_row_type(r: reports.LogRow) -> g.SlaLogRow:
+    return g.SlaLogRow(
+        ticket_id=r.ticket_id,  # type: ignore[arg-type]
+        requester=r.requester,
+        department=r.department,
+        assignee=r.assignee,
+        level=r.level,
+        metric=g.Metric(r.metric),
+        index=r.index,
+        started_at=r.started_at,
+        due_at=r.due_at,
+        stopped_at=r.stopped_at,
+        state=g.CycleState(r.state),
+        target_seconds=r.target,
+        elapsed_seconds=r.elapsed,
+        remaining_seconds=r.remaining,
+        ruleset_version=r.ruleset_version,
+    )
+
+
+def compliance_row_type(r: reports.ComplianceRow) -> g.ComplianceRow:
+    return g.ComplianceRow(
+        day=r.day,
+        department=r.department,
+        assignee=r.assignee,
+        level=r.level,
+        metric=g.Metric(r.metric) if r.metric else None,
+        met_count=r.met_count,
+        met_avg_seconds=r.met_avg_seconds,
+        met_min_seconds=r.met_min_seconds,
+        met_max_seconds=r.met_max_seconds,
+        breached_count=r.breached_count,
+        breached_avg_seconds=r.breached_avg_seconds,
+        breached_min_seconds=r.breached_min_seconds,
+        breached_max_seconds=r.breached_max_seconds,
+        service_level=r.service_level,
+    )

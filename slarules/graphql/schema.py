@@ -1,0 +1,416 @@
+"""Query, Mutation, Subscription and `make_schema` (limits, masking as factories).
+
+Resolvers are `async def` and run every Pony call through `run_in_threadpool`
+(a sync resolver would block the event loop; stack.md §1, §2.2).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator
+from datetime import datetime
+from typing import Annotated, Any
+
+import strawberry
+from graphql import GraphQLError
+from starlette.concurrency import run_in_threadpool
+from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from slarules.engine.ticket import TicketHistory
+from slarules.errors import SlaError
+from slarules.graphql import convert
+from slarules.graphql import types as g
+from slarules.graphql.context import ctx
+from slarules.graphql.scalars import SCALAR_MAP
+from slarules.settings import Settings
+from slarules.store import records
+from slarules.store.queries import LogFilter
+from slarules.store.queries import TicketFilter as StoreTicketFilter
+from slarules.store.records import BAD_USER_INPUT, INVALID_RULES, ServiceError
+
+log = logging.getLogger("slarules.graphql")
+
+
+def _message(m: g.MessageInput | None) -> dict[str, Any] | None:
+    if m is None:
+        return None
+    return {
+        "by": m.by.value,
+        "public": True if m.public is None else m.public,
+        "text": m.text,
+        "channel": m.channel,
+    }
+
+
+def _update(u: g.UpdateInput | None) -> dict[str, Any] | None:
+    if u is None:
+        return None
+    if u.set is not None and not isinstance(u.set, dict):
+        raise ServiceError(BAD_USER_INPUT, "update.set must be a JSON object", key="update.set")
+    return {"set": u.set, "unset": u.unset}
+
+
+def _ticket_input(t: g.TicketInput) -> records.TicketInput:
+    if not isinstance(t.fields, dict):
+        raise ServiceError(BAD_USER_INPUT, "`fields` must be a JSON object", key="input.fields")
+    return records.TicketInput(
+        id=str(t.id),
+        created_at=t.created_at,
+        fields=t.fields,
+        created_by=(t.created_by or g.Author.CUSTOMER).value,
+    )
+
+
+def _ticket(view: records.TicketView, policy: Any) -> g.Ticket:
+    return g.Ticket(view=view, policy=policy)
+
+
+def _diagnostics_ext(diags: Any) -> list[dict[str, object]]:
+    return [d.as_dict() for d in diags]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    async def ticket(self, info: strawberry.Info, id: strawberry.ID) -> g.Ticket | None:
+        c = ctx(info)
+        c.require("read")
+        view = await c.tickets.load(str(id))
+        return None if view is None else _ticket(view, c.policy)
+
+    @strawberry.field  # sorted by the earliest open due_at
+    async def tickets(
+        self,
+        info: strawberry.Info,
+        filter: g.TicketFilter | None = None,
+        first: int | None = 50,
+        after: str | None = None,
+    ) -> g.TicketConnection:
+        c = ctx(info)
+        c.require("read")
+        f = filter or g.TicketFilter()
+        sf = StoreTicketFilter(
+            level=f.level,
+            department=f.department,
+            assignee=f.assignee,
+            metric=f.metric.value if f.metric else None,
+            state=f.state.value if f.state else None,
+            due_before=f.due_before,
+            due_after=f.due_after,
+            breached_from=f.breached_from,
+            breached_to=f.breached_to,
+            created_from=f.created_from,
+            created_to=f.created_to,
+        )
+        store = c.runtime.require_store()
+        page = await run_in_threadpool(
+            store.queries.tickets, sf, 50 if first is None else first, after, c.now
+        )
+        views = await c.tickets.load_many(list(page.ids))
+        edges = [
+            g.TicketEdge(cursor=cur, node=_ticket(v, c.policy))
+            for cur, v in zip(page.cursors, views, strict=True)
+            if v is not None
+        ]
+        return g.TicketConnection(
+            edges=edges,
+            page_info=g.PageInfo(
+                has_next_page=page.has_next, end_cursor=page.cursors[-1] if page.cursors else None
+            ),
+            total_count=page.total,
+        )
+
+    @strawberry.field
+    async def sla_log(
+        self,
+        info: strawberry.Info,
+        filter: g.SlaLogFilter | None = None,
+        first: int | None = 100,
+        after: str | None = None,
+    ) -> g.SlaLogConnection:
+        c = ctx(info)
+        c.require("read")
+        lf = log_filter(filter or g.SlaLogFilter())
+        store = c.runtime.require_store()
+        page = await run_in_threadpool(
+            store.queries.sla_log, c.policy, lf, 100 if first is None else first, after, c.now
+        )
+        return g.SlaLogConnection(
+            edges=[
+                g.SlaLogEdge(cursor=cur, node=convert.log_row_type(r))
+                for cur, r in zip(page.cursors, page.rows, strict=True)
+            ],
+            page_info=g.PageInfo(
+                has_next_page=page.has_next, end_cursor=page.cursors[-1] if page.cursors else None
+            ),
+            total_count=page.total,
+        )
+
+    @strawberry.field
+    async def compliance(
+        self,
+        info: strawberry.Info,
+        from_: Annotated[datetime, strawberry.argument(name="from")],
+        to: datetime,
+        group_by: list[g.ComplianceDimension] = [],  # noqa: B006
+    ) -> list[g.ComplianceRow]:
+        c = ctx(info)
+        c.require("read")
+        rows = await run_in_threadpool(
+            compliance_rows, c.runtime, c.policy, from_, to, [d.value for d in group_by], c.now
+        )
+        return [convert.compliance_row_type(r) for r in rows]
+
+    @strawberry.field
+    async def ruleset(self, info: strawberry.Info) -> g.Ruleset:
+        c = ctx(info)
+        c.require("read")
+        live = c.runtime.ruleset
+        return convert.ruleset_type(live.policy, live.loaded_at, c.runtime.remeasuring)
+
+    @strawberry.field  # a dry run: stores nothing
+    async def explain(
+        self,
+        info: strawberry.Info,
+        ticket: g.TicketInput,
+        events: list[g.ExplainEventInput] = [],  # noqa: B006
+        now: datetime | None = None,
+        rules: str | None = None,
+    ) -> g.Explanation:
+        c = ctx(info)
+        c.require("read")
+        return await run_in_threadpool(
+            explain, c.runtime, c.policy, ticket, events, now or c.now, rules
+        )
+
+    @strawberry.field
+    async def check_rules(self, info: strawberry.Info, source: str) -> list[g.Diagnostic]:
+        c = ctx(info)
+        c.require("read")
+        result = await run_in_threadpool(c.runtime.build_source, source, "<source>")
+        return [convert.diagnostic_type(d) for d in result.diagnostics]
+
+
+def log_filter(f: g.SlaLogFilter) -> LogFilter:
+    return LogFilter(
+        department=f.department,
+        assignee=f.assignee,
+        level=f.level,
+        metric=f.metric.value if f.metric else None,
+        state=f.state.value if f.state else None,
+        started_from=f.started_from,
+        started_to=f.started_to,
+        order_by=f.order_by or "started_at",
+        descending=bool(f.descending),
+    )
+
+
+def compliance_rows(
+    runtime: Any, policy: Any, start: datetime, end: datetime, group_by: list[str], now: datetime
+) -> list[Any]:
+    from slarules.engine.reports import compliance
+
+    if end <= start:
+        raise ServiceError(BAD_USER_INPUT, "`to` must be after `from`", key="to")
+    store = runtime.require_store()
+    rows = store.queries.finished_rows(policy, start, end, now)
+    return compliance(rows, start, end, group_by, policy.timezone)  # type: ignore[arg-type]
+
+
+def explain(
+    runtime: Any,
+    policy: Any,
+    ticket: g.TicketInput,
+    events: list[g.ExplainEventInput],
+    now: datetime,
+    rules: str | None,
+) -> g.Explanation:
+    if rules is not None:
+        result = runtime.build_source(rules, "<rules>")
+        if result.policy is None:
+            first = result.errors[0].render().splitlines()[0] if result.errors else "invalid rules"
+            raise ServiceError(
+                INVALID_RULES,
+                f"the rules have errors: {first}",
+                diagnostics=_diagnostics_ext(result.diagnostics),
+            )
+        policy = result.policy
+    data = _ticket_input(ticket)
+    fields = records.typed_fields(runtime.validate, policy, data.fields, "ticket.fields")
+    fields = {k: v for k, v in fields.items() if v is not None}
+    evs = []
+    for i, e in enumerate(events):
+        ev = records.parse_event(
+            runtime.validate,
+            policy,
+            records.EventInput(
+                event_id=f"explain-{i + 1}",
+                ticket_id=data.id,
+                at=e.at,
+                message=_message(e.message),
+                status=e.status,
+                update=_update(e.update),
+            ),
+            f"events[{i}]",
+        )
+        if ev.at < data.created_at:
+            raise ServiceError(
+                BAD_USER_INPUT,
+                f"events[{i}] is before the ticket's creation",
+                key=f"events[{i}].at",
+                reason="event-before-creation",
+            )
+        evs.append(ev)
+    history = TicketHistory(data.id, data.created_at, fields, tuple(evs), data.created_by)  # type: ignore[arg-type]
+    try:
+        measured = runtime.measure(policy, history, now)
+        trace = policy.explain(measured.fields).trace
+    except SlaError as e:
+        raise records.bad_input(e, "ticket") from None
+    return convert.explanation_type(policy, measured, trace)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation  # create; the same input again is a no-op
+    async def record_ticket(self, info: strawberry.Info, input: g.TicketInput) -> g.Ticket:
+        c = ctx(info)
+        c.require("write")
+        data = _ticket_input(input)
+        store = c.runtime.require_store()
+        view = await run_in_threadpool(store.tickets.record_ticket, c.policy, data, c.now)
+        c.tickets.prime(view.id, view, force=True)
+        return _ticket(view, c.policy)
+
+    @strawberry.mutation  # one transaction: all events or none
+    async def record_events(
+        self, info: strawberry.Info, events: list[g.EventInput]
+    ) -> g.RecordEventsResult:
+        c = ctx(info)
+        c.require("write")
+        if len(events) > 1000:
+            raise ServiceError(BAD_USER_INPUT, "at most 1000 events per call", key="events")
+        data = [
+            records.EventInput(
+                event_id=str(e.event_id),
+                ticket_id=str(e.ticket_id),
+                at=e.at,
+                message=_message(e.message),
+                status=e.status,
+                update=_update(e.update),
+            )
+            for e in events
+        ]
+        store = c.runtime.require_store()
+        result = await run_in_threadpool(store.tickets.record_events, c.policy, data, c.now)
+        for v in result.tickets:
+            c.tickets.prime(v.id, v, force=True)
+        return g.RecordEventsResult(
+            applied=result.applied,
+            duplicates=result.duplicates,
+            tickets=[_ticket(v, c.policy) for v in result.tickets],
+        )
+
+    @strawberry.mutation  # load the ruleset again; on errors the old one stays live
+    async def reload_rules(self, info: strawberry.Info) -> g.ReloadResult:
+        c = ctx(info)
+        c.require("admin")
+        ok, diags = await run_in_threadpool(c.runtime.reload)
+        live = c.runtime.ruleset
+        return g.ReloadResult(
+            ok=ok,
+            ruleset=convert.ruleset_type(live.policy, live.loaded_at, c.runtime.remeasuring),
+            diagnostics=[convert.diagnostic_type(d) for d in diags],
+        )
+
+
+def _alert_matches(f: g.AlertFilter | None, a: Any) -> bool:
+    if f is None:
+        return True
+    if f.kinds and a.kind not in {k.value for k in f.kinds}:
+        return False
+    if f.metrics and a.metric not in {m.value for m in f.metrics}:
+        return False
+    return all(
+        want is None or getattr(a, name) == want
+        for name, want in (
+            ("level", f.level),
+            ("department", f.department),
+            ("assignee", f.assignee),
+        )
+    )
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription
+    async def sla_alerts(
+        self, info: strawberry.Info, filter: g.AlertFilter | None = None
+    ) -> AsyncGenerator[g.Alert, None]:
+        c = ctx(info)
+        c.require("read")
+        async for a in c.runtime.broadcaster.subscribe():
+            if _alert_matches(filter, a):
+                yield g.Alert(
+                    id=strawberry.ID(a.id),
+                    kind=g.AlertKind(a.kind),
+                    ticket_id=strawberry.ID(a.ticket_id),
+                    metric=g.Metric(a.metric),
+                    cycle_index=a.cycle_index,
+                    percent=a.percent,
+                    before_seconds=a.before_seconds,
+                    at=a.at,
+                    level=a.level,
+                    assignee=a.assignee,
+                    department=a.department,
+                )
+
+
+def is_public(error: GraphQLError) -> bool:
+    """Errors users may see: validation/syntax (no original error) and ServiceError."""
+    original = error.original_error
+    return original is None or isinstance(original, ServiceError | GraphQLError)
+
+
+class MaskInternalErrors(MaskErrors):
+    """Mask unexpected errors (logged with their traceback) as INTERNAL_SERVER_ERROR."""
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        log.error("internal error in %s", error.path, exc_info=error.original_error)
+        masked = super().anonymise_error(error)
+        masked.extensions = {"code": "INTERNAL_SERVER_ERROR"}
+        return masked
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        out = super()._process_errors(errors)
+        for e in out:  # validation, syntax and limit errors: the query was bad input
+            if not (e.extensions or {}).get("code"):
+                e.extensions = {**(e.extensions or {}), "code": BAD_USER_INPUT}
+        return out
+
+
+class SlaSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Expected errors are answers, not incidents: log nothing (masking logs the rest)."""
+
+
+def make_schema(settings: Settings) -> strawberry.Schema:
+    extensions: list[Any] = [
+        lambda: QueryDepthLimiter(max_depth=settings.max_depth),
+        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: MaskInternalErrors(
+            should_mask_error=lambda e: not is_public(e), error_message="internal error"
+        ),
+    ]
+    return SlaSchema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=extensions,
+        config=StrawberryConfig(scalar_map=SCALAR_MAP),
+    )

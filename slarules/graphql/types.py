@@ -1,0 +1,408 @@
+"""GraphQL types of service.md's SDL (names as strawberry makes them from snake_case).
+
+Output types are plain dataclasses filled by `convert.py`; none of them is an
+engine class. `Ticket` keeps its store view private and resolves from it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+from strawberry.scalars import JSON
+
+from slarules.engine.policy import Policy
+from slarules.store.records import TicketView
+
+
+@strawberry.enum
+class Metric(Enum):
+    FIRST_RESPONSE = "first_response"
+    NEXT_RESPONSE = "next_response"
+    PERIODIC_RESPONSE = "periodic_response"
+    REQUESTER_WAIT = "requester_wait"
+    AGENT_WORK = "agent_work"
+    RESOLUTION = "resolution"
+
+
+@strawberry.enum
+class CycleState(Enum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    MET = "met"
+    BREACHED = "breached"
+
+
+@strawberry.enum
+class Author(Enum):
+    CUSTOMER = "customer"
+    AGENT = "agent"
+
+
+@strawberry.enum
+class AlertKind(Enum):
+    WARNING = "warning"
+    BREACH = "breach"
+
+
+@strawberry.enum
+class ComplianceDimension(Enum):
+    DAY = "day"
+    DEPARTMENT = "department"
+    ASSIGNEE = "assignee"
+    LEVEL = "level"
+    METRIC = "metric"
+
+
+# -- inputs ---------------------------------------------------------------------------
+
+
+@strawberry.input
+class TicketInput:
+    id: strawberry.ID
+    created_at: datetime
+    fields: JSON
+    created_by: Author | None = Author.CUSTOMER
+
+
+@strawberry.input
+class MessageInput:
+    by: Author
+    public: bool | None = True
+    text: str | None = None
+    channel: str | None = None
+
+
+@strawberry.input
+class UpdateInput:
+    set: JSON | None = None
+    unset: list[str] | None = None
+
+
+@strawberry.input(description="exactly one of message, status, update")
+class EventInput:
+    event_id: strawberry.ID
+    ticket_id: strawberry.ID
+    at: datetime
+    message: MessageInput | None = None
+    status: str | None = None
+    update: UpdateInput | None = None
+
+
+@strawberry.input
+class ExplainEventInput:
+    at: datetime
+    message: MessageInput | None = None
+    status: str | None = None
+    update: UpdateInput | None = None
+
+
+@strawberry.input
+class TicketFilter:
+    level: str | None = None
+    department: str | None = None
+    assignee: str | None = None
+    metric: Metric | None = None
+    state: CycleState | None = None
+    due_before: datetime | None = None
+    due_after: datetime | None = None
+    breached_from: datetime | None = None
+    breached_to: datetime | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+
+
+@strawberry.input
+class SlaLogFilter:
+    department: str | None = None
+    assignee: str | None = None
+    level: str | None = None
+    metric: Metric | None = None
+    state: CycleState | None = None
+    started_from: datetime | None = None
+    started_to: datetime | None = None
+    order_by: str | None = "started_at"
+    descending: bool | None = False
+
+
+@strawberry.input
+class AlertFilter:
+    kinds: list[AlertKind] | None = None
+    metrics: list[Metric] | None = None
+    level: str | None = None
+    department: str | None = None
+    assignee: str | None = None
+
+
+# -- outputs --------------------------------------------------------------------------
+
+
+@strawberry.type
+class Target:
+    metric: Metric
+    seconds: int | None
+    table: JSON | None
+
+
+@strawberry.type
+class Level:
+    name: str
+    title: str | None
+    calendar: str
+    targets: list[Target]
+
+
+@strawberry.type
+class Warning:
+    percent: float | None
+    before_seconds: int | None
+    at: datetime
+
+
+@strawberry.type
+class CycleEvent:
+    kind: str
+    at: datetime
+
+
+@strawberry.type
+class Cycle:
+    metric: Metric
+    index: int
+    state: CycleState
+    started_at: datetime
+    stopped_at: datetime | None
+    due_at: datetime | None
+    breached_at: datetime | None
+    target_seconds: int
+    elapsed_seconds: int
+    remaining_seconds: int
+    warnings: list[Warning]
+    timeline: list[CycleEvent]
+    ruleset_version: str
+
+
+@strawberry.type
+class TicketEvent:
+    event_id: strawberry.ID | None
+    at: datetime
+    type: str
+    payload: JSON
+
+
+@strawberry.type
+class Evaluation:
+    at: datetime
+    ruleset_version: str
+    matched_rules: list[str]
+    level_before: str | None
+    level_after: str | None
+    decided_by: str | None
+
+
+@strawberry.type
+class Ticket:
+    view: strawberry.Private[TicketView]
+    policy: strawberry.Private[Policy]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(self.view.id)
+
+    @strawberry.field
+    def created_at(self) -> datetime:
+        return self.view.created_at
+
+    @strawberry.field
+    def created_by(self) -> Author:
+        return Author(self.view.created_by)
+
+    @strawberry.field
+    def fields(self) -> JSON:
+        from slarules.graphql.convert import public_fields
+
+        return public_fields(self.view.fields)  # type: ignore[return-value]
+
+    @strawberry.field
+    def level(self) -> Level | None:
+        from slarules.graphql.convert import level_type
+
+        return level_type(self.policy, self.view.level)
+
+    @strawberry.field  # the deciding rule's title, or "default"
+    def decided_by(self) -> str | None:
+        return self.view.decided_by
+
+    @strawberry.field
+    def cycles(self, metric: Metric | None = None) -> list[Cycle]:
+        from slarules.graphql.convert import cycle_type
+
+        return [
+            cycle_type(c) for c in self.view.cycles if metric is None or c.metric == metric.value
+        ]
+
+    @strawberry.field
+    def evaluations(self) -> list[Evaluation]:
+        from slarules.graphql.convert import evaluation_type
+
+        return [evaluation_type(e) for e in self.view.evaluations]
+
+    @strawberry.field
+    def events(self) -> list[TicketEvent]:
+        return [
+            TicketEvent(
+                event_id=strawberry.ID(e.event_id) if e.event_id else None,
+                at=e.at,
+                type=e.type,
+                payload=e.payload,  # type: ignore[arg-type]
+            )
+            for e in self.view.events
+        ]
+
+
+@strawberry.type
+class ConditionTrace:
+    source: str
+    value: JSON | None
+    result: bool
+
+
+@strawberry.type
+class RuleTrace:
+    title: str
+    file: str
+    line: int
+    matched: bool
+    set_level: str | None
+    stop: bool
+    stopped_here: bool
+    conditions: list[ConditionTrace]
+
+
+@strawberry.type
+class Explanation:
+    level: Level | None
+    decided_by: str | None
+    rules: list[RuleTrace]
+    cycles: list[Cycle]
+
+
+@strawberry.type
+class Diagnostic:
+    severity: str
+    code: str
+    message: str
+    file: str | None
+    line: int | None
+    column: int | None
+    hint: str | None
+
+
+@strawberry.type
+class Ruleset:
+    version: str
+    loaded_at: datetime
+    files: list[str]
+    levels: list[Level]
+    calendars: list[str]
+    rules: list[RuleTrace]
+    remeasuring: int
+
+
+@strawberry.type
+class RecordEventsResult:
+    applied: int
+    duplicates: int
+    tickets: list[Ticket]
+
+
+@strawberry.type
+class ReloadResult:
+    ok: bool
+    ruleset: Ruleset
+    diagnostics: list[Diagnostic]
+
+
+@strawberry.type
+class SlaLogRow:
+    ticket_id: strawberry.ID
+    requester: str | None
+    department: str | None
+    assignee: str | None
+    level: str
+    metric: Metric
+    index: int
+    started_at: datetime
+    due_at: datetime | None
+    stopped_at: datetime | None
+    state: CycleState
+    target_seconds: int
+    elapsed_seconds: int
+    remaining_seconds: int
+    ruleset_version: str
+
+
+@strawberry.type
+class ComplianceRow:
+    day: str | None
+    department: str | None
+    assignee: str | None
+    level: str | None
+    metric: Metric | None
+    met_count: int
+    met_avg_seconds: float | None
+    met_min_seconds: int | None
+    met_max_seconds: int | None
+    breached_count: int
+    breached_avg_seconds: float | None
+    breached_min_seconds: int | None
+    breached_max_seconds: int | None
+    service_level: float | None
+
+
+@strawberry.type
+class Alert:
+    id: strawberry.ID
+    kind: AlertKind
+    ticket_id: strawberry.ID
+    metric: Metric
+    cycle_index: int
+    percent: float | None
+    before_seconds: int | None
+    at: datetime
+    level: str
+    assignee: str | None
+    department: str | None
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class TicketEdge:
+    cursor: str
+    node: Ticket
+
+
+@strawberry.type
+class TicketConnection:
+    edges: list[TicketEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type
+class SlaLogEdge:
+    cursor: str
+    node: SlaLogRow
+
+
+@strawberry.type
+class SlaLogConnection:
+    edges: list[SlaLogEdge]
+    page_info: PageInfo
+    total_count: int

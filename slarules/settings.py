@@ -1,0 +1,236 @@
+"""Server settings: environment variables and `serve` options → one checked `Settings`.
+
+Options override the environment. Every problem raises `SettingsError` with
+one line naming the setting, its value and what is expected.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+from urllib.parse import unquote, urlsplit
+
+from slarules.errors import SettingsError
+
+Role = Literal["read", "write", "admin"]
+ROLES: tuple[Role, ...] = ("read", "write", "admin")  # each includes the ones before it
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+DEFAULT_DB_FILE = "slarules.db"
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseConfig:
+    """Where the store lives: a SQLite file (absolute path) or a PostgreSQL server."""
+
+    provider: Literal["sqlite", "postgres"]
+    filename: str | None = None  # sqlite: absolute path
+    host: str | None = None
+    port: int | None = None
+    user: str | None = None
+    password: str | None = None
+    database: str | None = None
+
+    @property
+    def display(self) -> str:
+        """The URL without the password, for start-up lines and /healthz."""
+        if self.provider == "sqlite":
+            return f"sqlite:///{self.filename}"
+        who = f"{self.user}@" if self.user else ""
+        port = f":{self.port}" if self.port else ""
+        return f"postgresql://{who}{self.host or ''}{port}/{self.database or ''}"
+
+    def pony_kwargs(self) -> dict[str, object]:
+        if self.provider == "sqlite":
+            return {"provider": "sqlite", "filename": self.filename, "create_db": True}
+        kw: dict[str, object] = {"provider": "postgres", "options": "-c timezone=UTC"}
+        for key in ("host", "port", "user", "password", "database"):
+            value = getattr(self, key)
+            if value is not None:
+                kw[key] = value
+        return kw
+
+
+def parse_database_url(url: str, cwd: Path | None = None) -> DatabaseConfig:
+    """`sqlite:///relative.db`, `sqlite:////abs/path.db` or `postgresql://user:pw@host:port/db`."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme == "sqlite":
+        raw = unquote(url[len("sqlite://") :])
+        if raw.startswith("/"):
+            raw = raw[1:]  # sqlite:///x.db → x.db (relative); sqlite:////abs → /abs
+        if not raw:
+            raise SettingsError(f"database URL `{url}` names no file (e.g. sqlite:///slarules.db)")
+        if raw in (":memory:", ":sharedmemory:"):
+            return DatabaseConfig("sqlite", filename=":sharedmemory:")
+        path = Path(raw)
+        if not path.is_absolute():
+            path = (cwd or Path.cwd()) / path
+        return DatabaseConfig("sqlite", filename=str(path.resolve()))
+    if scheme in ("postgresql", "postgres"):
+        try:
+            port = parts.port
+        except ValueError:
+            raise SettingsError(f"database URL `{url}` has a bad port") from None
+        database = unquote(parts.path.lstrip("/")) or None
+        if not parts.hostname or not database:
+            raise SettingsError(
+                f"database URL `{url}` needs a host and a database (postgresql://user@host:5432/db)"
+            )
+        return DatabaseConfig(
+            "postgres",
+            host=parts.hostname,
+            port=port,
+            user=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            database=database,
+        )
+    raise SettingsError(
+        f"database URL `{url}`: unknown scheme `{parts.scheme or url}` "
+        "(use sqlite:///file.db or postgresql://user@host:port/db)"
+    )
+
+
+def parse_tokens(spec: str) -> dict[str, Role]:
+    """`token:role,token:role` → {token: role}."""
+    out: dict[str, Role] = {}
+    for item in spec.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        token, sep, role = item.rpartition(":")
+        token, role = token.strip(), role.strip().lower()
+        if not sep or not token:
+            raise SettingsError(
+                f"SLA_TOKENS: `{item}` is not `token:role` (roles: read, write, admin)"
+            )
+        if role not in ROLES:
+            raise SettingsError(
+                f"SLA_TOKENS: unknown role `{role}` for a token (roles: read, write, admin)"
+            )
+        if token in out:
+            raise SettingsError("SLA_TOKENS: a token is listed twice")
+        out[token] = role
+    if not out:
+        raise SettingsError("SLA_TOKENS is set but lists no `token:role`")
+    return out
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def default_rules_path() -> Path:
+    """The bundled examples' ruleset, found relative to the package (any cwd)."""
+    pkg = Path(__file__).resolve().parent
+    for candidate in (pkg.parent / "examples" / "helpdesk", pkg / "examples" / "helpdesk"):
+        if candidate.is_dir():
+            return candidate
+    return pkg.parent / "examples" / "helpdesk"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    rules: Path = field(default_factory=default_rules_path)
+    database: DatabaseConfig = field(
+        default_factory=lambda: parse_database_url(f"sqlite:///{DEFAULT_DB_FILE}")
+    )
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    tokens: Mapping[str, Role] = field(default_factory=dict)
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    graphiql: bool = False
+    max_body_size: int = 1_000_000
+    max_depth: int = 10
+    max_tokens: int = 4000
+    max_aliases: int = 15
+    db_threads: int = 8  # PostgreSQL: one connection per worker thread
+
+    @property
+    def auth_enabled(self) -> bool:
+        return bool(self.tokens)
+
+
+def _port(value: str, name: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise SettingsError(f"{name} `{value}` is not a port number (1-65535)") from None
+    if not 0 <= port <= 65535:
+        raise SettingsError(f"{name} `{value}` is not a port number (1-65535)")
+    return port
+
+
+def _flag(value: str, name: str) -> bool:
+    v = value.strip().lower()
+    if v in ("1", "true", "yes", "on"):
+        return True
+    if v in ("", "0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} `{value}` is not a flag (use 1 or 0)")
+
+
+def load_settings(
+    env: Mapping[str, str],
+    *,
+    rules: str | None = None,
+    db: str | None = None,
+    host: str | None = None,
+    port: str | int | None = None,
+    tokens: str | None = None,
+    webhook_url: str | None = None,
+    cwd: Path | None = None,
+) -> Settings:
+    """Settings from the environment, overridden by explicit (`serve`) options."""
+
+    def pick(option: object, key: str) -> str | None:
+        if option is not None:
+            return str(option)
+        value = env.get(key)
+        return value if value not in (None, "") else None
+
+    kw: dict[str, object] = {}
+    if (v := pick(rules, "SLA_RULES")) is not None:
+        path = Path(v)
+        if not path.is_absolute():
+            path = (cwd or Path.cwd()) / path
+        if not path.exists():
+            raise SettingsError(
+                f"SLA_RULES `{v}` does not exist (a .sla file or a directory of them)"
+            )
+        kw["rules"] = path
+    elif not default_rules_path().is_dir():
+        raise SettingsError("no ruleset given and the bundled examples are missing: set SLA_RULES")
+    if (v := pick(db, "SLA_DATABASE_URL")) is not None:
+        kw["database"] = parse_database_url(v, cwd)
+    else:
+        kw["database"] = parse_database_url(f"sqlite:///{DEFAULT_DB_FILE}", cwd)
+    if (v := pick(port, "SLA_PORT")) is not None:
+        kw["port"] = _port(v, "SLA_PORT")
+    the_host = pick(host, "SLA_HOST") or DEFAULT_HOST
+    kw["host"] = the_host
+    if (v := pick(tokens, "SLA_TOKENS")) is not None:
+        kw["tokens"] = parse_tokens(v)
+    elif not is_loopback(the_host):
+        raise SettingsError(
+            f"SLA_HOST `{the_host}` is not loopback: set SLA_TOKENS (token:role,…) "
+            "before listening on other interfaces"
+        )
+    if (v := pick(webhook_url, "SLA_WEBHOOK_URL")) is not None:
+        if urlsplit(v).scheme not in ("http", "https"):
+            raise SettingsError(f"SLA_WEBHOOK_URL `{v}` is not an http(s) URL")
+        kw["webhook_url"] = v
+    kw["webhook_secret"] = pick(None, "SLA_WEBHOOK_SECRET")
+    if (v := pick(None, "SLA_GRAPHIQL")) is not None:
+        kw["graphiql"] = _flag(v, "SLA_GRAPHIQL")
+    return Settings(**kw)  # type: ignore[arg-type]

@@ -1,0 +1,99 @@
+"""Typed ticket field values and event payloads ⇄ JSON.
+
+Stored JSON keeps the Python type of every field value (`{"$date": …}`,
+`{"$datetime": …}`) so loading a ticket needs no policy; `to_public` gives
+the API's JSON (dates `YYYY-MM-DD`, date-times RFC 3339).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from slarules.engine.ticket import Event
+from slarules.store.times import rfc3339
+
+
+def encode_value(v: Any) -> Any:
+    if isinstance(v, datetime):
+        return {"$datetime": rfc3339(v)}
+    if isinstance(v, date):
+        return {"$date": v.isoformat()}
+    if isinstance(v, tuple | list):
+        return [encode_value(x) for x in v]
+    return v
+
+
+def decode_value(v: Any) -> Any:
+    if isinstance(v, dict):
+        if "$datetime" in v:
+            return datetime.fromisoformat(v["$datetime"].replace("Z", "+00:00"))
+        if "$date" in v:
+            return date.fromisoformat(v["$date"])
+        return {k: decode_value(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return tuple(decode_value(x) for x in v)
+    return v
+
+
+def encode_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: encode_value(v) for k, v in fields.items()}
+
+
+def decode_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: decode_value(v) for k, v in data.items()}
+
+
+def to_public(v: Any) -> Any:
+    """A typed value as the API's JSON."""
+    if isinstance(v, datetime):
+        return rfc3339(v)
+    if isinstance(v, date):
+        return v.isoformat()
+    if isinstance(v, tuple | list):
+        return [to_public(x) for x in v]
+    if isinstance(v, Mapping):
+        return {k: to_public(x) for k, x in v.items()}
+    return v
+
+
+def event_payload(e: Event) -> dict[str, Any]:
+    """The stored (typed-JSON) payload of an event; equal payloads mean the same event."""
+    if e.type == "message":
+        return {"by": e.by, "public": e.public, "text": e.text, "channel": e.channel}
+    if e.type == "status":
+        return {"status": e.status}
+    return {"set": encode_fields(e.set), "unset": list(e.unset)}
+
+
+def event_from_row(event_id: str, at: datetime, type_: str, payload: Mapping[str, Any]) -> Event:
+    if type_ == "message":
+        return Event(
+            at=at,
+            type="message",
+            by=payload["by"],
+            public=payload["public"],
+            text=payload.get("text"),
+            channel=payload.get("channel"),
+            event_id=event_id,
+        )
+    if type_ == "status":
+        return Event(at=at, type="status", status=payload["status"], event_id=event_id)
+    return Event(
+        at=at,
+        type="update",
+        set=decode_fields(payload.get("set", {})),
+        unset=tuple(payload.get("unset", ())),
+        event_id=event_id,
+    )
+
+
+def public_payload(type_: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored payload as the API's JSON."""
+    if type_ == "update":
+        return {
+            "set": to_public(decode_fields(payload.get("set", {}))),
+            "unset": list(payload.get("unset", ())),
+        }
+    return {k: v for k, v in payload.items() if v is not None}

@@ -1,0 +1,460 @@
+"""List queries over the derived rows: tickets by due, the SLA log, compliance input.
+
+Filters run in SQL on indexed columns; state is read "as of now" from the
+stored rows (an `active` cycle whose `breach_at` < now is breached). Only
+the tickets of the returned page are re-measured for current figures.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from slarules.engine.policy import METRICS, Policy
+from slarules.engine.reports import LOG_COLUMNS, LogRow, log_row
+from slarules.store.records import BAD_USER_INPUT, ServiceError
+from slarules.store.sql import Sql
+from slarules.store.tickets import TicketRepository
+from slarules.store.times import from_db, opt_from_db
+
+STATES = ("active", "paused", "met", "breached")
+DENSE_MATCHES = 2000  # above this many matching tickets, walk the due index instead of sorting
+
+
+@dataclass(frozen=True, slots=True)
+class TicketFilter:
+    level: str | None = None
+    department: str | None = None
+    assignee: str | None = None
+    metric: str | None = None
+    state: str | None = None
+    due_before: datetime | None = None
+    due_after: datetime | None = None
+    breached_from: datetime | None = None
+    breached_to: datetime | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LogFilter:
+    department: str | None = None
+    assignee: str | None = None
+    level: str | None = None
+    metric: str | None = None
+    state: str | None = None
+    started_from: datetime | None = None
+    started_to: datetime | None = None
+    order_by: str = "started_at"
+    descending: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    ids: tuple[str, ...]
+    cursors: tuple[str, ...]
+    has_next: bool
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class LogPage:
+    rows: tuple[LogRow, ...]
+    cursors: tuple[str, ...]
+    has_next: bool
+    total: int
+
+
+@dataclass
+class _Where:
+    parts: list[str] = field(default_factory=list)
+    params: list[Any] = field(default_factory=list)
+
+    def add(self, part: str, *params: Any) -> None:
+        self.parts.append(part)
+        self.params.extend(params)
+
+    def sql(self) -> str:
+        return (" WHERE " + " AND ".join(self.parts)) if self.parts else ""
+
+
+def _cursor(obj: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
+
+
+def _uncursor(text: str) -> Any:
+    try:
+        return json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise ServiceError(
+            BAD_USER_INPUT, f"`after`: `{text}` is not a cursor of this list", key="after"
+        ) from None
+
+
+def _state_sql(state: str, s: Sql, now: datetime, w: _Where, alias: str = "c") -> None:
+    if state not in STATES:
+        raise ServiceError(BAD_USER_INPUT, f"unknown state `{state}`", key="state")
+    if state == "breached":
+        w.add(
+            f"({alias}.\"state\" = 'breached' OR ({alias}.\"state\" = 'active' "
+            f'AND {alias}."breach_at" < ?))',
+            s.t(now),
+        )
+    elif state == "active":
+        w.add(
+            f'{alias}."state" = \'active\' AND ({alias}."breach_at" IS NULL '
+            f'OR {alias}."breach_at" >= ?)',
+            s.t(now),
+        )
+    else:
+        w.add(f'{alias}."state" = ?', state)
+
+
+def _metric(metric: str | None) -> None:
+    if metric is not None and metric not in METRICS:
+        raise ServiceError(BAD_USER_INPUT, f"unknown metric `{metric}`", key="metric")
+
+
+def _snake(name: str) -> str:
+    out = re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+    return (
+        out.removesuffix("_seconds")
+        if out in ("target_seconds", "elapsed_seconds", "remaining_seconds")
+        else out
+    )
+
+
+_ORDER = {
+    "ticket_id": 'c."ticket_id"',
+    "requester": 't."requester"',
+    "department": 't."department"',
+    "assignee": 't."assignee"',
+    "level": 't."level"',
+    "metric": 'c."metric"',
+    "index": 'c."idx"',
+    "started_at": 'c."started_at"',
+    "due_at": 'c."due_at"',
+    "stopped_at": 'c."stopped_at"',
+    "state": "eff_state",
+    "target": 'c."target"',
+    "elapsed": 'c."elapsed"',
+    "remaining": 'c."remaining"',
+    "ruleset_version": 'c."ruleset_version"',
+}
+assert set(_ORDER) == set(LOG_COLUMNS)
+
+
+class Queries:
+    def __init__(self, repo: TicketRepository) -> None:
+        self.repo = repo
+        self.sql = repo.sql
+
+    # -- tickets ---------------------------------------------------------------------
+
+    def _ticket_where(self, f: TicketFilter, now: datetime) -> tuple[_Where, _Where]:
+        """Conditions on the ticket row, and on one of its cycles."""
+        s = self.sql
+        w = _Where()
+        for col in ("level", "department", "assignee"):
+            value = getattr(f, col)
+            if value is not None:
+                w.add(f't."{col}" = ?', value)
+        if f.created_from is not None:
+            w.add('t."created_at" >= ?', s.t(f.created_from))
+        if f.created_to is not None:
+            w.add('t."created_at" < ?', s.t(f.created_to))
+        _metric(f.metric)
+        cw = _Where()
+        if f.metric is not None:
+            cw.add('c."metric" = ?', f.metric)
+        if f.state is not None:
+            _state_sql(f.state, s, now, cw)
+        if f.due_before is not None:
+            cw.add('c."due_at" < ?', s.t(f.due_before))
+        if f.due_after is not None:
+            cw.add('c."due_at" >= ?', s.t(f.due_after))
+        if f.breached_from is not None or f.breached_to is not None:
+            eff = (
+                '(CASE WHEN c."state" = \'active\' AND c."breach_at" < ? '
+                'THEN c."due_at" ELSE c."breached_at" END)'
+            )
+            if f.breached_from is not None:
+                cw.add(f"{eff} >= ?", s.t(now), s.t(f.breached_from))
+            if f.breached_to is not None:
+                cw.add(f"{eff} < ?", s.t(now), s.t(f.breached_to))
+        return w, cw
+
+    def tickets(self, f: TicketFilter, first: int, after: str | None, now: datetime) -> Page:
+        """Ticket ids sorted by the earliest due of a running cycle (keyset pagination).
+
+        The count comes first and picks the page plan: few matches → collect them through
+        the cycle indexes and sort; many → walk `ix_ticket_due_key_id` in order and probe
+        each ticket's cycles, stopping after one page.
+        """
+        if not 0 <= first <= 500:
+            raise ServiceError(BAD_USER_INPUT, "`first` must be between 0 and 500", key="first")
+        s = self.sql
+        tw, cw = self._ticket_where(f, now)
+        conds = " AND ".join(cw.parts)
+        w = _Where(list(tw.parts), list(tw.params))
+        if cw.parts and not tw.parts:
+            count_sql = f'SELECT COUNT(DISTINCT c."ticket_id") FROM "cycle" c WHERE {conds}'
+            count_params = list(cw.params)
+        else:
+            if cw.parts:
+                w.add(f't."id" IN (SELECT c."ticket_id" FROM "cycle" c WHERE {conds})', *cw.params)
+            count_sql = 'SELECT COUNT(*) FROM "ticket" t' + w.sql()
+            count_params = list(w.params)
+        with s.read() as cur:
+            s.execute(cur, count_sql, count_params)
+            total = int(cur.fetchone()[0])
+        if cw.parts:
+            w = _Where(list(tw.parts), list(tw.params))
+            if total <= DENSE_MATCHES:
+                w.add(f't."id" IN (SELECT c."ticket_id" FROM "cycle" c WHERE {conds})', *cw.params)
+            else:
+                w.add(
+                    f'EXISTS (SELECT 1 FROM "cycle" c WHERE c."ticket_id" = t."id" AND {conds})',
+                    *cw.params,
+                )
+        if after:
+            key = _uncursor(after)
+            if not (
+                isinstance(key, list) and len(key) == 2 and all(isinstance(k, str) for k in key)
+            ):
+                raise ServiceError(
+                    BAD_USER_INPUT, "`after` is not a cursor of this list", key="after"
+                )
+            try:
+                due = datetime.fromisoformat(key[0])
+            except ValueError:
+                raise ServiceError(
+                    BAD_USER_INPUT, "`after` is not a cursor of this list", key="after"
+                ) from None
+            w.add(
+                '(t."due_key" > ? OR (t."due_key" = ? AND t."id" > ?))',
+                s.tn(due),
+                s.tn(due),
+                key[1],
+            )
+        page_sql = (
+            f'SELECT t."id", t."due_key" FROM "ticket" t{w.sql()} '
+            'ORDER BY t."due_key", t."id" LIMIT ?'
+        )
+        with s.read() as cur:
+            s.execute(cur, page_sql, [*w.params, first + 1])
+            rows = cur.fetchall()
+        has_next = len(rows) > first
+        rows = rows[:first]
+        cursors = tuple(
+            _cursor([from_db(r[1]).replace(tzinfo=None).isoformat(), r[0]]) for r in rows
+        )
+        return Page(tuple(r[0] for r in rows), cursors, has_next, total)
+
+    # -- for the alert scheduler (issue 6) ------------------------------------------------
+
+    def next_wakeup(self) -> datetime | None:
+        """The earliest stored threshold or future event instant of any ticket (indexed)."""
+        with self.sql.read() as cur:
+            self.sql.execute(cur, 'SELECT MIN("next_at") FROM "ticket"')
+            value = cur.fetchone()[0]
+        return opt_from_db(value)
+
+    def due_tickets(self, until: datetime, limit: int = 500) -> list[str]:
+        """Tickets with a threshold or future event at or before `until`, earliest first."""
+        s = self.sql
+        with s.read() as cur:
+            s.execute(
+                cur,
+                'SELECT "id" FROM "ticket" WHERE "next_at" <= ? ORDER BY "next_at", "id" LIMIT ?',
+                (s.t(until), limit),
+            )
+            return [r[0] for r in cur.fetchall()]
+
+    def at_risk(self, now: datetime, within_seconds: int, limit: int = 500) -> list[str]:
+        """Tickets breached now or with a running cycle due within `within_seconds`:
+        two range scans of `ix_cycle_state_due`."""
+        s = self.sql
+        until = now + timedelta(seconds=within_seconds)
+        with s.read() as cur:
+            s.execute(
+                cur,
+                'SELECT DISTINCT c."ticket_id" FROM "cycle" c WHERE c."state" = \'breached\' '
+                'OR (c."state" = \'active\' AND c."due_at" <= ?) ORDER BY c."ticket_id" LIMIT ?',
+                (s.t(until), limit),
+            )
+            return [r[0] for r in cur.fetchall()]
+
+    # -- SLA log -----------------------------------------------------------------------
+
+    def _log_where(self, f: LogFilter, now: datetime) -> _Where:
+        s = self.sql
+        w = _Where()
+        for col in ("department", "assignee", "level"):
+            value = getattr(f, col)
+            if value is not None:
+                w.add(f't."{col}" = ?', value)
+        _metric(f.metric)
+        if f.metric is not None:
+            w.add('c."metric" = ?', f.metric)
+        if f.state is not None:
+            _state_sql(f.state, s, now, w)
+        if f.started_from is not None:
+            w.add('c."started_at" >= ?', s.t(f.started_from))
+        if f.started_to is not None:
+            w.add('c."started_at" < ?', s.t(f.started_to))
+        return w
+
+    def _log_select(self, now: datetime) -> tuple[str, list[Any]]:
+        return (
+            'SELECT c."ticket_id", t."requester", t."department", t."assignee", t."level", '
+            'c."metric", c."idx", c."started_at", c."due_at", c."stopped_at", '
+            "CASE WHEN c.\"state\" = 'active' AND c.\"breach_at\" < ? THEN 'breached' "
+            'ELSE c."state" END AS eff_state, c."target", c."elapsed", c."remaining", '
+            'c."ruleset_version", t."done" '
+            'FROM "cycle" c JOIN "ticket" t ON t."id" = c."ticket_id"',
+            [self.sql.t(now)],
+        )
+
+    @staticmethod
+    def _row(r: Sequence[Any]) -> LogRow:
+        return LogRow(
+            ticket_id=r[0],
+            requester=r[1],
+            department=r[2],
+            assignee=r[3],
+            level=r[4] or "",
+            metric=r[5],
+            index=r[6],
+            started_at=from_db(r[7]),
+            due_at=opt_from_db(r[8]),
+            stopped_at=opt_from_db(r[9]),
+            state=r[10],
+            target=r[11],
+            elapsed=r[12],
+            remaining=r[13],
+            ruleset_version=r[14],
+        )
+
+    def _current(
+        self, policy: Policy, rows: Sequence[tuple[LogRow, bool]], now: datetime
+    ) -> list[LogRow]:
+        """Replace the figures of open tickets' rows by a re-measure at `now`."""
+        open_ids = [r.ticket_id for r, done in rows if not done]
+        views = self.repo.load_views(policy, open_ids, now) if open_ids else {}
+        out = []
+        for r, done in rows:
+            v = views.get(r.ticket_id)
+            if not done and v is not None and v.level is not None:
+                c = next((c for c in v.cycles if c.metric == r.metric and c.index == r.index), None)
+                if c is not None:
+                    out.append(log_row(r.ticket_id, v.level, c, v.fields))
+                    continue
+            out.append(r)
+        return out
+
+    def sla_log(
+        self, policy: Policy, f: LogFilter, first: int, after: str | None, now: datetime
+    ) -> LogPage:
+        """One page of SLA-log rows, ordered by any column (offset cursors)."""
+        if not 0 <= first <= 1000:
+            raise ServiceError(BAD_USER_INPUT, "`first` must be between 0 and 1000", key="first")
+        offset = 0
+        if after:
+            key = _uncursor(after)
+            if not isinstance(key, int) or key < 0:
+                raise ServiceError(
+                    BAD_USER_INPUT, "`after` is not a cursor of this list", key="after"
+                )
+            offset = key + 1
+        rows, total = self._log_rows(f, now, first + 1, offset, count=True)
+        has_next = len(rows) > first
+        rows = rows[:first]
+        current = self._current(policy, rows, now)
+        return LogPage(
+            tuple(current), tuple(_cursor(offset + i) for i in range(len(rows))), has_next, total
+        )
+
+    def _log_rows(
+        self, f: LogFilter, now: datetime, limit: int, offset: int, count: bool = False
+    ) -> tuple[list[tuple[LogRow, bool]], int]:
+        s = self.sql
+        col = _snake(f.order_by or "started_at")
+        expr = _ORDER.get(col)
+        if expr is None:
+            raise ServiceError(
+                BAD_USER_INPUT,
+                f"orderBy `{f.order_by}` is not a column of the SLA log ({', '.join(LOG_COLUMNS)})",
+                key="filter.orderBy",
+            )
+        direction = "DESC" if f.descending else "ASC"
+        w = self._log_where(f, now)
+        select, params = self._log_select(now)
+        order = (
+            f"ORDER BY ({expr} IS NULL), {expr} {direction}, "
+            f'c."ticket_id" {direction}, c."metric", c."idx"'
+        )
+        with s.read() as cur:
+            s.execute(
+                cur,
+                f"{select}{w.sql()} {order} LIMIT ? OFFSET ?",
+                [*params, *w.params, limit, offset],
+            )
+            rows = [(self._row(r), bool(r[15])) for r in cur.fetchall()]
+            total = -1
+            if count:
+                s.execute(
+                    cur,
+                    'SELECT COUNT(*) FROM "cycle" c JOIN "ticket" t ON '
+                    f't."id" = c."ticket_id"{w.sql()}',
+                    w.params,
+                )
+                total = int(cur.fetchone()[0])
+        return rows, total
+
+    def iter_log(
+        self, policy: Policy, f: LogFilter, now: datetime, chunk: int = 500
+    ) -> Iterator[list[LogRow]]:
+        """Every SLA-log row, in chunks (for CSV export); each chunk its own read."""
+        offset = 0
+        while True:
+            rows, _ = self._log_rows(f, now, chunk, offset)
+            if not rows:
+                return
+            yield self._current(policy, rows, now)
+            if len(rows) < chunk:
+                return
+            offset += chunk
+
+    # -- compliance --------------------------------------------------------------------
+
+    def finished_rows(
+        self, policy: Policy, start: datetime, end: datetime, now: datetime
+    ) -> list[LogRow]:
+        """Log rows of cycles finished as of `now` (met or breached) started in [start, end)."""
+        s = self.sql
+        w = _Where()
+        w.add('c."started_at" >= ?', s.t(start))
+        w.add('c."started_at" < ?', s.t(end))
+        w.add(
+            "(c.\"state\" IN ('met', 'breached') OR (c.\"state\" = 'active' "
+            'AND c."breach_at" < ?))',
+            s.t(now),
+        )
+        select, params = self._log_select(now)
+        with s.read() as cur:
+            s.execute(cur, f"{select}{w.sql()}", [*params, *w.params])
+            rows = [(self._row(r), bool(r[15])) for r in cur.fetchall()]
+        # running breached cycles still count up: re-measure only those tickets
+        fixed = [(r, done) for r, done in rows if r.stopped_at is not None or done]
+        running = [(r, done) for r, done in rows if r.stopped_at is None and not done]
+        out = [r for r, _ in fixed]
+        for i in range(0, len(running), 500):
+            out.extend(self._current(policy, running[i : i + 500], now))
+        return out

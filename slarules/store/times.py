@@ -1,0 +1,32 @@
+"""Instants at the database edge: only naive UTC reaches Pony or SQL (stack.md 2.1)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+FAR_FUTURE = datetime(9999, 12, 31)  # naive: the sort key of "nothing due"
+
+
+def to_db(t: datetime) -> datetime:
+    """Aware → naive UTC, whole seconds; a naive value is a programming error here."""
+    if t.utcoffset() is None:
+        raise ValueError("naive datetime at the database edge")
+    return t.astimezone(UTC).replace(tzinfo=None, microsecond=0)
+
+
+def from_db(value: datetime | str) -> datetime:
+    """A column value (datetime, or SQLite text) → aware UTC."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is not None:  # never written by us; normalise defensively
+        return value.astimezone(UTC)
+    return value.replace(tzinfo=UTC)
+
+
+def opt_from_db(value: datetime | str | None) -> datetime | None:
+    return None if value is None else from_db(value)
+
+
+def rfc3339(t: datetime) -> str:
+    """An aware instant as RFC 3339 UTC with `Z`."""
+    return t.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")

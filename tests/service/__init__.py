@@ -1,0 +1,1 @@
+"""Service tests: the store, the GraphQL API, exports and the server process."""

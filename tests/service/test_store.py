@@ -1,0 +1,90 @@
+"""The store directly (SQLite and PostgreSQL): scheduler seams, re-measure, concurrency, schema."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+from slarules.settings import DatabaseConfig
+from slarules.store import Store
+from slarules.store.database import migrate
+from slarules.store.records import EventInput, TicketInput
+from tests.service.fakes import T0, fake_measure, fake_validate, make_policy
+
+POLICY = make_policy()
+
+
+@pytest.fixture
+def store(database: DatabaseConfig) -> Iterator[Store]:
+    s = Store.open(database, fake_measure, fake_validate)
+    yield s
+    s.close()
+
+
+def _ticket(store: Store, tid: str, **fields: object) -> None:
+    store.tickets.record_ticket(POLICY, TicketInput(tid, T0, {"status": "new", **fields}), T0)
+
+
+def test_scheduler_seams_use_the_stored_instants(store: Store) -> None:
+    assert store.queries.next_wakeup() is None
+    _ticket(store, "U", tags=["urgent"])  # warn 12:30, due 13:00
+    _ticket(store, "S")  # warn 16:00, due 20:00
+    assert store.queries.next_wakeup() == T0 + timedelta(minutes=30)
+    assert store.queries.due_tickets(T0 + timedelta(hours=1)) == ["U"]
+    assert store.queries.due_tickets(T0 + timedelta(hours=5)) == ["U", "S"]
+    assert store.queries.at_risk(T0, 3600) == ["U"]  # due within the hour
+    assert store.queries.at_risk(T0, 600) == []
+    # a future event is a wake-up too: the stored state changes then
+    store.tickets.record_events(
+        POLICY, [EventInput("e", "S", T0 + timedelta(minutes=10), status="solved")], T0
+    )
+    assert store.queries.due_tickets(T0 + timedelta(minutes=15)) == ["S"]
+
+
+def test_remeasure_rewrites_open_tickets_only(store: Store) -> None:
+    _ticket(store, "U", tags=["urgent"])
+    _ticket(store, "D")
+    store.tickets.record_events(POLICY, [EventInput("e", "D", T0, status="solved")], T0)
+    later = T0 + timedelta(hours=2)
+    assert store.tickets.remeasure(make_policy("v2"), ["U", "D", "missing"], later) == 1
+    views = store.tickets.load_views(make_policy("v2"), ["U", "D"], later)
+    assert views["U"].ruleset_version == "v2" and views["U"].cycles[0].state == "breached"
+    assert views["D"].ruleset_version == "fakev1"
+    # after the re-measure at `later`, the stored state is breached (no scan of the engine)
+    from slarules.store.queries import TicketFilter
+
+    page = store.queries.tickets(TicketFilter(state="breached"), 10, None, later)
+    assert page.ids == ("U",)
+
+
+def test_concurrent_batches_apply_each_event_once(store: Store) -> None:
+    _ticket(store, "T")
+    events = [EventInput(f"e{i}", "T", T0 + timedelta(minutes=i), status="open") for i in range(20)]
+    results = []
+
+    def send(batch: list[EventInput]) -> None:
+        results.append(store.tickets.record_events(POLICY, batch, T0 + timedelta(hours=1)))
+
+    threads = [threading.Thread(target=send, args=(events[i::2] + events,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 4
+    assert sum(r.applied for r in results) == 20
+    assert store.tickets.counts()["event"] == 20
+    view = store.tickets.load_views(POLICY, ["T"], T0 + timedelta(hours=1))["T"]
+    assert [e.event_id for e in view.events] == [f"e{i}" for i in range(20)]
+    assert len(view.evaluations) == 21  # creation + every event, from all batches
+
+
+def test_sqlite_migrations_apply_once(tmp_path: object) -> None:
+    from pathlib import Path
+
+    cfg = DatabaseConfig("sqlite", filename=str(Path(str(tmp_path)) / "m.db"))
+    assert migrate(cfg) == [1]
+    assert migrate(cfg) == []
+    assert Store.open(cfg).ping()
