@@ -15,7 +15,7 @@ CycleEventKind = Literal["started", "paused", "resumed", "warned", "breached", "
 
 @dataclass(frozen=True, slots=True)
 class WarningMark:
-    """A reached warning threshold: `percent` for `warn at`, `before` (seconds) for `warn before`."""
+    """A reached warning threshold: `percent` (`warn at`) or `before` seconds (`warn before`)."""
 
     metric: Metric
     at: datetime

@@ -33,7 +33,9 @@ METRICS: tuple[Metric, ...] = (
     "agent_work",
     "resolution",
 )
-RESPONSE_METRICS: frozenset[str] = frozenset({"first_response", "next_response", "periodic_response"})
+RESPONSE_METRICS: frozenset[str] = frozenset(
+    {"first_response", "next_response", "periodic_response"}
+)
 Category = Literal["open", "waiting", "hold", "done"]
 CATEGORIES: tuple[Category, ...] = ("open", "waiting", "hold", "done")
 DEFAULT_STATUSES: Mapping[str, Category] = {

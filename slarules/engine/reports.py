@@ -172,7 +172,11 @@ def compliance(
         total = a.m_n + a.b_n
         out.append(
             ComplianceRow(
-                *key,
+                day=key[0],
+                department=key[1],
+                assignee=key[2],
+                level=key[3],
+                metric=key[4],
                 met_count=a.m_n,
                 met_avg_seconds=a.m_sum / a.m_n if a.m_n else None,
                 met_min_seconds=a.m_min,

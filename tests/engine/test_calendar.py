@@ -141,7 +141,10 @@ def test_elapsed_across_years_and_holidays_of_two_countries() -> None:
 def test_overlapping_or_touching_pauses_count_once() -> None:
     cal = Calendar(CalendarSpec("b", "UTC", WEEKDAYS))
     a, b = at(2026, 3, 9), at(2026, 3, 10)  # Monday: 8h open
-    overlapping = [(at(2026, 3, 9, 10), at(2026, 3, 9, 12)), (at(2026, 3, 9, 11), at(2026, 3, 9, 13))]
+    overlapping = [
+        (at(2026, 3, 9, 10), at(2026, 3, 9, 12)),
+        (at(2026, 3, 9, 11), at(2026, 3, 9, 13)),
+    ]
     touching = [(at(2026, 3, 9, 10), at(2026, 3, 9, 11)), (at(2026, 3, 9, 11), at(2026, 3, 9, 13))]
     for pauses in (overlapping, touching):
         assert cal.elapsed(a, b, pauses) == 5 * 3600
