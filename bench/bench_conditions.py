@@ -25,22 +25,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import re2
 
 from slarules.dsl import build_source
-from slarules.engine import calendar as _calendar
-
-
-def _ensure_calendar() -> None:
-    """Use a trivial stand-in while the real Calendar is still a stub (no `during` here)."""
-    try:
-        _calendar.Calendar(_calendar.CalendarSpec("x", "UTC", {}))
-    except NotImplementedError:
-        import slarules.dsl.compiler as compiler
-
-        class _Stub:
-            def __init__(self, spec: Any) -> None:
-                self.name = spec.name
-
-        compiler.Calendar = _Stub  # type: ignore[misc,assignment]
-
 
 HEADER = """
 schema {
@@ -159,7 +143,6 @@ def bench_check() -> None:
 
 
 if __name__ == "__main__":
-    _ensure_calendar()
     bench_conditions()
     bench_rules()
     bench_check()
