@@ -32,6 +32,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any, Literal
 
 from slarules.engine.calendar import Calendar
@@ -345,7 +346,9 @@ class _Labels:
         return self.labels[max(bisect_right(self.instants, u) - 1, 0)]
 
 
+@lru_cache(maxsize=4096)
 def _threshold_seconds(percent: float, target: int) -> int:
+    """floor(percent / 100 × target), exact for percentages written in decimal."""
     return int(Fraction(repr(percent)) * target / 100)
 
 
