@@ -1,16 +1,142 @@
-"""`slarules diff` (placeholder until its issue lands)."""
+"""`slarules diff OLD_RULES NEW_RULES FIXTURES…`: what a rule change does to tickets.
+
+Per ticket: the level (and deciding rule) before and after, and the cycles
+whose outcome changes (met ↔ breached, any change into or out of met or
+breached, a cycle that appears or disappears); then compliance before and
+after over all those tickets. Fixtures with `expect.error` are skipped.
+Exit 0 whether or not anything changed; 1 when a fixture could not be read
+under either ruleset; 2 usage error, no fixtures, a ruleset with errors.
+"""
 
 from __future__ import annotations
 
 import argparse
-import sys
+from datetime import UTC, datetime
 from typing import Any
+
+from slarules.cli.test_cmd import find_or_report, load_rules
+from slarules.engine.measurement import Cycle, Measurement
+from slarules.engine.policy import METRICS, Policy
+from slarules.engine.reports import ComplianceRow, Dimension, LogRow, compliance, log_rows
+from slarules.errors import InputError
+
+_EPOCH = datetime(1, 1, 1, tzinfo=UTC)
+_END = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 def add_parser(sub: Any) -> None:
-    sub.add_parser("diff", help="diff (not yet available)")
+    p = sub.add_parser(
+        "diff",
+        help="compare two rulesets on fixture tickets (levels, met/breached, compliance)",
+        description="Measure fixture tickets under OLD and NEW rules and show what changes: "
+                    "per ticket the level and the cycles that flip met/breached (or appear or "
+                    "disappear), then compliance before and after. Exit status is 0 whether "
+                    "or not anything changed (1 if a fixture cannot be read, 2 on usage errors).",
+    )
+    p.add_argument("old", metavar="OLD_RULES", help="the current ruleset (.sla file or directory)")
+    p.add_argument("new", metavar="NEW_RULES", help="the changed ruleset")
+    p.add_argument("fixtures", metavar="FIXTURES", nargs="+",
+                   help="fixture files or directories (*.toml, *.json, recursively)")
+
+
+def _measure(policy: Policy, doc: dict[str, Any], path: str) -> Measurement:
+    from slarules.fixtures import parse_fixture
+    from slarules.fixtures.runner import engine_measure
+
+    fx = parse_fixture(doc, policy, path, explain=True)
+    return engine_measure(policy, fx.history, fx.now)
+
+
+def _outcome(c: Cycle | None) -> str:
+    return "no cycle" if c is None else c.state
+
+
+def cycle_changes(old: Measurement, new: Measurement) -> list[str]:
+    """`metric#i: old → new` for cycles whose outcome changes (see the module docstring)."""
+    before = {(c.metric, c.index): c for c in old.cycles}
+    after = {(c.metric, c.index): c for c in new.cycles}
+    keys = sorted(before.keys() | after.keys(), key=lambda k: (METRICS.index(k[0]), k[1]))
+    out = []
+    for k in keys:
+        a, b = before.get(k), after.get(k)
+        sa, sb = _outcome(a), _outcome(b)
+        finished = {"met", "breached", "no cycle"}
+        if sa != sb and ({sa, sb} & finished):
+            out.append(f"{k[0]}#{k[1]}: {sa} → {sb}")
+    return out
+
+
+def level_change(old: Measurement, new: Measurement) -> str | None:
+    lo, ln = old.level or "none", new.level or "none"
+    ro, rn = old.decision.decided_by or "none", new.decision.decided_by or "none"
+    if (lo, ro) == (ln, rn):
+        return None
+    return f'level: {lo} → {ln} (rule "{ro}" → "{rn}")'
+
+
+def _summary(row: ComplianceRow) -> str:
+    sl = "n/a" if row.service_level is None else f"{row.service_level:.1f}%"
+    return f"{row.met_count} met, {row.breached_count} breached, {sl}"
+
+
+def compliance_lines(old_rows: list[LogRow], new_rows: list[LogRow]) -> list[str]:
+    """Compliance of finished cycles, all together and per metric, before → after."""
+    out = []
+    groups: tuple[tuple[str, tuple[Dimension, ...]], ...] = (("all", ()), ("metric", ("metric",)))
+    for label, group in groups:
+        old = {r.metric: r for r in compliance(old_rows, _EPOCH, _END, group)}
+        new = {r.metric: r for r in compliance(new_rows, _EPOCH, _END, group)}
+        for key in sorted(old.keys() | new.keys(), key=lambda m: METRICS.index(m) if m else -1):
+            name = key or label
+            a = _summary(old[key]) if key in old else "no cycles"
+            b = _summary(new[key]) if key in new else "no cycles"
+            mark = "" if a == b else "   (changed)"
+            out.append(f"  {name:<18} {a:<32} →  {b}{mark}")
+    return out
 
 
 def run(args: argparse.Namespace) -> int:
-    print("slarules diff: not yet available", file=sys.stderr)
-    return 2
+    from slarules.fixtures import FixtureError, read_data
+    from slarules.fixtures.loader import expected_error
+
+    old_policy = load_rules("diff", args.old)
+    new_policy = load_rules("diff", args.new)
+    if old_policy is None or new_policy is None:
+        return 2
+    files = find_or_report("diff", args.fixtures)
+    if files is None:
+        return 2
+    old_rows: list[LogRow] = []
+    new_rows: list[LogRow] = []
+    changed = failed = skipped = measured = 0
+    for f in files:
+        path = str(f)
+        try:
+            doc = read_data(f)
+            if expected_error(doc) is not None:
+                skipped += 1
+                continue
+            old = _measure(old_policy, doc, path)
+            new = _measure(new_policy, doc, path)
+        except (FixtureError, InputError) as e:
+            failed += 1
+            msg = str(e) if isinstance(e, FixtureError) else f"{path}: {e}"
+            print(f"ERROR {msg}")
+            continue
+        measured += 1
+        old_rows.extend(log_rows(old))
+        new_rows.extend(log_rows(new))
+        lines = [x for x in (level_change(old, new),) if x] + cycle_changes(old, new)
+        if lines:
+            changed += 1
+            name = doc.get("name")
+            print(f"{path} ({name})" if isinstance(name, str) else path)
+            for line in lines:
+                print(f"  {line}")
+    print("compliance of finished cycles, old → new:")
+    for line in compliance_lines(old_rows, new_rows):
+        print(line)
+    extra = f", {skipped} skipped (expect.error)" if skipped else ""
+    extra += f", {failed} unreadable" if failed else ""
+    print(f"{measured} tickets, {changed} changed{extra}")
+    return 1 if failed else 0

@@ -86,6 +86,21 @@ def rule_lines(decision: Decision, tz: ZoneInfo) -> list[str]:
             mark = "true " if c.result else "false"
             out.append(f"     {mark} {c.source}   [{_field_of(c.source)} = "
                        f"{format_value(c.value, tz)}]")
+    if stopped_at is None and decision.trace:
+        out.append(f"   (no rule stopped the run: all {len(decision.trace)} rules were evaluated)")
+    return out
+
+
+def level_history_lines(m: Measurement, tz: ZoneInfo) -> list[str]:
+    """The runs of the rules that changed the level (creation included)."""
+    out = []
+    for e in m.evaluations:
+        if e is m.evaluations[0] or e.level_before != e.level_after:
+            by = "default level" if e.decided_by == "default" else (
+                f'rule "{e.decided_by}"' if e.decided_by else "no rule")
+            out.append(f"{format_instant(e.at, tz)}  {e.level_before or 'none'} → "
+                       f"{e.level_after or 'none'} ({by})"
+                       + (f"; {e.note}" if e.note else ""))
     return out
 
 
@@ -134,6 +149,10 @@ def explanation_lines(policy: Policy, m: Measurement) -> list[str]:
     ]
     out.extend("  " + line for line in rule_lines(decision, tz))
     out.append(decision_line(m.decision))
+    history = level_history_lines(m, tz)
+    if len(history) > 1:
+        out.append("level changes (the whole history is measured under the final level):")
+        out.extend("  " + line for line in history)
     out.append("")
     if m.cycles:
         out.append("cycles:")
