@@ -7,14 +7,19 @@ their own databases. The store is opened in the lifespan unless given.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 import logging
+import signal
 import threading
+import time
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 from starlette.applications import Starlette
@@ -23,20 +28,30 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route, WebSocketRoute
 
+from slarules.board.routes import routes as board_routes
 from slarules.clock import Clock, SystemClock
 from slarules.dsl.source import BuildResult
 from slarules.engine.policy import Policy
 from slarules.errors import Diagnostic, RulesError
-from slarules.graphql.broadcast import Broadcaster
+from slarules.graphql.broadcast import AlertMessage, Broadcaster
 from slarules.graphql.context import check_role, role_for
 from slarules.graphql.scalars import parse_instant
 from slarules.graphql.view import SlaGraphQL
+from slarules.metrics import CONTENT_TYPE, Metrics
 from slarules.settings import Settings
 from slarules.store import Store
+from slarules.store.alerts import RELOAD_CHANNEL, PlannedAlert
 from slarules.store.queries import LogFilter
 from slarules.store.records import Measure, ServiceError, ValidateFields
 
+if TYPE_CHECKING:
+    from slarules.alerts.listener import AlertListener
+    from slarules.alerts.scheduler import Scheduler
+
 log = logging.getLogger("slarules.app")
+access_log = logging.getLogger("slarules.access")
+REMEASURE_BATCH = 200
+_background: set[Any] = set()  # tasks kept referenced until done
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +106,15 @@ class Runtime:
         self.validate: ValidateFields = validate or engine_validate_fields
         self.build_source = build_source or _build_source
         self.broadcaster = Broadcaster()
-        self.remeasuring = 0  # tickets still to re-measure after a reload (issue 6)
+        self.metrics = Metrics()
+        self.metrics.set_ruleset(ruleset.policy.version)
+        self.remeasuring = 0  # tickets still to re-measure after a reload
+        self.scheduler: Scheduler | None = None
+        self.listener: AlertListener | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
         self._reload_lock = threading.Lock()
+        self._remeasure_task: Any = None  # the background re-measure after a reload
+        self.instance = uuid.uuid4().hex[:12]  # tells this process's notifications apart
 
     def require_store(self) -> Store:
         if self.store is None:
@@ -103,24 +125,133 @@ class Runtime:
         self.store = Store.open(self.settings.database, self.measure, self.validate)
         return self.store
 
+    # -- alerts ------------------------------------------------------------------------
+
+    def attach_alerts(self) -> None:
+        """Hook the store's outbox to subscriptions, metrics and the scheduler (lifespan)."""
+        store = self.require_store()
+        store.tickets.alerts.webhook = bool(self.settings.webhook_url)
+        store.tickets.alerts.max_age = self.settings.alert_max_age
+        store.tickets.on_alerts = self._raised
+        store.tickets.on_change = self.wake_scheduler
+        self.metrics.watch_cycles(lambda: store.cycle_states(self.clock.now()))
+
+    def wake_scheduler(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.wake()
+
+    def _raised(self, alerts: Sequence[PlannedAlert]) -> None:
+        """Alerts committed by this process (any thread): count; publish unless PG fans out."""
+        self.metrics.alerts_due.inc(len(alerts))
+        if self.listener is None:
+            for a in alerts:
+                self.publish_payload(a.payload)
+
+    def publish_payload(self, payload: dict[str, Any]) -> None:
+        """Hand an alert (its JSON) to this process's subscribers; thread-safe."""
+        msg = alert_message(payload)
+        loop = self.loop
+        if loop is None or loop.is_closed():
+            return
+        loop.call_soon_threadsafe(self.broadcaster.publish, msg)
+
     def record_live_ruleset(self) -> None:
         live = self.ruleset
         self.require_store().save_ruleset(live.policy, live.sources, live.loaded_at)
 
-    def reload(self) -> tuple[bool, Sequence[Diagnostic]]:
-        """Load the rule files again; keep the old ruleset when the new one has errors."""
+    def reload(self, fan_out: bool = True) -> tuple[bool, Sequence[Diagnostic]]:
+        """Load the rule files again; keep the old ruleset when the new one has errors.
+
+        The process that reloads re-measures the open tickets and, on PostgreSQL,
+        tells the other server processes to load the files too (`fan_out`).
+        """
         with self._reload_lock:
             try:
                 live, result = build_ruleset(self.settings.rules, self.clock.now())
             except RulesError as e:
                 return False, e.diagnostics
+            except OSError as e:  # a file vanished or cannot be read mid-deploy
+                where = str(getattr(e, "filename", None) or self.settings.rules)
+                reason = e.strerror or str(e)
+                return False, [Diagnostic("error", "io", f"cannot read `{where}`: {reason}", where)]
             if live is None:
                 return False, result.diagnostics
             if live.policy.version != self.ruleset.policy.version:
-                self.ruleset = live  # one reference swap: requests see old or new, never half
                 if self.store is not None:
-                    self.record_live_ruleset()
+                    self.record_live_ruleset_of(live)
+                self.ruleset = live  # one reference swap: requests see old or new, never half
+                self.metrics.set_ruleset(live.policy.version)
+                log.info(_json(event="ruleset.reload", version=live.policy.version))
+                if fan_out:
+                    self._start_remeasure(live.policy)
+                    if self.store is not None:
+                        payload = _json(version=live.policy.version, origin=self.instance)
+                        self.store.notify(RELOAD_CHANNEL, payload)
             return True, result.diagnostics
+
+    def _reloaded_elsewhere(self, note: dict[str, Any]) -> None:
+        """Another process reloaded (listener thread): load the same files, no re-measure."""
+        if (
+            note.get("origin") == self.instance
+            or note.get("version") == self.ruleset.policy.version
+        ):
+            return
+        ok, diags = self.reload(fan_out=False)
+        if not ok or self.ruleset.policy.version != note.get("version"):
+            first = diags[0].render().splitlines()[0] if diags else "the files differ"
+            log.error(
+                _json(
+                    event="ruleset.reload_mismatch",
+                    wanted=note.get("version"),
+                    live=self.ruleset.policy.version,
+                    error=first,
+                )
+            )
+
+    def record_live_ruleset_of(self, live: LiveRuleset) -> None:
+        self.require_store().save_ruleset(live.policy, live.sources, live.loaded_at)
+
+    def _start_remeasure(self, policy: Policy) -> None:
+        """Re-measure every ticket that is not done under `policy`, in the background.
+
+        Called from `reload` in a worker thread: the count is known (and shown as
+        `ruleset.remeasuring`) before the reload answers.
+        """
+        loop = self.loop
+        if loop is None or loop.is_closed() or self.store is None:
+            return
+        ids = self.store.tickets.open_ids()
+        self.remeasuring = len(ids)
+        self.metrics.remeasuring.set(self.remeasuring)
+        coro = self._remeasure_all(policy, ids)
+        self._remeasure_task = asyncio.run_coroutine_threadsafe(coro, loop)
+
+    async def _remeasure_all(self, policy: Policy, ids: Sequence[str]) -> None:
+        store = self.require_store()
+        started = time.perf_counter()
+        try:
+            for i in range(0, len(ids), REMEASURE_BATCH):
+                if self.ruleset.policy is not policy:
+                    return  # a newer reload took over (it re-measures everything again)
+                part = ids[i : i + REMEASURE_BATCH]
+                n = await run_in_threadpool(store.tickets.remeasure, policy, part, self.clock.now())
+                self.metrics.tickets_remeasured.inc(n)
+                self.remeasuring = max(0, len(ids) - i - len(part))
+                self.metrics.remeasuring.set(self.remeasuring)
+        except Exception:
+            log.exception("re-measure after reload failed")
+        finally:
+            if self.ruleset.policy is policy:
+                self.remeasuring = 0
+                self.metrics.remeasuring.set(0)
+        log.info(
+            _json(
+                event="ruleset.remeasured",
+                version=policy.version,
+                tickets=len(ids),
+                seconds=round(time.perf_counter() - started, 3),
+            )
+        )
 
 
 # -- plain HTTP routes -------------------------------------------------------------------
@@ -161,14 +292,39 @@ def _upper_enum(request: Request, name: str) -> str | None:
 
 
 async def healthz(request: Request) -> Response:
+    """Readiness: the database answers and the alert scheduler runs (when enabled)."""
     rt = _runtime(request)
-    ok = rt.store is not None and await run_in_threadpool(rt.store.ping)
-    body = {
+    db_ok = rt.store is not None and await run_in_threadpool(rt.store.ping)
+    if not rt.settings.scheduler:
+        sched, sched_ok = "disabled", True
+    elif rt.scheduler is None:
+        sched, sched_ok = "stopped", False
+    elif rt.scheduler.healthy:
+        sched, sched_ok = "running", True
+    elif rt.scheduler.passes == 0 and rt.scheduler.last_error is None:
+        sched, sched_ok = "starting", True
+    else:
+        sched, sched_ok = f"failing: {rt.scheduler.last_error or 'stopped'}", False
+    ok = db_ok and sched_ok
+    body: dict[str, Any] = {
         "ok": ok,
-        "database": "reachable" if ok else "unreachable",
+        "database": "reachable" if db_ok else "unreachable",
+        "scheduler": sched,
         "ruleset": rt.ruleset.policy.version,
+        "remeasuring": rt.remeasuring,
     }
+    if rt.listener is not None:
+        body["listener"] = "listening" if rt.listener.listening else "reconnecting"
     return JSONResponse(body, status_code=200 if ok else 503)
+
+
+async def metrics(request: Request) -> Response:
+    """Prometheus text format (the `read` role when tokens are configured)."""
+    if (denied := _authorize(request, "read")) is not None:
+        return denied
+    rt = _runtime(request)
+    body = await run_in_threadpool(rt.metrics.render)
+    return Response(body, media_type=CONTENT_TYPE)
 
 
 async def export_sla_log(request: Request) -> Response:
@@ -279,9 +435,19 @@ def create_app(
             # one PG connection per worker thread: cap the threads (stack.md 2.9)
             anyio.to_thread.current_default_thread_limiter().total_tokens = settings.db_threads
         await run_in_threadpool(runtime.record_live_ruleset)
+        runtime.loop = asyncio.get_running_loop()
+        runtime.attach_alerts()
+        await _start_alerts(runtime)
+        hup = _install_sighup(runtime)
         try:
             yield
         finally:
+            if hup:
+                with contextlib.suppress(Exception):
+                    runtime.loop.remove_signal_handler(signal.SIGHUP)
+            await _stop_alerts(runtime)
+            if runtime._remeasure_task is not None:
+                runtime._remeasure_task.cancel()
             runtime.broadcaster.close()
             if opened and runtime.store is not None:
                 runtime.store.close()
@@ -292,11 +458,146 @@ def create_app(
             Route("/graphql", gql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", gql),
             Route("/healthz", healthz),
+            Route("/metrics", metrics),
             Route("/export/sla-log.csv", export_sla_log),
             Route("/export/compliance.csv", export_compliance),
+            *board_routes(),
         ],
         lifespan=lifespan,
         max_body_size=settings.max_body_size,
     )
     app.state.runtime = runtime
+    app.add_middleware(AccessLog, runtime=runtime)
     return app
+
+
+def app_from_environment() -> Starlette:
+    """The app from the SLA_* environment (each `--workers` process calls this)."""
+    import os
+
+    from slarules.logs import configure_json_logs
+    from slarules.settings import load_settings
+
+    configure_json_logs()  # a spawned worker does not inherit the parent's logging
+    return create_app(load_settings(os.environ))
+
+
+async def _start_alerts(rt: Runtime) -> None:
+    from slarules.alerts.scheduler import Scheduler
+
+    store = rt.require_store()
+    s = rt.settings
+    if s.database.provider == "postgres":
+        from slarules.alerts.listener import AlertListener
+
+        rt.listener = AlertListener(s.database, rt.publish_payload, rt._reloaded_elsewhere)
+        await run_in_threadpool(rt.listener.start)
+    if s.scheduler:
+        rt.scheduler = Scheduler(
+            store,
+            rt.clock,
+            lambda: rt.ruleset.policy,
+            rt.metrics,
+            webhook_url=s.webhook_url,
+            webhook_secret=s.webhook_secret,
+            webhook_timeout=s.webhook_timeout,
+            lease=s.alert_lease,
+        )
+        rt.scheduler.start()
+
+
+async def _stop_alerts(rt: Runtime) -> None:
+    if rt.scheduler is not None:
+        await rt.scheduler.stop()
+        rt.scheduler = None
+    if rt.listener is not None:
+        await run_in_threadpool(rt.listener.stop)
+        rt.listener = None
+
+
+def _install_sighup(rt: Runtime) -> bool:
+    """SIGHUP reloads the rules (main thread only: not under a test client)."""
+    if not hasattr(signal, "SIGHUP") or threading.current_thread() is not threading.main_thread():
+        return False
+    loop = asyncio.get_running_loop()
+
+    def on_hup() -> None:
+        async def go() -> None:
+            try:
+                ok, diags = await run_in_threadpool(rt.reload)
+            except Exception:
+                log.exception("reload on SIGHUP failed")
+                return
+            if not ok:
+                first = diags[0].render().splitlines()[0] if diags else "errors"
+                log.error(_json(event="ruleset.reload_failed", error=first))
+
+        task = loop.create_task(go())
+        _background.add(task)
+        task.add_done_callback(_background.discard)
+
+    try:
+        loop.add_signal_handler(signal.SIGHUP, on_hup)
+    except (NotImplementedError, RuntimeError, ValueError):
+        return False
+    return True
+
+
+def alert_message(p: dict[str, Any]) -> AlertMessage:
+    """An outbox payload → the subscription's message."""
+    return AlertMessage(
+        id=p["id"],
+        kind=str(p["kind"]).lower(),
+        ticket_id=p["ticketId"],
+        metric=str(p["metric"]).lower(),
+        cycle_index=int(p["cycleIndex"]),
+        at=parse_instant(p["at"]),
+        level=p.get("level") or "",
+        percent=p.get("percent"),
+        before_seconds=p.get("beforeSeconds"),
+        assignee=p.get("assignee"),
+        department=p.get("department"),
+    )
+
+
+def _json(**fields: Any) -> str:
+    return json.dumps(fields, separators=(",", ":"), default=str)
+
+
+class AccessLog:
+    """One JSON log line per HTTP request (pure ASGI: streaming responses stay streamed)."""
+
+    def __init__(self, app: Any, runtime: Runtime) -> None:
+        self.app = app
+        self.runtime = runtime
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_status(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            ms = round((time.perf_counter() - started) * 1000, 2)
+            self.runtime.metrics.requests.labels(scope.get("method", ""), str(status)).inc()
+            if access_log.isEnabledFor(logging.INFO):
+                client = scope.get("client") or ("", 0)
+                access_log.info(
+                    _json(
+                        event="request",
+                        method=scope.get("method"),
+                        path=scope.get("path"),
+                        status=status,
+                        ms=ms,
+                        client=client[0],
+                    )
+                )

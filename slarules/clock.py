@@ -22,6 +22,10 @@ class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC).replace(microsecond=0)
 
+    def precise_now(self) -> datetime:
+        """With microseconds: how long to sleep until an instant (the alert scheduler)."""
+        return datetime.now(UTC)
+
 
 class FrozenClock:
     """A clock for tests: stands still until `set` or `advance`."""

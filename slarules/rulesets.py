@@ -24,8 +24,9 @@ def read_sources(path: str | Path) -> list[SourceFile]:
     else:
         raise NoRulesFound([Diagnostic("error", "no-rules", f"`{path}` does not exist", str(path))])
     if not files:
+        hint = "a ruleset is a .sla file or a directory of them"
         raise NoRulesFound([Diagnostic("error", "no-rules", f"no `.sla` files in `{path}`",
-                                       str(path), hint="a ruleset is a .sla file or a directory of them")])
+                                       str(path), hint=hint)])
     return [SourceFile(str(f), f.read_bytes()) for f in files]
 
 

@@ -155,6 +155,11 @@ class Settings:
     max_tokens: int = 4000
     max_aliases: int = 15
     db_threads: int = 8  # PostgreSQL: one connection per worker thread
+    workers: int = 1  # server processes (`--workers`); more than one needs PostgreSQL
+    scheduler: bool = True  # run the alert scheduler in this process
+    webhook_timeout: float = 5.0  # seconds per webhook POST
+    alert_lease: float = 30.0  # seconds a claimed alert stays with its claimer
+    alert_max_age: float = 86_400.0  # seconds: thresholds older than this raise no alert
 
     @property
     def auth_enabled(self) -> bool:
@@ -169,6 +174,16 @@ def _port(value: str, name: str) -> int:
     if not 0 <= port <= 65535:
         raise SettingsError(f"{name} `{value}` is not a port number (1-65535)")
     return port
+
+
+def _seconds(value: str, name: str, most: float = 3600) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= most:
+        raise SettingsError(f"{name} `{value}` is not a number of seconds (0 < s <= {most:g})")
+    return seconds
 
 
 def _flag(value: str, name: str) -> bool:
@@ -189,6 +204,7 @@ def load_settings(
     port: str | int | None = None,
     tokens: str | None = None,
     webhook_url: str | None = None,
+    workers: str | int | None = None,
     cwd: Path | None = None,
 ) -> Settings:
     """Settings from the environment, overridden by explicit (`serve`) options."""
@@ -233,4 +249,27 @@ def load_settings(
     kw["webhook_secret"] = pick(None, "SLA_WEBHOOK_SECRET")
     if (v := pick(None, "SLA_GRAPHIQL")) is not None:
         kw["graphiql"] = _flag(v, "SLA_GRAPHIQL")
+    if (v := pick(None, "SLA_SCHEDULER")) is not None:
+        kw["scheduler"] = _flag(v, "SLA_SCHEDULER")
+    if (v := pick(None, "SLA_WEBHOOK_TIMEOUT")) is not None:
+        kw["webhook_timeout"] = _seconds(v, "SLA_WEBHOOK_TIMEOUT")
+    if (v := pick(None, "SLA_ALERT_LEASE")) is not None:
+        kw["alert_lease"] = _seconds(v, "SLA_ALERT_LEASE")
+    if (v := pick(None, "SLA_ALERT_MAX_AGE")) is not None:
+        kw["alert_max_age"] = _seconds(v, "SLA_ALERT_MAX_AGE", 366 * 86_400)
+    if (v := pick(workers, "SLA_WORKERS")) is not None:
+        try:
+            n = int(v)
+        except ValueError:
+            n = 0
+        if n < 1:
+            raise SettingsError(f"SLA_WORKERS `{v}` is not a number of processes (1 or more)")
+        database = kw["database"]
+        assert isinstance(database, DatabaseConfig)
+        if n > 1 and database.provider == "sqlite":
+            raise SettingsError(
+                f"SLA_WORKERS `{v}`: SQLite serves one process only; use --workers 1, or "
+                "PostgreSQL (SLA_DATABASE_URL=postgresql://user@host:5432/db) for several"
+            )
+        kw["workers"] = n
     return Settings(**kw)  # type: ignore[arg-type]

@@ -1,7 +1,8 @@
 """Webhook delivery: a JSON POST, signed with HMAC-SHA256 when a secret is set.
 
-Receivers verify `X-SLA-Signature: sha256=<hex>` over the raw body and may
-de-duplicate on the `X-SLA-Alert-Id` header (the alert's stable id).
+Receivers verify `X-Slarules-Signature: sha256=<hex>` (HMAC-SHA256 of the raw
+body with `SLA_WEBHOOK_SECRET`) and may de-duplicate on `X-Slarules-Alert-Id`
+(the alert's stable id: a delivery whose answer was lost is sent again).
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
-SIGNATURE_HEADER = "X-SLA-Signature"
-ID_HEADER = "X-SLA-Alert-Id"
+SIGNATURE_HEADER = "X-Slarules-Signature"
+ID_HEADER = "X-Slarules-Alert-Id"
 
 
 def sign(secret: str, body: bytes) -> str:

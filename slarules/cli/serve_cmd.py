@@ -30,6 +30,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--port", help="port (SLA_PORT, default 8000)")
     p.add_argument("--tokens", help="bearer tokens `token:role,…` (SLA_TOKENS)")
     p.add_argument("--webhook-url", dest="webhook_url", help="alert webhook (SLA_WEBHOOK_URL)")
+    p.add_argument(
+        "--workers", help="server processes (SLA_WORKERS, default 1; more need PostgreSQL)"
+    )
 
 
 def _shown(path: Path) -> str:
@@ -69,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
             port=args.port,
             tokens=args.tokens,
             webhook_url=args.webhook_url,
+            workers=args.workers,
         )
         live, result = build_ruleset(settings.rules, clock.now())
         if live is None:
@@ -103,6 +107,24 @@ def run(args: argparse.Namespace) -> int:
             "slarules: no SLA_TOKENS set: every caller is admin, so only loopback is served",
             flush=True,
         )
+    from slarules.logs import configure_json_logs
+
+    configure_json_logs()
+    if settings.workers > 1:
+        # each worker process builds its own app from the environment (PostgreSQL only)
+        store.close()
+        os.environ.update(_environment(args, settings))
+        uvicorn.run(
+            "slarules.app:app_from_environment",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            lifespan="on",
+            log_level="warning",
+            timeout_graceful_shutdown=10,
+        )
+        return 0
     uvicorn.run(
         app,
         host=settings.host,
@@ -113,3 +135,20 @@ def run(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=10,
     )
     return 0
+
+
+def _environment(args: argparse.Namespace, settings: Any) -> dict[str, str]:
+    """The options as SLA_* variables, for worker processes that read the environment."""
+    env = {
+        "SLA_RULES": str(settings.rules),
+        "SLA_HOST": settings.host,
+        "SLA_PORT": str(settings.port),
+        "SLA_WORKERS": "1",
+    }
+    if args.db:
+        env["SLA_DATABASE_URL"] = args.db
+    if args.tokens:
+        env["SLA_TOKENS"] = args.tokens
+    if args.webhook_url:
+        env["SLA_WEBHOOK_URL"] = args.webhook_url
+    return env

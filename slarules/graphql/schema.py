@@ -305,6 +305,7 @@ class Mutation:
         ]
         store = c.runtime.require_store()
         result = await run_in_threadpool(store.tickets.record_events, c.policy, data, c.now)
+        c.runtime.metrics.events_recorded.inc(result.applied)
         for v in result.tickets:
             c.tickets.prime(v.id, v, force=True)
         return g.RecordEventsResult(

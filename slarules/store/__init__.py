@@ -88,6 +88,13 @@ class Store:
                 )
             return from_db(row.loaded_at)
 
+    def notify(self, channel: str, payload: str) -> None:
+        """PostgreSQL NOTIFY (other server processes listen); nothing on SQLite."""
+        if not self.sql.pg:
+            return
+        with self.sql.write() as cur:
+            self.sql.execute(cur, "SELECT pg_notify(?, ?)", (channel, payload))
+
     def ping(self) -> bool:
         """The database answers a query."""
         try:
@@ -96,6 +103,24 @@ class Store:
                 return bool(cur.fetchone()[0] == 1)
         except Exception:
             return False
+
+    def cycle_states(self, now: datetime) -> dict[str, int]:
+        """Stored cycles by state as of `now` (an active one past its breach instant is
+        breached): the `slarules_cycles` metric."""
+        s = self.sql
+        with s.read() as cur:
+            s.execute(cur, 'SELECT "state", COUNT(*) FROM "cycle" GROUP BY "state"')
+            out = {r[0]: int(r[1]) for r in cur.fetchall()}
+            s.execute(
+                cur,
+                'SELECT COUNT(*) FROM "cycle" WHERE "state" = \'active\' AND "breach_at" <= ?',
+                (s.t(now),),
+            )
+            late = int(cur.fetchone()[0])
+        if late:
+            out["active"] = out.get("active", 0) - late
+            out["breached"] = out.get("breached", 0) + late
+        return out
 
     def ruleset_versions(self) -> Sequence[str]:
         with db_session:

@@ -13,13 +13,16 @@ Figures that grow with time (elapsed, remaining) are recomputed from events
 for the tickets a request actually returns (about 100 µs each). A `done`
 ticket keeps the rows measured under the version live when it was last
 measured (its cycles are all stopped), so it is read, not recomputed.
+Every rewrite also plans the ticket's alerts in the outbox (store/alerts.py)
+in the same transaction; `next_at` never points at `now` or earlier, so the
+scheduler's index cannot make it spin.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from slarules.engine.measurement import (
@@ -34,6 +37,7 @@ from slarules.engine.policy import Policy
 from slarules.engine.ticket import Event, TicketHistory
 from slarules.errors import SlaError
 from slarules.store import codec
+from slarules.store.alerts import AlertOutbox, PlannedAlert
 from slarules.store.records import (
     BAD_USER_INPUT,
     EVENT_CONFLICT,
@@ -208,6 +212,16 @@ class TicketRepository:
         self.sql = sql
         self.measure = measure
         self.validate = validate
+        self.alerts = AlertOutbox(sql)
+        # called after a commit that raised alerts / changed due instants (the scheduler)
+        self.on_alerts: Callable[[Sequence[PlannedAlert]], None] | None = None
+        self.on_change: Callable[[], None] | None = None
+
+    def _committed(self, raised: Sequence[PlannedAlert]) -> None:
+        if raised and self.on_alerts is not None:
+            self.on_alerts(raised)
+        if self.on_change is not None:
+            self.on_change()
 
     # -- writing ------------------------------------------------------------------
 
@@ -219,10 +233,20 @@ class TicketRepository:
 
     def _write_derived(
         self, cur: Any, ms: Sequence[Measurement], now: datetime, future: Mapping[str, datetime]
-    ) -> None:
-        """Rewrite the derived rows of these measured tickets (one statement per kind)."""
+    ) -> list[PlannedAlert]:
+        """Rewrite the derived rows of these measured tickets (one statement per kind) and
+        plan their alerts in the same transaction; the alerts newly raised."""
         s = self.sql
         ids = [m.ticket_id for m in ms]
+        previous: dict[str, datetime | None] = {}
+        for part in chunks(ids):
+            s.execute(
+                cur,
+                f'SELECT "id", "measured_at" FROM "ticket" WHERE "id" IN ({s.marks(len(part))})',
+                part,
+            )
+            previous.update({r[0]: from_db(r[1]) for r in cur.fetchall()})
+        raised = self.alerts.plan(cur, ms, previous, now)
         for part in chunks(ids):
             s.execute(cur, f'DELETE FROM "cycle" WHERE "ticket_id" IN ({s.marks(len(part))})', part)
             s.execute(
@@ -278,6 +302,9 @@ class TicketRepository:
                 )
             if m.ticket_id in future:
                 nexts.append(future[m.ticket_id])
+            if nexts and min(nexts) <= now:  # never due again at once: no busy loop
+                nexts.append(now + timedelta(seconds=1))
+                nexts = [n for n in nexts if n > now]
             f = m.fields
             ticket_rows.append(
                 (
@@ -304,6 +331,7 @@ class TicketRepository:
             '"measured_at" = ?, "due_key" = ?, "next_at" = ? WHERE "id" = ?',
             ticket_rows,
         )
+        return raised
 
     def record_ticket(self, policy: Policy, data: TicketInput, now: datetime) -> TicketView:
         return retry_unique(lambda: self._record_ticket(policy, data, now))
@@ -331,8 +359,56 @@ class TicketRepository:
                     tickets[r[0]] = (from_db(r[1]), r[2], codec.decode_fields(Sql.unj(r[3])))
             histories, _ = self._histories(cur, list(tickets), tickets)
             ms = [self._measure(policy, h, now) for h in histories]
-            self._write_derived(cur, ms, now, _future_events(histories, now))
+            raised = self._write_derived(cur, ms, now, _future_events(histories, now))
+        self._committed(raised)
         return len(ms)
+
+    def remeasure_due(self, policy: Policy, now: datetime, limit: int = 200) -> int:
+        """Re-measure the tickets whose stored `next_at` has come (the alert scheduler):
+        the `ix_ticket_next_at` index, rows other processes hold are skipped (PostgreSQL)."""
+        s = self.sql
+        skip = " FOR UPDATE SKIP LOCKED" if s.pg else ""
+        with s.write() as cur:
+            s.execute(
+                cur,
+                'SELECT "id", "created_at", "created_by", "initial_fields" FROM "ticket" '
+                'WHERE "next_at" <= ? ORDER BY "next_at", "id" LIMIT ?' + skip,
+                (s.t(now), limit),
+            )
+            tickets = {
+                r[0]: (from_db(r[1]), r[2], codec.decode_fields(Sql.unj(r[3])))
+                for r in cur.fetchall()
+            }
+            if not tickets:
+                return 0
+            histories, _ = self._histories(cur, list(tickets), tickets)
+            ms = [self._measure_or_none(policy, h, now) for h in histories]
+            good = [m for m in ms if m is not None]
+            stuck = [h.id for h, m in zip(histories, ms, strict=True) if m is None]
+            raised = self._write_derived(cur, good, now, _future_events(histories, now))
+            for part in chunks(stuck):  # unmeasurable now: look again in a minute
+                s.execute(
+                    cur,
+                    f'UPDATE "ticket" SET "next_at" = ? WHERE "id" IN ({s.marks(len(part))})',
+                    [s.t(now + timedelta(seconds=60)), *part],
+                )
+        self._committed(raised)
+        return len(tickets)
+
+    def open_ids(self) -> list[str]:
+        """Every ticket that is not done (a reload re-measures them)."""
+        s = self.sql
+        with s.read() as cur:
+            s.execute(cur, 'SELECT "id" FROM "ticket" WHERE NOT "done" ORDER BY "id"')
+            return [r[0] for r in cur.fetchall()]
+
+    def _measure_or_none(
+        self, policy: Policy, history: TicketHistory, now: datetime
+    ) -> Measurement | None:
+        try:
+            return self.measure(policy, history, now)
+        except SlaError:
+            return None
 
     def _record_ticket(self, policy: Policy, data: TicketInput, now: datetime) -> TicketView:
         if not data.id:
@@ -383,9 +459,10 @@ class TicketRepository:
                         s.tn(FAR_FUTURE),
                     ),
                 )
-                self._write_derived(cur, [m], now, {})
+                raised = self._write_derived(cur, [m], now, {})
         if existing:
             return self.load_views(policy, [data.id], now)[data.id]
+        self._committed(raised)
         return view_from_measurement(m, data.created_at, data.created_by, ())
 
     def _record_events(
@@ -470,7 +547,8 @@ class TicketRepository:
             touched = sorted({r[0] for r in new_rows})
             histories, event_views = self._histories(cur, touched, tickets)
             ms = [self._measure(policy, h, now) for h in histories]
-            self._write_derived(cur, ms, now, _future_events(histories, now))
+            raised = self._write_derived(cur, ms, now, _future_events(histories, now))
+        self._committed(raised)
         by_id = {
             m.ticket_id: view_from_measurement(
                 m, tickets[m.ticket_id][0], tickets[m.ticket_id][1], event_views[m.ticket_id]

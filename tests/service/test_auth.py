@@ -85,9 +85,10 @@ def test_bearer_scheme_is_required(secured: Api) -> None:
 @pytest.mark.parametrize(
     ("token", "status"), [(None, 401), ("forged", 401), ("rtok", 200), ("atok", 200)]
 )
-def test_exports_need_read(secured: Api, token: str | None, status: int) -> None:
+def test_exports_and_metrics_need_read(secured: Api, token: str | None, status: int) -> None:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     for path in (
+        "/metrics",
         "/export/sla-log.csv",
         "/export/compliance.csv?from=2026-03-01T00:00:00Z&to=2026-03-03T00:00:00Z",
     ):

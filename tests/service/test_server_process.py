@@ -97,6 +97,7 @@ def test_server_serves_the_bundled_examples_over_a_socket(tmp_path: Path) -> Non
         (["--tokens", "oops"], "is not `token:role`"),
         (["--host", "0.0.0.0"], "is not loopback"),
         (["--rules", "/no/such/dir"], "does not exist"),
+        (["--workers", "2"], "SQLite serves one process only"),
     ],
 )
 def test_bad_setting_is_one_line_and_exit_2(tmp_path: Path, args: list[str], needle: str) -> None:

@@ -67,12 +67,41 @@ def test_postgres_url() -> None:
         ({"rules": "/no/such/rules"}, {}, "SLA_RULES `/no/such/rules` does not exist"),
         ({"webhook_url": "ftp://x"}, {}, "not an http(s) URL"),
         ({}, {"SLA_GRAPHIQL": "maybe"}, "not a flag"),
+        ({"workers": "2"}, {}, "SQLite serves one process only"),
+        ({"workers": "zero"}, {}, "SLA_WORKERS `zero` is not a number of processes"),
+        ({}, {"SLA_WEBHOOK_TIMEOUT": "-1"}, "SLA_WEBHOOK_TIMEOUT `-1` is not a number of seconds"),
+        ({}, {"SLA_ALERT_LEASE": "soon"}, "SLA_ALERT_LEASE `soon` is not a number of seconds"),
     ],
 )
 def test_bad_settings_are_one_line(kw: dict[str, str], env: dict[str, str], needle: str) -> None:
     with pytest.raises(SettingsError) as e:
         load_settings(env, **kw)  # type: ignore[arg-type]
     assert needle in str(e.value) and "\n" not in str(e.value)
+
+
+def test_several_workers_need_postgresql() -> None:
+    s = load_settings({"SLA_WORKERS": "3"}, db="postgresql://postgres@127.0.0.1:5432/test")
+    assert s.workers == 3
+    assert load_settings({}).workers == 1
+
+
+def test_alert_settings_from_the_environment() -> None:
+    s = load_settings(
+        {
+            "SLA_WEBHOOK_TIMEOUT": "2.5",
+            "SLA_ALERT_LEASE": "10",
+            "SLA_ALERT_MAX_AGE": "600",
+            "SLA_WEBHOOK_SECRET": "k",
+            "SLA_SCHEDULER": "0",
+        }
+    )
+    assert s.scheduler is False
+    assert (s.webhook_timeout, s.alert_lease, s.alert_max_age, s.webhook_secret) == (
+        2.5,
+        10.0,
+        600.0,
+        "k",
+    )
 
 
 def test_non_loopback_is_allowed_with_tokens() -> None:

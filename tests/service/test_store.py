@@ -88,3 +88,57 @@ def test_sqlite_migrations_apply_once(tmp_path: object) -> None:
     assert migrate(cfg) == [1]
     assert migrate(cfg) == []
     assert Store.open(cfg).ping()
+
+
+def test_outbox_raises_once_claims_with_a_lease_and_retries(store: Store) -> None:
+    """The outbox on both databases: raise at the threshold, claim, lease, retry, deliver."""
+    outbox = store.tickets.alerts
+    outbox.webhook = True
+    _ticket(store, "U", tags=["urgent"])  # fake engine: warn at 12:30, due 13:00
+    assert outbox.list() == [] and store.tickets.remeasure_due(POLICY, T0, 10) == 0
+    at = T0 + timedelta(minutes=30)
+    assert store.tickets.remeasure_due(POLICY, at, 10) == 1
+    assert store.tickets.remeasure_due(POLICY, at, 10) == 0  # next_at moved on
+    (row,) = outbox.list()
+    assert (row["kind"], row["percent"], row["status"], row["due_at"]) == (
+        "warning",
+        50.0,
+        "pending",
+        at,
+    )
+    (claimed,) = outbox.claim("me", at, lease=30)
+    assert claimed.id == row["id"] and claimed.attempts == 1
+    assert outbox.claim("other", at + timedelta(seconds=29), lease=30) == []  # leased
+    (again,) = outbox.claim("other", at + timedelta(seconds=30), lease=30)  # lease ran out
+    assert again.id == row["id"] and again.attempts == 2
+    outbox.retry([(row["id"], at + timedelta(minutes=1))])
+    assert outbox.next_attempt() == at + timedelta(minutes=1)
+    assert outbox.claim("me", at + timedelta(seconds=59), lease=30) == []
+    (third,) = outbox.claim("me", at + timedelta(minutes=1), lease=30)
+    outbox.delivered([third.id], at + timedelta(minutes=1))
+    assert outbox.list()[0]["status"] == "delivered" and outbox.next_attempt() is None
+    # re-measuring again never raises it a second time
+    store.tickets.remeasure(POLICY, ["U"], at + timedelta(minutes=5))
+    assert [a["status"] for a in outbox.list()] == ["delivered"]
+
+
+def test_concurrent_claimers_get_disjoint_alerts(store: Store) -> None:
+    outbox = store.tickets.alerts
+    outbox.webhook = True
+    for i in range(20):
+        _ticket(store, f"U{i:02}", tags=["urgent"])
+    at = T0 + timedelta(minutes=30)
+    assert store.tickets.remeasure_due(POLICY, at, 100) == 20
+    got: list[list[str]] = [[], [], [], []]
+
+    def claim(k: int) -> None:
+        while batch := outbox.claim(f"w{k}", at, lease=60, limit=3):
+            got[k].extend(a.id for a in batch)
+
+    threads = [threading.Thread(target=claim, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    ids = [i for g in got for i in g]
+    assert len(ids) == 20 and len(set(ids)) == 20

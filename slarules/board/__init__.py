@@ -1,0 +1,1 @@
+"""The SLA board: a static page served by the app (see `routes`)."""

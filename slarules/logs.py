@@ -1,0 +1,43 @@
+"""Server logs: one JSON object per line on stderr (requests, alert deliveries, reloads)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from typing import Any
+
+LOGGERS = ("slarules.access", "slarules.alerts", "slarules.app", "slarules.graphql")
+
+
+class JsonLines(logging.Formatter):
+    """A record as one JSON object; a message that is JSON already is merged in."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        msg = record.getMessage()
+        out: dict[str, Any] = {
+            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+        }
+        try:
+            parsed = json.loads(msg) if msg.startswith("{") else None
+        except ValueError:
+            parsed = None
+        out.update(parsed if isinstance(parsed, dict) else {"message": msg})
+        if record.exc_info:
+            out["exception"] = self.formatException(record.exc_info)
+        return json.dumps(out, separators=(",", ":"), default=str)
+
+
+def configure_json_logs() -> None:
+    """Send the project's loggers to stderr as JSON lines (level from SLA_LOG_LEVEL)."""
+    level = os.environ.get("SLA_LOG_LEVEL", "INFO").upper()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonLines())
+    for name in LOGGERS:
+        logger = logging.getLogger(name)
+        logger.handlers[:] = [handler]
+        logger.setLevel(getattr(logging, level, logging.INFO))
+        logger.propagate = False
