@@ -27,8 +27,9 @@ sys.path.insert(0, str(ROOT))
 
 from starlette.testclient import TestClient  # noqa: E402
 
-from slarules.app import LiveRuleset, build_ruleset, create_app  # noqa: E402
+from slarules.app import create_app  # noqa: E402
 from slarules.clock import FrozenClock  # noqa: E402
+from slarules.runtime import LiveRuleset, build_ruleset  # noqa: E402
 from slarules.settings import DatabaseConfig, Settings, parse_database_url  # noqa: E402
 from slarules.store.sql import Sql  # noqa: E402
 

@@ -41,3 +41,8 @@ def configure_json_logs() -> None:
         logger.handlers[:] = [handler]
         logger.setLevel(getattr(logging, level, logging.INFO))
         logger.propagate = False
+
+
+def json_line(**fields: Any) -> str:
+    """A log message as one compact JSON object (merged into the record by `JsonLines`)."""
+    return json.dumps(fields, separators=(",", ":"), default=str)

@@ -57,8 +57,9 @@ def _check_bind(host: str, port: int) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from slarules.app import build_ruleset, create_app
+    from slarules.app import create_app
     from slarules.clock import SystemClock
+    from slarules.runtime import build_ruleset
     from slarules.settings import load_settings
     from slarules.store import Store
 

@@ -15,7 +15,7 @@ from slarules.settings import ROLES, Role
 from slarules.store.records import FORBIDDEN, UNAUTHENTICATED, ServiceError, TicketView
 
 if TYPE_CHECKING:
-    from slarules.app import Runtime
+    from slarules.runtime import Runtime
 
 
 def role_for(runtime: Runtime, authorization: str | None) -> Role | None:

@@ -16,7 +16,7 @@ from slarules.graphql.context import Context, role_for
 from slarules.graphql.schema import make_schema
 
 if TYPE_CHECKING:
-    from slarules.app import Runtime
+    from slarules.runtime import Runtime
 
 
 class SlaGraphQL(GraphQL[Context, None]):

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from slarules.app import LiveRuleset, create_app
+from slarules.app import create_app
 from slarules.clock import FrozenClock
+from slarules.runtime import LiveRuleset
 from slarules.settings import DatabaseConfig, Settings, parse_database_url
 from tests.service.fakes import T0, fake_measure, fake_validate, make_policy
 

@@ -190,7 +190,7 @@ def test_open_cycles_are_reported_as_of_the_request(api_any: Api) -> None:
 
 
 def test_done_ticket_keeps_cycles_of_the_version_that_measured_it(api_any: Api) -> None:
-    from slarules.app import LiveRuleset
+    from slarules.runtime import LiveRuleset
     from tests.service.fakes import make_policy
 
     api_any.data(RECORD_TICKET, ticket("T-done"))

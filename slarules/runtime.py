@@ -1,0 +1,253 @@
+"""The server's runtime: the live ruleset (swapped whole on reload), the store, alert fan-out."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from starlette.concurrency import run_in_threadpool
+
+from slarules.clock import Clock
+from slarules.dsl.source import BuildResult
+from slarules.engine.policy import Policy
+from slarules.errors import Diagnostic, RulesError
+from slarules.graphql.broadcast import AlertMessage, Broadcaster
+from slarules.graphql.scalars import parse_instant
+from slarules.logs import json_line
+from slarules.metrics import Metrics
+from slarules.settings import Settings
+from slarules.store import Store
+from slarules.store.alerts import RELOAD_CHANNEL, PlannedAlert
+from slarules.store.records import Measure, ValidateFields
+
+if TYPE_CHECKING:
+    from slarules.alerts.listener import AlertListener
+    from slarules.alerts.scheduler import Scheduler
+
+log = logging.getLogger("slarules.app")
+REMEASURE_BATCH = 200
+
+
+@dataclass(frozen=True, slots=True)
+class LiveRuleset:
+    """The ruleset answering requests; swapped as a whole (never half-loaded)."""
+
+    policy: Policy
+    loaded_at: datetime
+    sources: dict[str, str]
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+
+def build_ruleset(path: Path | str, loaded_at: datetime) -> tuple[LiveRuleset | None, BuildResult]:
+    """Read and build the rule files; None (and the diagnostics) when they have errors."""
+    from slarules.dsl import build
+    from slarules.rulesets import read_sources
+
+    sources = read_sources(path)
+    result = build(sources)
+    if result.policy is None:
+        return None, result
+    texts = {s.name: s.data.decode("utf-8", "replace") for s in sources}
+    return LiveRuleset(result.policy, loaded_at, texts, result.diagnostics), result
+
+
+def _build_source(text: str, name: str) -> BuildResult:
+    from slarules.dsl import build_source
+
+    return build_source(text, name)
+
+
+class Runtime:
+    """Everything a request needs: settings, clock, store, live ruleset, alert fan-out."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock,
+        ruleset: LiveRuleset,
+        store: Store | None = None,
+        measure: Measure | None = None,
+        validate: ValidateFields | None = None,
+        build_source: Callable[[str, str], BuildResult] | None = None,
+    ) -> None:
+        from slarules.store import engine_measure, engine_validate_fields
+
+        self.settings = settings
+        self.clock = clock
+        self.ruleset = ruleset
+        self.store = store
+        self.measure: Measure = measure or engine_measure
+        self.validate: ValidateFields = validate or engine_validate_fields
+        self.build_source = build_source or _build_source
+        self.broadcaster = Broadcaster()
+        self.metrics = Metrics()
+        self.metrics.set_ruleset(ruleset.policy.version)
+        self.remeasuring = 0  # tickets still to re-measure after a reload
+        self.scheduler: Scheduler | None = None
+        self.listener: AlertListener | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._reload_lock = threading.Lock()
+        self._remeasure_task: Any = None  # the background re-measure after a reload
+        self.instance = uuid.uuid4().hex[:12]  # tells this process's notifications apart
+
+    def require_store(self) -> Store:
+        if self.store is None:
+            raise RuntimeError("the store is not open (run the app inside its lifespan)")
+        return self.store
+
+    def open_store(self) -> Store:
+        self.store = Store.open(self.settings.database, self.measure, self.validate)
+        return self.store
+
+    # -- alerts ------------------------------------------------------------------------
+
+    def attach_alerts(self) -> None:
+        """Hook the store's outbox to subscriptions, metrics and the scheduler (lifespan)."""
+        store = self.require_store()
+        store.tickets.alerts.webhook = bool(self.settings.webhook_url)
+        store.tickets.alerts.max_age = self.settings.alert_max_age
+        store.tickets.on_alerts = self._raised
+        store.tickets.on_change = self.wake_scheduler
+        self.metrics.watch_cycles(lambda: store.cycle_states(self.clock.now()))
+
+    def wake_scheduler(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.wake()
+
+    def _raised(self, alerts: Sequence[PlannedAlert]) -> None:
+        """Alerts committed by this process (any thread): count; publish unless PG fans out."""
+        self.metrics.alerts_due.inc(len(alerts))
+        if self.listener is None:
+            for a in alerts:
+                self.publish_payload(a.payload)
+
+    def publish_payload(self, payload: dict[str, Any]) -> None:
+        """Hand an alert (its JSON) to this process's subscribers; thread-safe."""
+        msg = alert_message(payload)
+        loop = self.loop
+        if loop is None or loop.is_closed():
+            return
+        loop.call_soon_threadsafe(self.broadcaster.publish, msg)
+
+    def record_live_ruleset(self) -> None:
+        live = self.ruleset
+        self.require_store().save_ruleset(live.policy, live.sources, live.loaded_at)
+
+    def reload(self, fan_out: bool = True) -> tuple[bool, Sequence[Diagnostic]]:
+        """Load the rule files again; keep the old ruleset when the new one has errors.
+
+        The process that reloads re-measures the open tickets and, on PostgreSQL,
+        tells the other server processes to load the files too (`fan_out`).
+        """
+        with self._reload_lock:
+            try:
+                live, result = build_ruleset(self.settings.rules, self.clock.now())
+            except RulesError as e:
+                return False, e.diagnostics
+            except OSError as e:  # a file vanished or cannot be read mid-deploy
+                where = str(getattr(e, "filename", None) or self.settings.rules)
+                reason = e.strerror or str(e)
+                return False, [Diagnostic("error", "io", f"cannot read `{where}`: {reason}", where)]
+            if live is None:
+                return False, result.diagnostics
+            if live.policy.version != self.ruleset.policy.version:
+                if self.store is not None:
+                    self.record_live_ruleset_of(live)
+                self.ruleset = live  # one reference swap: requests see old or new, never half
+                self.metrics.set_ruleset(live.policy.version)
+                log.info(json_line(event="ruleset.reload", version=live.policy.version))
+                if fan_out:
+                    self._start_remeasure(live.policy)
+                    if self.store is not None:
+                        payload = json_line(version=live.policy.version, origin=self.instance)
+                        self.store.notify(RELOAD_CHANNEL, payload)
+            return True, result.diagnostics
+
+    def _reloaded_elsewhere(self, note: dict[str, Any]) -> None:
+        """Another process reloaded (listener thread): load the same files, no re-measure."""
+        if (
+            note.get("origin") == self.instance
+            or note.get("version") == self.ruleset.policy.version
+        ):
+            return
+        ok, diags = self.reload(fan_out=False)
+        if not ok or self.ruleset.policy.version != note.get("version"):
+            first = diags[0].render().splitlines()[0] if diags else "the files differ"
+            log.error(
+                json_line(
+                    event="ruleset.reload_mismatch",
+                    wanted=note.get("version"),
+                    live=self.ruleset.policy.version,
+                    error=first,
+                )
+            )
+
+    def record_live_ruleset_of(self, live: LiveRuleset) -> None:
+        self.require_store().save_ruleset(live.policy, live.sources, live.loaded_at)
+
+    def _start_remeasure(self, policy: Policy) -> None:
+        """Re-measure every ticket that is not done under `policy`, in the background.
+
+        Called from `reload` in a worker thread: the count is known (and shown as
+        `ruleset.remeasuring`) before the reload answers.
+        """
+        loop = self.loop
+        if loop is None or loop.is_closed() or self.store is None:
+            return
+        ids = self.store.tickets.open_ids()
+        self.remeasuring = len(ids)
+        self.metrics.remeasuring.set(self.remeasuring)
+        coro = self._remeasure_all(policy, ids)
+        self._remeasure_task = asyncio.run_coroutine_threadsafe(coro, loop)
+
+    async def _remeasure_all(self, policy: Policy, ids: Sequence[str]) -> None:
+        store = self.require_store()
+        started = time.perf_counter()
+        try:
+            for i in range(0, len(ids), REMEASURE_BATCH):
+                if self.ruleset.policy is not policy:
+                    return  # a newer reload took over (it re-measures everything again)
+                part = ids[i : i + REMEASURE_BATCH]
+                n = await run_in_threadpool(store.tickets.remeasure, policy, part, self.clock.now())
+                self.metrics.tickets_remeasured.inc(n)
+                self.remeasuring = max(0, len(ids) - i - len(part))
+                self.metrics.remeasuring.set(self.remeasuring)
+        except Exception:
+            log.exception("re-measure after reload failed")
+        finally:
+            if self.ruleset.policy is policy:
+                self.remeasuring = 0
+                self.metrics.remeasuring.set(0)
+        log.info(
+            json_line(
+                event="ruleset.remeasured",
+                version=policy.version,
+                tickets=len(ids),
+                seconds=round(time.perf_counter() - started, 3),
+            )
+        )
+
+
+def alert_message(p: dict[str, Any]) -> AlertMessage:
+    """An outbox payload → the subscription's message."""
+    return AlertMessage(
+        id=p["id"],
+        kind=str(p["kind"]).lower(),
+        ticket_id=p["ticketId"],
+        metric=str(p["metric"]).lower(),
+        cycle_index=int(p["cycleIndex"]),
+        at=parse_instant(p["at"]),
+        level=p.get("level") or "",
+        percent=p.get("percent"),
+        before_seconds=p.get("beforeSeconds"),
+        assignee=p.get("assignee"),
+        department=p.get("department"),
+    )
