@@ -96,29 +96,11 @@ def _event(s: Step) -> Event:
 def _oracle(events: list[Step], created_status: str, now: int, metric: str) -> dict[str, Any]:
     ordered = sorted(events, key=lambda s: s.at)  # stable: ties keep their order
     status, tags, priority = created_status, False, "high"
-    state: list[tuple[str, bool, bool]] = []  # per minute: category, stop-tag, low priority
-    j = 0
     fr_stop: int | None = None
     done_at_start = CATEGORY[created_status] == "done"
-    for m in range(now):
-        while j < len(ordered) and ordered[j].at <= m:
-            s = ordered[j]
-            if s.kind == "status":
-                new = s.value if s.value in CATEGORY else "open"
-                if CATEGORY[new] == "done" and CATEGORY[status] != "done" and fr_stop is None:
-                    fr_stop = s.at
-                status = new
-            elif s.kind == "tags":
-                tags = s.value == "stop"
-            elif s.kind == "priority":
-                priority = "low" if s.value == "low" else "high"
-            elif s.kind == "agent" and fr_stop is None and CATEGORY[status] != "done":
-                fr_stop = s.at
-            j += 1
-        state.append((CATEGORY[status], tags, priority == "low"))
-    # events exactly at `now` still change what holds at `now`
-    while j < len(ordered) and ordered[j].at <= now:
-        s = ordered[j]
+
+    def apply(s: Step) -> None:
+        nonlocal status, tags, priority, fr_stop
         if s.kind == "status":
             new = s.value if s.value in CATEGORY else "open"
             if CATEGORY[new] == "done" and CATEGORY[status] != "done" and fr_stop is None:
@@ -130,8 +112,15 @@ def _oracle(events: list[Step], created_status: str, now: int, metric: str) -> d
             priority = "low" if s.value == "low" else "high"
         elif s.kind == "agent" and fr_stop is None and CATEGORY[status] != "done":
             fr_stop = s.at
-        j += 1
-    final = (CATEGORY[status], tags, priority == "low")
+
+    state: list[tuple[str, bool, bool]] = []  # per minute: category, stop-tag, low priority
+    j = 0
+    for m in range(now + 1):  # minute `now` itself: events at `now` still count
+        while j < len(ordered) and ordered[j].at <= m:
+            apply(ordered[j])
+            j += 1
+        state.append((CATEGORY[status], tags, priority == "low"))
+    final = state.pop()  # what holds at `now`
 
     def paused(st_: tuple[str, bool, bool]) -> bool:
         cat, stop_tag, low = st_
