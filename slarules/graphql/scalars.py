@@ -15,22 +15,26 @@ _RFC3339 = re.compile(
 )
 
 
+class InvalidInstant(ValueError):
+    """A date-time input users can fix (shown to clients, never masked)."""
+
+
 def parse_instant(value: Any) -> datetime:
     """An RFC 3339 string with an offset → aware UTC datetime, whole seconds."""
     if not isinstance(value, str):
-        raise ValueError("a date-time is an RFC 3339 string, e.g. 2026-03-02T09:30:00-03:00")
+        raise InvalidInstant("a date-time is an RFC 3339 string, e.g. 2026-03-02T09:30:00-03:00")
     m = _RFC3339.fullmatch(value.strip())
     if m is None:
-        raise ValueError(f"`{value}` is not an RFC 3339 date-time (e.g. 2026-03-02T09:30:00Z)")
+        raise InvalidInstant(f"`{value}` is not an RFC 3339 date-time (e.g. 2026-03-02T09:30:00Z)")
     if m.group("offset") is None:
-        raise ValueError(
+        raise InvalidInstant(
             f"`{value}` has no offset: naive date-times are rejected (add Z or ±HH:MM)"
         )
     text = value.strip().replace("z", "Z").replace("Z", "+00:00")
     try:
         dt = datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"`{value}` is not a valid date-time") from None
+        raise InvalidInstant(f"`{value}` is not a valid date-time") from None
     return dt.astimezone(UTC).replace(microsecond=0)
 
 

@@ -23,7 +23,7 @@ from slarules.errors import SlaError
 from slarules.graphql import convert
 from slarules.graphql import types as g
 from slarules.graphql.context import ctx
-from slarules.graphql.scalars import SCALAR_MAP
+from slarules.graphql.scalars import SCALAR_MAP, InvalidInstant
 from slarules.settings import Settings
 from slarules.store import records
 from slarules.store.queries import LogFilter
@@ -370,9 +370,10 @@ class Subscription:
 
 
 def is_public(error: GraphQLError) -> bool:
-    """Errors users may see: validation/syntax (no original error) and ServiceError."""
+    """Errors users may see: validation/syntax (no original error), ServiceError, and a bad
+    `DateTime` literal (its coercion error comes wrapped in the validation error)."""
     original = error.original_error
-    return original is None or isinstance(original, ServiceError | GraphQLError)
+    return original is None or isinstance(original, ServiceError | GraphQLError | InvalidInstant)
 
 
 class MaskInternalErrors(MaskErrors):

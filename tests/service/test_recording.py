@@ -207,3 +207,12 @@ def test_done_ticket_keeps_cycles_of_the_version_that_measured_it(api_any: Api) 
     assert (
         api_any.data(TICKET, {"id": "T-open"})["ticket"]["cycles"][0]["rulesetVersion"] == "fakev2"
     )
+
+
+def test_a_naive_datetime_literal_in_the_query_is_bad_input_too(api_any: Api) -> None:
+    query = """mutation { recordTicket(input: {id: "T-1", createdAt: "2026-03-02T09:00:00",
+               fields: {status: "new"}}) { id } }"""
+    err = api_any.error(query, {})
+    assert err["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "naive" in err["message"]
+    assert api_any.counts()["ticket"] == 0
