@@ -80,10 +80,12 @@ def excluded_categories(metric: str) -> frozenset[str]:
     return _EXCLUDED.get(metric, _NONE)
 
 
-def _posix(t: datetime, key: str) -> int:
+def _posix(t: datetime, key: str | int) -> int:
+    """POSIX seconds of an aware instant; `key` names it in errors (an int: `events[i].at`)."""
     off = t.utcoffset()
     if off is None:
-        raise InputError("naive-datetime", f"`{t.isoformat()}` has no UTC offset", key)
+        where = f"events[{key}].at" if isinstance(key, int) else key
+        raise InputError("naive-datetime", f"`{t.isoformat()}` has no UTC offset", where)
     d = t.replace(tzinfo=None) - off - _NAIVE_EPOCH
     return d.days * 86400 + d.seconds
 
@@ -224,7 +226,7 @@ def replay(policy: Policy, history: TicketHistory, now: datetime) -> Replay:
     created_at = _dt(created)
     timed: list[tuple[int, int, Event]] = []
     for i, e in enumerate(history.events):
-        u = _posix(e.at, f"events[{i}].at")
+        u = _posix(e.at, i)
         if u < created:
             raise InputError(
                 "event-before-creation", "the event is before the ticket's `created_at`",
@@ -306,17 +308,25 @@ def _with_at(e: Event, at: datetime) -> Event:
 # -- 3. measure --------------------------------------------------------------------------
 
 
+def _pause_hits(rp: Replay, level: Level) -> list[tuple[bool, ...]]:
+    """For each snapshot, whether each of the level's pause conditions holds (once each)."""
+    holds = [p.holds for p in level.pauses]
+    return [tuple(h(f) for h in holds) for f in rp.snapshots]
+
+
 class _Labels:
     """Per-snapshot label (count / paused / done) of one metric under one level."""
 
-    def __init__(self, rp: Replay, level: Level, metric: str) -> None:
-        pauses = [p.holds for p in level.pauses if p.covers(metric)]
+    def __init__(
+        self, rp: Replay, level: Level, hits: Sequence[tuple[bool, ...]], metric: str
+    ) -> None:
+        mine = [k for k, p in enumerate(level.pauses) if p.covers(metric)]
         excluded = excluded_categories(metric)
         labels: list[Label] = []
-        for fields, cat in zip(rp.snapshots, rp.categories, strict=True):
+        for hit, cat in zip(hits, rp.categories, strict=True):
             if cat == "done":
                 labels.append("done")
-            elif cat in excluded or any(h(fields) for h in pauses):
+            elif cat in excluded or any(hit[k] for k in mine):
                 labels.append("paused")
             else:
                 labels.append("count")
@@ -474,11 +484,12 @@ def measure_replay(
     level = policy.levels.get(decision.level) if decision.level is not None else None
     if level is not None:
         created = rp.instants[0]
+        hits = _pause_hits(rp, level)
         for metric in METRICS:
             target = level.target_seconds(metric, fields)
             if target is None:
                 continue
-            labels = _Labels(rp, level, metric)
+            labels = _Labels(rp, level, hits, metric)
             spans: Sequence[tuple[Metric, int, int | None]]
             if metric in RESPONSE_METRICS:
                 spans = [c for c in rp.response if c[0] == metric]

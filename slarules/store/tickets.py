@@ -495,16 +495,10 @@ class TicketRepository:
                     f"unknown ticket `{missing[0]}` (record it first)",
                     ticketId=missing[0],
                 )
-            existing: dict[tuple[str, str], tuple[datetime, str, Any]] = {}
-            for part in chunks(ticket_ids):
-                s.execute(
-                    cur,
-                    'SELECT "ticket_id", "event_id", "at", "type", "payload" FROM "event" '
-                    f'WHERE "ticket_id" IN ({s.marks(len(part))})',
-                    part,
-                )
-                for r in cur.fetchall():
-                    existing[(r[0], r[1])] = (from_db(r[2]), r[3], Sql.unj(r[4]))
+            stored = self._event_rows(cur, ticket_ids)
+            existing: dict[tuple[str, str], tuple[datetime, str, Any]] = {
+                (t, r[0]): (r[1], r[2], r[3]) for t, rows in stored.items() for r in rows
+            }
             new_rows: list[tuple[Any, ...]] = []
             applied = duplicates = 0
             recorded = s.t(now)
@@ -535,6 +529,7 @@ class TicketRepository:
                     )
                 existing[key] = mine
                 applied += 1
+                stored[e.ticket_id].append((e.event_id, ev.at, ev.type, mine[2]))
                 new_rows.append(
                     (e.ticket_id, e.event_id, s.t(ev.at), ev.type, Sql.j(payload), recorded)
                 )
@@ -545,7 +540,11 @@ class TicketRepository:
                 new_rows,
             )
             touched = sorted({r[0] for r in new_rows})
-            histories, event_views = self._histories(cur, touched, tickets)
+            for t in touched:  # the store's order: by `at`, then as recorded
+                stored[t].sort(key=lambda r: r[1])
+            histories, event_views = self._histories_of(
+                {t: stored[t] for t in touched}, tickets
+            )
             ms = [self._measure(policy, h, now) for h in histories]
             raised = self._write_derived(cur, ms, now, _future_events(histories, now))
         self._committed(raised)
@@ -560,15 +559,12 @@ class TicketRepository:
             by_id.update(self.load_views(policy, rest, now))
         return RecordResult(applied, duplicates, tuple(by_id[t] for t in ticket_ids))
 
-    def _histories(
-        self,
-        cur: Any,
-        ids: Sequence[str],
-        tickets: Mapping[str, tuple[datetime, str, dict[str, Any]]],
-    ) -> tuple[list[TicketHistory], dict[str, list[EventView]]]:
+    def _event_rows(
+        self, cur: Any, ids: Sequence[str]
+    ) -> dict[str, list[tuple[str, datetime, str, Any]]]:
+        """Each ticket's stored events (event id, at, type, payload) by `at`, then as recorded."""
         s = self.sql
-        evs: dict[str, list[Event]] = {t: [] for t in ids}
-        views: dict[str, list[EventView]] = {t: [] for t in ids}
+        out: dict[str, list[tuple[str, datetime, str, Any]]] = {t: [] for t in ids}
         for part in chunks(list(ids)):
             s.execute(
                 cur,
@@ -577,14 +573,29 @@ class TicketRepository:
                 part,
             )
             for r in cur.fetchall():
-                at = from_db(r[2])
-                payload = Sql.unj(r[4])
-                evs[r[0]].append(codec.event_from_row(r[1], at, r[3], payload))
-                views[r[0]].append(EventView(r[1], at, r[3], codec.public_payload(r[3], payload)))
-        histories = [
-            TicketHistory(t, tickets[t][0], tickets[t][2], tuple(evs[t]), tickets[t][1])  # type: ignore[arg-type]
-            for t in ids
-        ]
+                out[r[0]].append((r[1], from_db(r[2]), r[3], Sql.unj(r[4])))
+        return out
+
+    def _histories(
+        self,
+        cur: Any,
+        ids: Sequence[str],
+        tickets: Mapping[str, tuple[datetime, str, dict[str, Any]]],
+    ) -> tuple[list[TicketHistory], dict[str, list[EventView]]]:
+        return self._histories_of(self._event_rows(cur, ids), tickets)
+
+    @staticmethod
+    def _histories_of(
+        rows: Mapping[str, Sequence[tuple[str, datetime, str, Any]]],
+        tickets: Mapping[str, tuple[datetime, str, dict[str, Any]]],
+    ) -> tuple[list[TicketHistory], dict[str, list[EventView]]]:
+        histories: list[TicketHistory] = []
+        views: dict[str, list[EventView]] = {}
+        for t, evs in rows.items():
+            created_at, created_by, initial = tickets[t]
+            events = tuple(codec.event_from_row(i, at, ty, p) for i, at, ty, p in evs)
+            histories.append(TicketHistory(t, created_at, initial, events, created_by))  # type: ignore[arg-type]
+            views[t] = [EventView(i, at, ty, codec.public_payload(ty, p)) for i, at, ty, p in evs]
         return histories, views
 
     # -- reading -------------------------------------------------------------------
