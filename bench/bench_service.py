@@ -29,7 +29,7 @@ from starlette.testclient import TestClient  # noqa: E402
 
 from slarules.app import create_app  # noqa: E402
 from slarules.clock import FrozenClock  # noqa: E402
-from slarules.runtime import LiveRuleset, build_ruleset  # noqa: E402
+from slarules.runtime import build_ruleset  # noqa: E402
 from slarules.settings import DatabaseConfig, Settings, parse_database_url  # noqa: E402
 from slarules.store.sql import Sql  # noqa: E402
 
@@ -38,28 +38,11 @@ RECORD_EVENTS = "mutation($e: [EventInput!]!) { recordEvents(events: $e) { appli
 
 
 def engine() -> tuple[str, dict[str, Any]]:
-    """The real engine with the bundled rules, or the test fakes when it is not there yet."""
-    try:
-        live, _ = build_ruleset(ROOT / "examples" / "helpdesk", T0)
-        from slarules.engine.timers import measure  # noqa: F401
-        from slarules.fixtures import validate_fields  # noqa: F401
-
-        if live is not None:
-            return "real engine, examples/helpdesk", {"ruleset": live}
-    except Exception as e:  # the engine is still being written
-        reason = f"{type(e).__name__}"
-    else:
-        reason = "rules with errors"
-    from tests.service.fakes import fake_measure, fake_validate, make_policy
-
-    return (
-        f"test fakes ({reason})",
-        {
-            "ruleset": LiveRuleset(make_policy(), T0, {}),
-            "measure": fake_measure,
-            "validate": fake_validate,
-        },
-    )
+    """The real engine with the bundled rules."""
+    live, result = build_ruleset(ROOT / "examples" / "helpdesk", T0)
+    if live is None:
+        raise SystemExit(f"the bundled rules have errors: {result.diagnostics[0].render()}")
+    return "real engine, examples/helpdesk", {"ruleset": live}
 
 
 @contextmanager
