@@ -33,11 +33,11 @@ class Sql:
         if at is None:
             return None
         naive = to_db(at)
-        return naive if self.pg else naive.strftime("%Y-%m-%d %H:%M:%S")
+        return naive if self.pg else naive.isoformat(" ")  # whole seconds: 'YYYY-MM-DD HH:MM:SS'
 
     def tn(self, naive: datetime) -> Any:
         """A naive-UTC instant as a parameter."""
-        return naive if self.pg else naive.strftime("%Y-%m-%d %H:%M:%S")
+        return naive if self.pg else naive.replace(microsecond=0).isoformat(" ")
 
     @staticmethod
     def j(value: Any) -> str:
