@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from slarules.alerts.ids import alert_id
 from slarules.alerts.webhook import ID_HEADER, SIGNATURE_HEADER, verify
@@ -14,6 +15,23 @@ from tests.service.conftest import Api
 from tests.service.gql import RECORD_EVENTS, RECORD_TICKET
 
 SECRET = "s3cret"
+
+
+def _first_response_warning(**extra: Any) -> dict[str, Any]:
+    """T-1's 50% first-response warning (urgent level, assignee ana) as the API shows it."""
+    return {
+        "id": alert_id("T-1", "first_response", T0, "warning", percent=50.0),
+        "kind": "WARNING",
+        "ticketId": "T-1",
+        "metric": "FIRST_RESPONSE",
+        "cycleIndex": 1,
+        "percent": 50.0,
+        "beforeSeconds": None,
+        "at": "2026-03-02T12:30:00Z",
+        "level": "urgent",
+        "assignee": "ana",
+        **extra,
+    }
 
 
 def _statuses(api: Api) -> dict[str, str]:
@@ -48,19 +66,8 @@ def test_warnings_and_breach_arrive_once_and_signed(tmp_path: Path) -> None:
 
         move_clock(api, T0 + timedelta(minutes=30))  # first response 1h, warn at 50%
         (first,) = rec.wait_for(1)
-        started = T0
         assert first == {
-            "id": alert_id("T-1", "first_response", started, "warning", percent=50.0),
-            "kind": "WARNING",
-            "ticketId": "T-1",
-            "metric": "FIRST_RESPONSE",
-            "cycleIndex": 1,
-            "percent": 50.0,
-            "beforeSeconds": None,
-            "at": "2026-03-02T12:30:00Z",
-            "level": "urgent",
-            "assignee": "ana",
-            "department": "support",
+            **_first_response_warning(department="support"),
             "rulesetVersion": api.runtime.ruleset.policy.version,
         }
         assert set(first) - {"rulesetVersion"} == _alert_type_fields()  # the same shape
@@ -242,18 +249,7 @@ def test_subscribers_get_alerts_without_a_webhook(tmp_path: Path) -> None:
             move_clock(api, T0 + timedelta(minutes=30))
             msg = ws.receive_json()
             assert msg["type"] == "next", msg
-            assert msg["payload"]["data"]["slaAlerts"] == {
-                "id": alert_id("T-1", "first_response", T0, "warning", percent=50.0),
-                "kind": "WARNING",
-                "ticketId": "T-1",
-                "metric": "FIRST_RESPONSE",
-                "cycleIndex": 1,
-                "percent": 50.0,
-                "beforeSeconds": None,
-                "at": "2026-03-02T12:30:00Z",
-                "level": "urgent",
-                "assignee": "ana",
-            }
+            assert msg["payload"]["data"]["slaAlerts"] == _first_response_warning()
         assert set(_statuses(api).values()) == {"published"}
 
 
