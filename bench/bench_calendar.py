@@ -63,16 +63,25 @@ def _businesstimedelta() -> dict[str, Callable[..., Any]] | str:
     except ImportError:
         return "not installed"
     tz = pytz.timezone(ZONE)
-    rules = btd.Rules([
-        btd.WorkDayRule(start_time=datetime.min.time().replace(hour=9),
-                        end_time=datetime.min.time().replace(hour=18),
-                        working_days=[0, 1, 2, 3, 4], tz=tz),
-        btd.LunchTimeRule(start_time=datetime.min.time().replace(hour=12),
-                          end_time=datetime.min.time().replace(hour=13),
-                          working_days=[0, 1, 2, 3, 4], tz=tz),
-        btd.HolidayRule(holidays.country_holidays("BR", subdiv="SP", years=range(2025, 2029)),
-                        tz=tz),
-    ])
+    rules = btd.Rules(
+        [
+            btd.WorkDayRule(
+                start_time=datetime.min.time().replace(hour=9),
+                end_time=datetime.min.time().replace(hour=18),
+                working_days=[0, 1, 2, 3, 4],
+                tz=tz,
+            ),
+            btd.LunchTimeRule(
+                start_time=datetime.min.time().replace(hour=12),
+                end_time=datetime.min.time().replace(hour=13),
+                working_days=[0, 1, 2, 3, 4],
+                tz=tz,
+            ),
+            btd.HolidayRule(
+                holidays.country_holidays("BR", subdiv="SP", years=range(2025, 2029)), tz=tz
+            ),
+        ]
+    )
     return {
         "add": lambda t, h: t + btd.BusinessTimeDelta(rules, hours=h),
         "elapsed": lambda a, b: int(rules.difference(a, b).timedelta.total_seconds()),
@@ -86,8 +95,10 @@ def _pandas() -> dict[str, Callable[..., Any]] | str:
         return "not installed"
     hol = sorted(holidays.country_holidays("BR", subdiv="SP", years=range(2025, 2029)))
     cbh = pd.offsets.CustomBusinessHour(
-        start=["09:00", "13:00"], end=["12:00", "18:00"],
-        weekmask="Mon Tue Wed Thu Fri", holidays=hol,
+        start=["09:00", "13:00"],
+        end=["12:00", "18:00"],
+        weekmask="Mon Tue Wed Thu Fri",
+        holidays=hol,
     )
     offsets = {h: cbh * h for h in DURATIONS}
     # CustomBusinessHour counts wall-clock hours; São Paulo has no DST since 2019,
@@ -129,14 +140,18 @@ def main() -> None:
                 got = [fn(*a) for a in sub]
                 same = sum(g == e for g, e in zip(got, expected, strict=False))
                 # Differs only by closed time: the next opening instead of a window end.
-                equiv = sum(g == e or (op == "add" and cal.elapsed(e, g) == 0 and g > e)
-                            for g, e in zip(got, expected, strict=False))
+                equiv = sum(
+                    g == e or (op == "add" and cal.elapsed(e, g) == 0 and g > e)
+                    for g, e in zip(got, expected, strict=False)
+                )
                 agree = f"{same}/{len(sub)}" if same == equiv else f"{same}+{equiv - same}*"
                 print(f" {us:22.2f} {us / ours_us:6.0f}× {agree:>7}", end="")
             print()
 
-    print("agree: answers equal to ours / compared; a+b* = a equal, b the next opening after"
-          " our window end (pandas rolls a due time at closing forward; we return the end)")
+    print(
+        "agree: answers equal to ours / compared; a+b* = a equal, b the next opening after"
+        " our window end (pandas rolls a due time at closing forward; we return the end)"
+    )
 
     # Building a calendar year: tables only (holidays cached) and cold holidays.
     rounds = 20
@@ -148,8 +163,10 @@ def main() -> None:
     t0 = time.perf_counter()
     Calendar(fresh).year_table(2031)
     cold_ms = (time.perf_counter() - t0) * 1e3
-    print(f"\nbuild one year: {tables_ms:.2f} ms (holidays cached), "
-          f"{cold_ms:.2f} ms with a first holidays-package lookup (DE-BY 2031)")
+    print(
+        f"\nbuild one year: {tables_ms:.2f} ms (holidays cached), "
+        f"{cold_ms:.2f} ms with a first holidays-package lookup (DE-BY 2031)"
+    )
 
 
 if __name__ == "__main__":

@@ -60,31 +60,68 @@ def _text(f: Any, name: str) -> str | None:
 
 # (name, condition source, hand-written equivalent)
 CASES: list[tuple[str, str, Callable[[Any], bool]]] = [
-    ("equality", 'customer_group == "vip"',
-     lambda f: (v := f.get("customer_group")).__class__ is str and v.casefold() == "vip"),
-    ("in list", 'source in ["email", "chat", "phone"]',
-     lambda f: (v := f.get("source")).__class__ is str and v.casefold() in _SOURCES),
-    ("tag membership", 'tags contains "urgent"',
-     lambda f: (v := f.get("tags")).__class__ in (tuple, list)
-     and "urgent" in {x.casefold() for x in v if x.__class__ is str}),
-    ("tags contains any", 'tags contains any ["urgent", "vip"]',
-     lambda f: (v := f.get("tags")).__class__ in (tuple, list)
-     and not _ANY.isdisjoint({x.casefold() for x in v if x.__class__ is str})),
-    ("4-clause and/or/not",
-     'customer_group == "vip" and (priority >= "high" or department == "support") '
-     'and not tier == "bronze"',
-     lambda f: _text(f, "customer_group") == "vip"
-     and (((p := f.get("priority")).__class__ is str and _RANK.get(p.casefold(), -1) >= 2)
-          or _text(f, "department") == "support")
-     and _text(f, "tier") != "bronze"),
-    ("priority order", 'priority >= "high"',
-     lambda f: (p := f.get("priority")).__class__ is str
-     and (r := _RANK.get(p.casefold())) is not None and r >= 2),
-    ("date comparison", "renewal < 2026-03-01",
-     lambda f: (d := f.get("renewal")).__class__ is date and d < _LIMIT),
-    ("regex (RE2)", r"subject matches /invoice \d{4}-\d{2}/i",
-     lambda f: (s := f.get("subject")).__class__ is str and s != ""
-     and _RX.search(s.casefold()) is not None),
+    (
+        "equality",
+        'customer_group == "vip"',
+        lambda f: (v := f.get("customer_group")).__class__ is str and v.casefold() == "vip",
+    ),
+    (
+        "in list",
+        'source in ["email", "chat", "phone"]',
+        lambda f: (v := f.get("source")).__class__ is str and v.casefold() in _SOURCES,
+    ),
+    (
+        "tag membership",
+        'tags contains "urgent"',
+        lambda f: (
+            (v := f.get("tags")).__class__ in (tuple, list)
+            and "urgent" in {x.casefold() for x in v if x.__class__ is str}
+        ),
+    ),
+    (
+        "tags contains any",
+        'tags contains any ["urgent", "vip"]',
+        lambda f: (
+            (v := f.get("tags")).__class__ in (tuple, list)
+            and not _ANY.isdisjoint({x.casefold() for x in v if x.__class__ is str})
+        ),
+    ),
+    (
+        "4-clause and/or/not",
+        'customer_group == "vip" and (priority >= "high" or department == "support") '
+        'and not tier == "bronze"',
+        lambda f: (
+            _text(f, "customer_group") == "vip"
+            and (
+                ((p := f.get("priority")).__class__ is str and _RANK.get(p.casefold(), -1) >= 2)
+                or _text(f, "department") == "support"
+            )
+            and _text(f, "tier") != "bronze"
+        ),
+    ),
+    (
+        "priority order",
+        'priority >= "high"',
+        lambda f: (
+            (p := f.get("priority")).__class__ is str
+            and (r := _RANK.get(p.casefold())) is not None
+            and r >= 2
+        ),
+    ),
+    (
+        "date comparison",
+        "renewal < 2026-03-01",
+        lambda f: (d := f.get("renewal")).__class__ is date and d < _LIMIT,
+    ),
+    (
+        "regex (RE2)",
+        r"subject matches /invoice \d{4}-\d{2}/i",
+        lambda f: (
+            (s := f.get("subject")).__class__ is str
+            and s != ""
+            and _RX.search(s.casefold()) is not None
+        ),
+    ),
 ]
 
 
@@ -109,15 +146,21 @@ def bench_conditions() -> None:
         if not name.startswith("regex"):
             ratios.append(ratio)
         print(f"{name:<22} {a * 1e9:>8.0f}ns {b * 1e9:>8.0f}ns {ratio:>7.2f}")
-    print(f"median ratio {statistics.median(ratios):.2f} (target <= 1.2), "
-          f"worst {max(ratios):.2f} (target <= 1.5), regex excepted")
+    print(
+        f"median ratio {statistics.median(ratios):.2f} (target <= 1.2), "
+        f"worst {max(ratios):.2f} (target <= 1.5), regex excepted"
+    )
 
 
 def many_rules(n: int) -> str:
     lines = [HEADER, "level hit { }", "level miss { }", "default level miss"]
     for i in range(n - 1):
-        cond = [f'tier == "t{i}"', f'customer_group in ["g{i}", "h{i}"]',
-                f'tags contains "x{i}"', f'priority >= "urgent" and department == "d{i}"'][i % 4]
+        cond = [
+            f'tier == "t{i}"',
+            f'customer_group in ["g{i}", "h{i}"]',
+            f'tags contains "x{i}"',
+            f'priority >= "urgent" and department == "d{i}"',
+        ][i % 4]
         lines.append(f'rule "r{i}" {{ when {cond} set level miss stop }}')
     lines.append(f'rule "r{n - 1}" {{ when tier == "gold" and priority >= "high" set level hit }}')
     return "\n".join(lines) + "\n"

@@ -46,8 +46,10 @@ def bench(base: Path, n: int) -> None:
     proc = subprocess.run(cli, capture_output=True, text=True, cwd=ROOT, check=False)
     wall = time.perf_counter() - start
     last = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else proc.stderr.strip()
-    print(f"slarules test on {n} fixtures: {wall:.2f} s wall (target <= 10 s), "
-          f"exit {proc.returncode}, `{last}`")
+    print(
+        f"slarules test on {n} fixtures: {wall:.2f} s wall (target <= 10 s), "
+        f"exit {proc.returncode}, `{last}`"
+    )
 
     policy = load_policy(rules)
     files = find_fixtures([fixtures])
@@ -65,12 +67,16 @@ def bench(base: Path, n: int) -> None:
         compared.append(t3 - t2)
     events = statistics.mean(len(load_fixture(f, policy).history.events) for f in files[:200])
     q = statistics.quantiles(measured, n=100)
-    print(f"engine `measure` per ticket (200 rules, ~{events:.0f} events): "
-          f"mean {_ms(statistics.mean(measured))}, median {_ms(q[49])}, p95 {_ms(q[94])}, "
-          f"max {_ms(max(measured))} (target well under 1 ms)")
-    print(f"per ticket otherwise: read + check the file {_ms(statistics.mean(loaded))}, "
-          f"compare {_ms(statistics.mean(compared))}; in-process total "
-          f"{sum(loaded) + sum(measured) + sum(compared):.2f} s")
+    print(
+        f"engine `measure` per ticket (200 rules, ~{events:.0f} events): "
+        f"mean {_ms(statistics.mean(measured))}, median {_ms(q[49])}, p95 {_ms(q[94])}, "
+        f"max {_ms(max(measured))} (target well under 1 ms)"
+    )
+    print(
+        f"per ticket otherwise: read + check the file {_ms(statistics.mean(loaded))}, "
+        f"compare {_ms(statistics.mean(compared))}; in-process total "
+        f"{sum(loaded) + sum(measured) + sum(compared):.2f} s"
+    )
 
 
 def main() -> None:

@@ -170,8 +170,11 @@ def ticket(rng: random.Random, i: int) -> tuple[dict[str, Any], list[dict[str, A
         elif r < 0.85:
             ev = {"at": at, "type": "status", "status": rng.choice(STATUSES)}
         else:
-            ev = {"at": at, "type": "update",
-                  "set": {"priority": rng.choice(("low", "medium", "high", "critical"))}}
+            ev = {
+                "at": at,
+                "type": "update",
+                "set": {"priority": rng.choice(("low", "medium", "high", "critical"))},
+            }
             if rng.random() < 0.3:
                 ev["set"]["tags"] = rng.sample(TAGS, rng.randint(1, 2))
         events.append(ev)
@@ -179,8 +182,9 @@ def ticket(rng: random.Random, i: int) -> tuple[dict[str, Any], list[dict[str, A
     return fields, events, now
 
 
-def fixture_text(fields: dict[str, Any], events: list[dict[str, Any]], now: datetime,
-                 expect: list[str], i: int) -> str:
+def fixture_text(
+    fields: dict[str, Any], events: list[dict[str, Any]], now: datetime, expect: list[str], i: int
+) -> str:
     lines = [f'name = "generated ticket {i}"', f"now = {_toml(now)}", "", "[ticket]"]
     lines += [f"{k} = {_toml(v)}" for k, v in fields.items()]
     for ev in events:
@@ -204,8 +208,13 @@ def expectations(policy: Any, path: Path) -> list[str]:
     for metric in METRICS:
         for c in m.cycles_of(metric):
             due = "none" if c.due_at is None else c.due_at.isoformat()
-            out += ["", f"[[expect.{metric}]]", f'state = "{c.state}"',
-                    f'elapsed = "{c.elapsed}s"', f"due_at = {_toml(due) if due == 'none' else due}"]
+            out += [
+                "",
+                f"[[expect.{metric}]]",
+                f'state = "{c.state}"',
+                f'elapsed = "{c.elapsed}s"',
+                f"due_at = {_toml(due) if due == 'none' else due}",
+            ]
     return out
 
 

@@ -17,16 +17,18 @@ def read_sources(path: str | Path) -> list[SourceFile]:
     """The ruleset's files in code-point order of their names (directly in a directory)."""
     p = Path(path)
     if p.is_dir():
-        files = sorted((f for f in p.iterdir() if f.suffix == ".sla" and f.is_file()),
-                       key=lambda f: f.name)
+        files = sorted(
+            (f for f in p.iterdir() if f.suffix == ".sla" and f.is_file()), key=lambda f: f.name
+        )
     elif p.is_file():
         files = [p]
     else:
         raise NoRulesFound([Diagnostic("error", "no-rules", f"`{path}` does not exist", str(path))])
     if not files:
         hint = "a ruleset is a .sla file or a directory of them"
-        raise NoRulesFound([Diagnostic("error", "no-rules", f"no `.sla` files in `{path}`",
-                                       str(path), hint=hint)])
+        raise NoRulesFound(
+            [Diagnostic("error", "no-rules", f"no `.sla` files in `{path}`", str(path), hint=hint)]
+        )
     return [SourceFile(str(f), f.read_bytes()) for f in files]
 
 

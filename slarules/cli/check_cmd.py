@@ -17,8 +17,12 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser("check", help="check a ruleset (a .sla file or a directory of them)")
     p.add_argument("rules", metavar="RULES", help="a .sla file or a directory of .sla files")
     p.add_argument("--strict", action="store_true", help="warnings fail the check too")
-    p.add_argument("--format", choices=("text", "json", "github"), default="text",
-                   help="output format (default: text)")
+    p.add_argument(
+        "--format",
+        choices=("text", "json", "github"),
+        default="text",
+        help="output format (default: text)",
+    )
 
 
 def _plural(n: int, word: str) -> str:
@@ -32,8 +36,9 @@ def run(args: argparse.Namespace) -> int:
         sources = read_sources(args.rules)
     except NoRulesFound as e:
         for d in e.diagnostics:
-            print(f"slarules check: {d.message}" + (f" ({d.hint})" if d.hint else ""),
-                  file=sys.stderr)
+            print(
+                f"slarules check: {d.message}" + (f" ({d.hint})" if d.hint else ""), file=sys.stderr
+            )
         return 2
     except OSError as e:
         print(f"slarules check: cannot read `{args.rules}`: {e.strerror or e}", file=sys.stderr)

@@ -29,14 +29,18 @@ def add_parser(sub: Any) -> None:
         "diff",
         help="compare two rulesets on fixture tickets (levels, met/breached, compliance)",
         description="Measure fixture tickets under OLD and NEW rules and show what changes: "
-                    "per ticket the level and the cycles that flip met/breached (or appear or "
-                    "disappear), then compliance before and after. Exit status is 0 whether "
-                    "or not anything changed (1 if a fixture cannot be read, 2 on usage errors).",
+        "per ticket the level and the cycles that flip met/breached (or appear or "
+        "disappear), then compliance before and after. Exit status is 0 whether "
+        "or not anything changed (1 if a fixture cannot be read, 2 on usage errors).",
     )
     p.add_argument("old", metavar="OLD_RULES", help="the current ruleset (.sla file or directory)")
     p.add_argument("new", metavar="NEW_RULES", help="the changed ruleset")
-    p.add_argument("fixtures", metavar="FIXTURES", nargs="+",
-                   help="fixture files or directories (*.toml, *.json, recursively)")
+    p.add_argument(
+        "fixtures",
+        metavar="FIXTURES",
+        nargs="+",
+        help="fixture files or directories (*.toml, *.json, recursively)",
+    )
 
 
 def _measure(policy: Policy, doc: dict[str, Any], path: str) -> Measurement:

@@ -24,15 +24,19 @@ def add_parser(sub: Any) -> None:
         "explain",
         help="explain a ticket: every rule and condition, the level, every cycle",
         description="Explain one ticket (a fixture file; its `expect` is ignored): each rule "
-                    "with each condition's actual value and verdict, the level, every cycle "
-                    "with its figures and timeline. Instants are shown in the ruleset's timezone.",
+        "with each condition's actual value and verdict, the level, every cycle "
+        "with its figures and timeline. Instants are shown in the ruleset's timezone.",
     )
     p.add_argument("rules", metavar="RULES", help="a .sla file or a directory of .sla files")
     p.add_argument("ticket", metavar="TICKET_FILE", help="a fixture file (.toml or .json)")
-    p.add_argument("--now", metavar="T",
-                   help="evaluate at T (RFC 3339 with an offset) instead of the file's `now`")
-    p.add_argument("--format", choices=("text", "json"), default="text",
-                   help="output format (default: text)")
+    p.add_argument(
+        "--now",
+        metavar="T",
+        help="evaluate at T (RFC 3339 with an offset) instead of the file's `now`",
+    )
+    p.add_argument(
+        "--format", choices=("text", "json"), default="text", help="output format (default: text)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -19,8 +19,11 @@ from slarules.rulesets import NoRulesFound, read_sources
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("fmt", help="format .sla files in the canonical layout")
     p.add_argument("rules", metavar="RULES", help="a .sla file or a directory of .sla files")
-    p.add_argument("--check", action="store_true",
-                   help="write nothing; list files that would change and exit 1 if any")
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; list files that would change and exit 1 if any",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -23,20 +23,41 @@ def add_parser(sub: Any) -> None:
         "test",
         help="replay fixture tickets against a ruleset",
         description="Replay fixture tickets (TOML or JSON, directories read recursively) "
-                    "against a ruleset and compare with their `expect` tables.",
+        "against a ruleset and compare with their `expect` tables.",
     )
     p.add_argument("rules", metavar="RULES", help="a .sla file or a directory of .sla files")
-    p.add_argument("fixtures", metavar="FIXTURES", nargs="+",
-                   help="fixture files or directories (*.toml, *.json, recursively)")
+    p.add_argument(
+        "fixtures",
+        metavar="FIXTURES",
+        nargs="+",
+        help="fixture files or directories (*.toml, *.json, recursively)",
+    )
     p.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report to FILE")
-    p.add_argument("--format", choices=("text", "github"), default="text",
-                   help="failure output: readable text (default) or GitHub annotations")
-    p.add_argument("--coverage", action="store_true",
-                   help="report rules that never decided a level and levels never reached")
-    p.add_argument("--min-coverage", metavar="P", type=float, dest="min_coverage",
-                   help="fail (exit 1) when coverage is below P percent")
-    p.add_argument("-j", "--jobs", type=int, metavar="N",
-                   help="worker processes (default: one per core from 400 fixtures on)")
+    p.add_argument(
+        "--format",
+        choices=("text", "github"),
+        default="text",
+        help="failure output: readable text (default) or GitHub annotations",
+    )
+    p.add_argument(
+        "--coverage",
+        action="store_true",
+        help="report rules that never decided a level and levels never reached",
+    )
+    p.add_argument(
+        "--min-coverage",
+        metavar="P",
+        type=float,
+        dest="min_coverage",
+        help="fail (exit 1) when coverage is below P percent",
+    )
+    p.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="worker processes (default: one per core from 400 fixtures on)",
+    )
 
 
 def _err(message: str) -> None:
@@ -49,8 +70,10 @@ def load_rules(command: str, path: str) -> Policy | None:
         return load_policy(path)
     except NoRulesFound as e:
         for d in e.diagnostics:
-            print(f"slarules {command}: {d.message}" + (f" ({d.hint})" if d.hint else ""),
-                  file=sys.stderr)
+            print(
+                f"slarules {command}: {d.message}" + (f" ({d.hint})" if d.hint else ""),
+                file=sys.stderr,
+            )
     except RulesError as e:
         for d in e.diagnostics:
             print(d.render(), file=sys.stderr)
@@ -69,8 +92,11 @@ def find_or_report(command: str, paths: list[str]) -> list[Path] | None:
         print(f"slarules {command}: `{e}` does not exist", file=sys.stderr)
         return None
     if not files:
-        print(f"slarules {command}: no fixtures (*.toml, *.json) found in "
-              + ", ".join(f"`{p}`" for p in paths), file=sys.stderr)
+        print(
+            f"slarules {command}: no fixtures (*.toml, *.json) found in "
+            + ", ".join(f"`{p}`" for p in paths),
+            file=sys.stderr,
+        )
         return None
     return files
 

@@ -56,11 +56,18 @@ def decode(source: SourceFile) -> str | Diagnostic:
     except UnicodeDecodeError as e:
         before = source.data[: e.start]
         line = before.count(b"\n") + 1
-        column = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
+        column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
         shown = source.data.decode("utf-8", "replace").split("\n")[line - 1]
-        return Diagnostic("error", "invalid-encoding",
-                          f"the file is not valid UTF-8 (byte 0x{source.data[e.start]:02x})",
-                          source.name, line, column, "save the file as UTF-8", shown)
+        return Diagnostic(
+            "error",
+            "invalid-encoding",
+            f"the file is not valid UTF-8 (byte 0x{source.data[e.start]:02x})",
+            source.name,
+            line,
+            column,
+            "save the file as UTF-8",
+            shown,
+        )
     return text[1:] if text.startswith("\ufeff") else text
 
 
@@ -85,8 +92,15 @@ def build(sources: Sequence[SourceFile]) -> BuildResult:
             broken = True
             continue
         if not module.decls:
-            diags.append(Diagnostic("warning", "empty-file", "the file declares nothing",
-                                    s.name, hint="add declarations or remove the file"))
+            diags.append(
+                Diagnostic(
+                    "warning",
+                    "empty-file",
+                    "the file declares nothing",
+                    s.name,
+                    hint="add declarations or remove the file",
+                )
+            )
         parsed.append(ParsedFile(s.name, module, tuple(text.split("\n"))))
     if not sources:
         diags.append(Diagnostic("error", "no-level", "the ruleset has no files"))

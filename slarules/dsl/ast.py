@@ -383,9 +383,7 @@ class RuleDecl:
     stop_span: Span = field(default=NOSPAN, compare=False, repr=False)
 
 
-Decl = (
-    TimezoneDecl | SchemaDecl | StatusesDecl | CalendarDecl | LevelDecl | DefaultDecl | RuleDecl
-)
+Decl = TimezoneDecl | SchemaDecl | StatusesDecl | CalendarDecl | LevelDecl | DefaultDecl | RuleDecl
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,11 +72,24 @@ def _subdivision_aliases(country: str) -> dict[str, str]:
 _ORDERED = {"number", "date", "datetime", "priority", "weekday"}
 _EQUALITY = {"text", "number", "bool", "date", "datetime", "priority", "weekday"}
 _MEMBERSHIP = {"text", "number", "priority", "weekday"}
-_LIT_TYPE = {ast.Str: "string", ast.Num: "number", ast.Bool: "bool",
-             ast.DateLit: "date", ast.DateTimeLit: "datetime"}
-_TYPE_WORDS = {"text": "text", "number": "a number", "bool": "a bool", "date": "a date",
-               "datetime": "a date-time", "list": "a list", "priority": "a priority",
-               "weekday": "a weekday", "string": "a string"}
+_LIT_TYPE = {
+    ast.Str: "string",
+    ast.Num: "number",
+    ast.Bool: "bool",
+    ast.DateLit: "date",
+    ast.DateTimeLit: "datetime",
+}
+_TYPE_WORDS = {
+    "text": "text",
+    "number": "a number",
+    "bool": "a bool",
+    "date": "a date",
+    "datetime": "a date-time",
+    "list": "a list",
+    "priority": "a priority",
+    "weekday": "a weekday",
+    "string": "a string",
+}
 
 
 def is_always_open(spec: CalendarSpec) -> bool:
@@ -93,21 +106,40 @@ class Checker:
 
     # ---- reporting ----------------------------------------------------------
 
-    def report(self, severity: str, file: str, span: ast.Span, code: str, message: str,
-               hint: str | None = None) -> None:
+    def report(
+        self,
+        severity: str,
+        file: str,
+        span: ast.Span,
+        code: str,
+        message: str,
+        hint: str | None = None,
+    ) -> None:
         lines = self._lines.get(file, ())
         line = span.line if span.line > 0 else None
         col = span.column if span.line > 0 else None
         src = lines[span.line - 1] if line and span.line - 1 < len(lines) else None
-        self.diags.append(Diagnostic("error" if severity == "error" else "warning", code,
-                                     message, file, line, col, hint, src))
+        self.diags.append(
+            Diagnostic(
+                "error" if severity == "error" else "warning",
+                code,
+                message,
+                file,
+                line,
+                col,
+                hint,
+                src,
+            )
+        )
 
-    def error(self, file: str, span: ast.Span, code: str, message: str,
-              hint: str | None = None) -> None:
+    def error(
+        self, file: str, span: ast.Span, code: str, message: str, hint: str | None = None
+    ) -> None:
         self.report("error", file, span, code, message, hint)
 
-    def warn(self, file: str, span: ast.Span, code: str, message: str,
-             hint: str | None = None) -> None:
+    def warn(
+        self, file: str, span: ast.Span, code: str, message: str, hint: str | None = None
+    ) -> None:
         self.report("warning", file, span, code, message, hint)
 
     # ---- driver ---------------------------------------------------------------
@@ -139,14 +171,25 @@ class Checker:
             self._level(file, d)
         if not decls.get(ast.LevelDecl):
             first = self.files[0].name if self.files else None
-            self.diags.append(Diagnostic("error", "no-level", "the ruleset declares no `level`",
-                                         first, hint="declare at least one `level NAME { … }`"))
+            self.diags.append(
+                Diagnostic(
+                    "error",
+                    "no-level",
+                    "the ruleset declares no `level`",
+                    first,
+                    hint="declare at least one `level NAME { … }`",
+                )
+            )
         for file, d in decls.get(ast.DefaultDecl, [])[:1]:
             name = d.level.value
             if name == "none":
-                self.error(file, d.level.span, "reserved-name",
-                           "`default level none` is not allowed",
-                           "omit the `default level` line: tickets no rule matches get no SLA")
+                self.error(
+                    file,
+                    d.level.span,
+                    "reserved-name",
+                    "`default level none` is not allowed",
+                    "omit the `default level` line: tickets no rule matches get no SLA",
+                )
             elif self._level_ref(file, d.level):
                 self.model.default_level = name
         self._rules(decls.get(ast.RuleDecl, []))
@@ -155,28 +198,45 @@ class Checker:
         return self.diags, self.model
 
     def _singletons(self, decls: dict[type, list[tuple[str, Any]]]) -> None:
-        words = {ast.TimezoneDecl: "timezone", ast.SchemaDecl: "schema",
-                 ast.StatusesDecl: "statuses", ast.DefaultDecl: "default level"}
+        words = {
+            ast.TimezoneDecl: "timezone",
+            ast.SchemaDecl: "schema",
+            ast.StatusesDecl: "statuses",
+            ast.DefaultDecl: "default level",
+        }
         for kind, word in words.items():
             items = decls.get(kind, [])
             first_file, first = items[0] if items else ("", None)
             for file, d in items[1:]:
                 assert first is not None
-                self.error(file, d.span, "duplicate-declaration",
-                           f"a second `{word}` declaration",
-                           f"the first is at {first_file}:{first.span.line}")
+                self.error(
+                    file,
+                    d.span,
+                    "duplicate-declaration",
+                    f"a second `{word}` declaration",
+                    f"the first is at {first_file}:{first.span.line}",
+                )
 
-    def _new_name(self, file: str, name: ast.Name, seen: dict[str, tuple[str, ast.Span]],
-                  kind: str) -> bool:
+    def _new_name(
+        self, file: str, name: ast.Name, seen: dict[str, tuple[str, ast.Span]], kind: str
+    ) -> bool:
         if name.value in RESERVED:
-            self.error(file, name.span, "reserved-name",
-                       f"`{name.value}` is a reserved word and cannot name a {kind}")
+            self.error(
+                file,
+                name.span,
+                "reserved-name",
+                f"`{name.value}` is a reserved word and cannot name a {kind}",
+            )
             return False
         if name.value in seen:
             f0, s0 = seen[name.value]
-            self.error(file, name.span, "duplicate-name",
-                       f"{kind} `{name.value}` is declared twice",
-                       f"the first is at {f0}:{s0.line}")
+            self.error(
+                file,
+                name.span,
+                "duplicate-name",
+                f"{kind} `{name.value}` is declared twice",
+                f"the first is at {f0}:{s0.line}",
+            )
             return False
         seen[name.value] = (file, name.span)
         return True
@@ -186,9 +246,13 @@ class Checker:
     def _zone(self, file: str, zone: ast.Str) -> bool:
         if zone.value in _timezones():
             return True
-        self.error(file, zone.span, "unknown-timezone",
-                   f"unknown time zone `{zone.value}`",
-                   did_you_mean(zone.value, sorted(_timezones())))
+        self.error(
+            file,
+            zone.span,
+            "unknown-timezone",
+            f"unknown time zone `{zone.value}`",
+            did_you_mean(zone.value, sorted(_timezones())),
+        )
         return False
 
     def _schema(self, file: str, d: ast.SchemaDecl) -> None:
@@ -199,9 +263,13 @@ class Checker:
                 continue
             if type(item) in firsts:
                 word = "priorities" if isinstance(item, ast.PrioritiesStmt) else "sources"
-                self.error(file, item.span, "duplicate-declaration",
-                           f"a second `{word}` line in `schema`",
-                           f"the first is at line {firsts[type(item)].span.line}")
+                self.error(
+                    file,
+                    item.span,
+                    "duplicate-declaration",
+                    f"a second `{word}` line in `schema`",
+                    f"the first is at line {firsts[type(item)].span.line}",
+                )
                 continue
             firsts[type(item)] = item
             names = self._unique_keys(file, item.names)
@@ -222,11 +290,20 @@ class Checker:
     def _custom_field(self, file: str, item: ast.FieldStmt) -> None:
         name = item.name.value
         if name in RESERVED:
-            self.error(file, item.name.span, "reserved-name",
-                       f"`{name}` is a reserved word and cannot name a field")
+            self.error(
+                file,
+                item.name.span,
+                "reserved-name",
+                f"`{name}` is a reserved word and cannot name a field",
+            )
         elif name in BUILTIN_FIELDS:
-            self.error(file, item.name.span, "duplicate-name",
-                       f"`{name}` is a built-in field", "choose another name for the custom field")
+            self.error(
+                file,
+                item.name.span,
+                "duplicate-name",
+                f"`{name}` is a built-in field",
+                "choose another name for the custom field",
+            )
         elif name in self.model.fields:
             self.error(file, item.name.span, "duplicate-name", f"field `{name}` is declared twice")
         else:
@@ -239,17 +316,25 @@ class Checker:
             for s in item.names:
                 key = fold(s.value)
                 if key in statuses:
-                    self.error(file, s.span, "duplicate-name",
-                               f"status `{s.value}` is already in category `{statuses[key]}`",
-                               "a status belongs to exactly one category")
+                    self.error(
+                        file,
+                        s.span,
+                        "duplicate-name",
+                        f"status `{s.value}` is already in category `{statuses[key]}`",
+                        "a status belongs to exactly one category",
+                    )
                 else:
                     statuses[key] = category
         present = {i.category for i in d.items}
         for needed in ("open", "done"):
             if needed not in present:
-                self.warn(file, d.span, "missing-category",
-                          f"`statuses` has no `{needed}` category",
-                          f"add `{needed} = \"…\"`; unknown statuses count as open")
+                self.warn(
+                    file,
+                    d.span,
+                    "missing-category",
+                    f"`statuses` has no `{needed}` category",
+                    f'add `{needed} = "…"`; unknown statuses count as open',
+                )
         self.model.statuses = statuses
 
     # ---- calendars ------------------------------------------------------------
@@ -264,8 +349,12 @@ class Checker:
         for item in d.items:
             if isinstance(item, ast.CalTimezone):
                 if zone_seen:
-                    self.error(file, item.span, "duplicate-declaration",
-                               f"calendar `{d.name.value}` has a second `timezone`")
+                    self.error(
+                        file,
+                        item.span,
+                        "duplicate-declaration",
+                        f"calendar `{d.name.value}` has a second `timezone`",
+                    )
                     continue
                 zone_seen = True
                 if self._zone(file, item.zone):
@@ -282,23 +371,29 @@ class Checker:
                     hols.append(pair)
             elif isinstance(item, ast.ClosedStmt):
                 if item.day.value is None:
-                    self.error(file, item.day.span, "invalid-date",
-                               f"`{item.day.raw}` is not a date")
+                    self.error(
+                        file, item.day.span, "invalid-date", f"`{item.day.raw}` is not a date"
+                    )
                     ok = False
                 else:
                     closed.add(item.day.value)
         if not zone_seen:
-            self.error(file, d.name.span, "missing-timezone",
-                       f"calendar `{d.name.value}` has no `timezone`",
-                       'add a line like `timezone "Europe/Berlin"`')
+            self.error(
+                file,
+                d.name.span,
+                "missing-timezone",
+                f"calendar `{d.name.value}` has no `timezone`",
+                'add a line like `timezone "Europe/Berlin"`',
+            )
             return None
         if not ok or zone is None:
             return None
         merged = {day: _merge(ranges) for day, ranges in hours.items() if ranges}
         return CalendarSpec(d.name.value, zone, merged, tuple(hols), frozenset(closed))
 
-    def _hours(self, file: str, item: ast.HoursStmt,
-               hours: dict[int, list[tuple[int, int]]]) -> bool:
+    def _hours(
+        self, file: str, item: ast.HoursStmt, hours: dict[int, list[tuple[int, int]]]
+    ) -> bool:
         ok = True
         days: list[int] = []
         for di in item.days:
@@ -306,9 +401,13 @@ class Checker:
             b = DAYS.index(di.end.value) if di.end is not None else a
             if b < a:
                 assert di.end is not None
-                self.error(file, di.span, "invalid-time-range",
-                           f"day range `{di.start.value}-{di.end.value}` runs backwards",
-                           f"write `{di.start.value}-sun, mon-{di.end.value}`")
+                self.error(
+                    file,
+                    di.span,
+                    "invalid-time-range",
+                    f"day range `{di.start.value}-{di.end.value}` runs backwards",
+                    f"write `{di.start.value}-sun, mon-{di.end.value}`",
+                )
                 ok = False
                 continue
             days.extend(range(a, b + 1))
@@ -316,8 +415,13 @@ class Checker:
             bad = False
             for t in (r.start, r.end):
                 if t.minutes is None:
-                    self.error(file, t.span, "invalid-time-range",
-                               f"`{t.raw}` is not a clock time", "use 00:00 to 24:00")
+                    self.error(
+                        file,
+                        t.span,
+                        "invalid-time-range",
+                        f"`{t.raw}` is not a clock time",
+                        "use 00:00 to 24:00",
+                    )
                     bad = True
             if bad:
                 ok = False
@@ -325,9 +429,13 @@ class Checker:
             assert r.start.minutes is not None and r.end.minutes is not None
             s, e = r.start.minutes, r.end.minutes
             if s >= e:
-                self.error(file, r.span, "invalid-time-range",
-                           f"`{r.start.raw}-{r.end.raw}` ends before it starts",
-                           "a range must end after it starts; use 24:00 for midnight")
+                self.error(
+                    file,
+                    r.span,
+                    "invalid-time-range",
+                    f"`{r.start.raw}-{r.end.raw}` ends before it starts",
+                    "a range must end after it starts; use 24:00 for midnight",
+                )
                 ok = False
                 continue
             clash = False
@@ -337,8 +445,12 @@ class Checker:
                     clash = True
                 existing.append((s, e))
             if clash:
-                self.error(file, r.span, "overlapping-hours",
-                           f"`{r.start.raw}-{r.end.raw}` overlaps an earlier range on the same day")
+                self.error(
+                    file,
+                    r.span,
+                    "overlapping-hours",
+                    f"`{r.start.raw}-{r.end.raw}` overlaps an earlier range on the same day",
+                )
                 ok = False
         return ok
 
@@ -346,9 +458,13 @@ class Checker:
         countries = _countries()
         code = item.country.value
         if code not in countries:
-            self.error(file, item.country.span, "unknown-country",
-                       f"`{code}` is not a country code of the holidays package",
-                       did_you_mean(code, sorted(countries)))
+            self.error(
+                file,
+                item.country.span,
+                "unknown-country",
+                f"`{code}` is not a country code of the holidays package",
+                did_you_mean(code, sorted(countries)),
+            )
             return None
         if item.subdivision is None:
             return (code, None)
@@ -359,11 +475,18 @@ class Checker:
         aliases = _subdivision_aliases(code)
         if sub in aliases:
             return (code, aliases[sub])
-        self.error(file, item.subdivision.span, "unknown-subdivision",
-                   f"`{sub}` is not a subdivision of `{code}`",
-                   did_you_mean(sub, subs + list(aliases))
-                   or (f"subdivisions of `{code}`: " + ", ".join(subs[:20])
-                       if subs else f"`{code}` has no subdivisions"))
+        self.error(
+            file,
+            item.subdivision.span,
+            "unknown-subdivision",
+            f"`{sub}` is not a subdivision of `{code}`",
+            did_you_mean(sub, subs + list(aliases))
+            or (
+                f"subdivisions of `{code}`: " + ", ".join(subs[:20])
+                if subs
+                else f"`{code}` has no subdivisions"
+            ),
+        )
         return None
 
     # ---- levels ---------------------------------------------------------------
@@ -380,8 +503,12 @@ class Checker:
             if isinstance(item, ast.TitleStmt | ast.LevelCalendar):
                 if type(item) in singles:
                     word = "title" if isinstance(item, ast.TitleStmt) else "calendar"
-                    self.error(file, item.span, "duplicate-declaration",
-                               f"level `{d.name.value}` has a second `{word}`")
+                    self.error(
+                        file,
+                        item.span,
+                        "duplicate-declaration",
+                        f"level `{d.name.value}` has a second `{word}`",
+                    )
                     continue
                 singles[type(item)] = item
                 if isinstance(item, ast.LevelCalendar):
@@ -408,9 +535,13 @@ class Checker:
             elif isinstance(item, ast.WarnAt):
                 for p in item.percents:
                     if not 0 < p.value < 100:
-                        self.error(file, p.span, "invalid-percent",
-                                   f"`{p.raw}` is not between 0% and 100%",
-                                   "warn at a percentage greater than 0 and less than 100")
+                        self.error(
+                            file,
+                            p.span,
+                            "invalid-percent",
+                            f"`{p.raw}` is not between 0% and 100%",
+                            "warn at a percentage greater than 0 and less than 100",
+                        )
                     elif p.value in percents:
                         self.error(file, p.span, "invalid-percent", f"`{p.raw}` is repeated")
                     percents.add(p.value)
@@ -419,47 +550,76 @@ class Checker:
                     durations.append(dur)
                     if self._positive(file, dur):
                         if any(b.seconds == dur.seconds for b in befores):
-                            self.error(file, dur.span, "invalid-duration",
-                                       f"`warn before {dur.raw}` is repeated")
+                            self.error(
+                                file,
+                                dur.span,
+                                "invalid-duration",
+                                f"`warn before {dur.raw}` is repeated",
+                            )
                         else:
                             befores.append(dur)
         if cal_known and calendar is not None and not is_always_open(calendar):
             for dur in durations:
                 if "d" in dur.raw:
-                    self.warn(file, dur.span, "day-duration-business-calendar",
-                              f"`{dur.raw}` counts days of 24 business hours in calendar "
-                              f"`{calendar.name}`, which is not open around the clock",
-                              "write the business hours instead, e.g. `9h` for one 9-hour day")
+                    self.warn(
+                        file,
+                        dur.span,
+                        "day-duration-business-calendar",
+                        f"`{dur.raw}` counts days of 24 business hours in calendar "
+                        f"`{calendar.name}`, which is not open around the clock",
+                        "write the business hours instead, e.g. `9h` for one 9-hour day",
+                    )
         for dur in befores:
             for metric, stmts in targets.items():
                 for value in _target_values(stmts):
                     if 0 < value <= dur.seconds:
-                        self.warn(file, dur.span, "warn-before-exceeds-target",
-                                  f"`warn before {dur.raw}` is not shorter than a `{metric}` "
-                                  "target, so that target gets no such warning")
+                        self.warn(
+                            file,
+                            dur.span,
+                            "warn-before-exceeds-target",
+                            f"`warn before {dur.raw}` is not shorter than a `{metric}` "
+                            "target, so that target gets no such warning",
+                        )
                         break
                 else:
                     continue
                 break
 
     def _calendar_declared(self, name: str) -> bool:
-        return any(isinstance(d, ast.CalendarDecl) and d.name.value == name
-                   for f in self.files for d in f.module.decls)
+        return any(
+            isinstance(d, ast.CalendarDecl) and d.name.value == name
+            for f in self.files
+            for d in f.module.decls
+        )
 
     def _unknown_calendar(self, file: str, name: ast.Name) -> None:
         names = [*self.model.calendars, "always"]
-        self.error(file, name.span, "unknown-calendar", f"unknown calendar `{name.value}`",
-                   did_you_mean(name.value, names))
+        self.error(
+            file,
+            name.span,
+            "unknown-calendar",
+            f"unknown calendar `{name.value}`",
+            did_you_mean(name.value, names),
+        )
 
     def _positive(self, file: str, dur: ast.Duration) -> bool:
         if dur.seconds <= 0:
-            self.error(file, dur.span, "invalid-duration",
-                       f"`{dur.raw}` is not a duration greater than zero")
+            self.error(
+                file,
+                dur.span,
+                "invalid-duration",
+                f"`{dur.raw}` is not a duration greater than zero",
+            )
             return False
         return True
 
-    def _target(self, file: str, d: ast.LevelDecl, item: ast.TargetStmt,
-                targets: dict[str, list[ast.TargetStmt]]) -> None:
+    def _target(
+        self,
+        file: str,
+        d: ast.LevelDecl,
+        item: ast.TargetStmt,
+        targets: dict[str, list[ast.TargetStmt]],
+    ) -> None:
         metric = item.metric.value
         value = item.value
         if isinstance(value, ast.Duration):
@@ -475,10 +635,14 @@ class Checker:
         kinds = [is_source_override(t) for t in prior]
         mine = is_source_override(item)
         if (mine and True in kinds) or (not mine and False in kinds):
-            self.error(file, item.span, "duplicate-target",
-                       f"level `{d.name.value}` already has a `{metric}` target",
-                       "one plain or `by` target plus one `by source` table without `else` "
-                       "may be combined")
+            self.error(
+                file,
+                item.span,
+                "duplicate-target",
+                f"level `{d.name.value}` already has a `{metric}` target",
+                "one plain or `by` target plus one `by source` table without `else` "
+                "may be combined",
+            )
             return
         prior.append(item)
 
@@ -486,19 +650,32 @@ class Checker:
         name = t.by.value
         ftype = self.model.fields.get(name)
         if ftype is None:
-            self.error(file, t.by.span, "unknown-field", f"unknown field `{name}`",
-                       did_you_mean(name, self.model.fields))
+            self.error(
+                file,
+                t.by.span,
+                "unknown-field",
+                f"unknown field `{name}`",
+                did_you_mean(name, self.model.fields),
+            )
         elif ftype not in ("text", "priority"):
-            self.error(file, t.by.span, "type-mismatch",
-                       f"`by {name}`: a target table is keyed by a text or priority field, "
-                       f"not {_TYPE_WORDS[ftype]}")
+            self.error(
+                file,
+                t.by.span,
+                "type-mismatch",
+                f"`by {name}`: a target table is keyed by a text or priority field, "
+                f"not {_TYPE_WORDS[ftype]}",
+            )
         keys: set[str] = set()
         for row in t.rows:
             self._positive(file, row.duration)
             k = fold(row.key.value)
             if k in keys:
-                self.error(file, row.key.span, "duplicate-key",
-                           f"key `{row.key.value}` appears twice in the table")
+                self.error(
+                    file,
+                    row.key.span,
+                    "duplicate-key",
+                    f"key `{row.key.value}` appears twice in the table",
+                )
             keys.add(k)
             if ftype == "priority":
                 self._known_value(file, row.key.span, row.key.value, "priority")
@@ -523,10 +700,19 @@ class Checker:
             pool = DAYS
         folded = {fold(p) for p in pool}
         if fold(value) not in folded:
-            words = {"priority": "priority", "source": "source", "status": "status",
-                     "weekday": "weekday"}
-            self.error(file, span, f"unknown-{kind}", f"unknown {words[kind]} `{value}`",
-                       did_you_mean(value, pool))
+            words = {
+                "priority": "priority",
+                "source": "source",
+                "status": "status",
+                "weekday": "weekday",
+            }
+            self.error(
+                file,
+                span,
+                f"unknown-{kind}",
+                f"unknown {words[kind]} `{value}`",
+                did_you_mean(value, pool),
+            )
 
     # ---- rules ----------------------------------------------------------------
 
@@ -534,11 +720,19 @@ class Checker:
         known = {d.name.value for _, d in self.model.levels}
         if name.value in known:
             return True
-        declared = any(isinstance(d, ast.LevelDecl) and d.name.value == name.value
-                       for f in self.files for d in f.module.decls)
+        declared = any(
+            isinstance(d, ast.LevelDecl) and d.name.value == name.value
+            for f in self.files
+            for d in f.module.decls
+        )
         if not declared:
-            self.error(file, name.span, "unknown-level", f"unknown level `{name.value}`",
-                       did_you_mean(name.value, sorted(known)))
+            self.error(
+                file,
+                name.span,
+                "unknown-level",
+                f"unknown level `{name.value}`",
+                did_you_mean(name.value, sorted(known)),
+            )
         return False
 
     def _rules(self, rules: list[tuple[str, ast.RuleDecl]]) -> None:
@@ -547,13 +741,22 @@ class Checker:
         for file, r in rules:
             title = r.title.value
             if title == "default":
-                self.error(file, r.title.span, "reserved-name",
-                           'a rule cannot be titled "default"',
-                           "`default` names the default level in decisions")
+                self.error(
+                    file,
+                    r.title.span,
+                    "reserved-name",
+                    'a rule cannot be titled "default"',
+                    "`default` names the default level in decisions",
+                )
             elif title in titles:
                 f0, line0 = titles[title]
-                self.error(file, r.title.span, "duplicate-name",
-                           f'rule "{title}" is declared twice', f"the first is at {f0}:{line0}")
+                self.error(
+                    file,
+                    r.title.span,
+                    "duplicate-name",
+                    f'rule "{title}" is declared twice',
+                    f"the first is at {f0}:{line0}",
+                )
             else:
                 titles[title] = (file, r.span.line)
             if r.when is not None:
@@ -562,34 +765,51 @@ class Checker:
                 self._level_ref(file, r.set_level)
             if stopper is not None:
                 sf, sr = stopper
-                self.error(file, r.span, "unreachable-rule",
-                           f'rule "{title}" can never run',
-                           f'rule "{sr.title.value}" ({sf}:{sr.span.line}) has no `when` and stops')
+                self.error(
+                    file,
+                    r.span,
+                    "unreachable-rule",
+                    f'rule "{title}" can never run',
+                    f'rule "{sr.title.value}" ({sf}:{sr.span.line}) has no `when` and stops',
+                )
             elif r.when is None and r.stop:
                 stopper = (file, r)
             self.model.rules.append((file, r))
         for i, (file, r) in enumerate(rules):
             if r.stop or r.set_level is None:
                 continue
-            for _f2, later in rules[i + 1:]:
+            for _f2, later in rules[i + 1 :]:
                 if later.when is None and later.set_level is not None:
-                    self.warn(file, r.span, "overwritten-level",
-                              f'the level set by rule "{r.title.value}" is always replaced by '
-                              f'rule "{later.title.value}"',
-                              "add `stop` to this rule or a `when` to the later one")
+                    self.warn(
+                        file,
+                        r.span,
+                        "overwritten-level",
+                        f'the level set by rule "{r.title.value}" is always replaced by '
+                        f'rule "{later.title.value}"',
+                        "add `stop` to this rule or a `when` to the later one",
+                    )
                     break
                 if later.stop:
                     break
 
-    def _unused(self, levels: dict[str, tuple[str, ast.Span]],
-                calendars: dict[str, tuple[str, ast.Span]]) -> None:
+    def _unused(
+        self, levels: dict[str, tuple[str, ast.Span]], calendars: dict[str, tuple[str, ast.Span]]
+    ) -> None:
         used = {r.set_level.value for _, r in self.model.rules if r.set_level is not None}
-        used.update(d.level.value for f in self.files for d in f.module.decls
-                    if isinstance(d, ast.DefaultDecl))
+        used.update(
+            d.level.value
+            for f in self.files
+            for d in f.module.decls
+            if isinstance(d, ast.DefaultDecl)
+        )
         for name, (file, span) in levels.items():
             if name not in used:
-                self.warn(file, span, "unused-level",
-                          f"level `{name}` is not the default and no rule sets it")
+                self.warn(
+                    file,
+                    span,
+                    "unused-level",
+                    f"level `{name}` is not the default and no rule sets it",
+                )
         for name, (file, span) in calendars.items():
             if name not in self.used_calendars:
                 self.warn(file, span, "unused-calendar", f"calendar `{name}` is not used")
@@ -610,8 +830,13 @@ class Checker:
     def field_type(self, file: str, ref: ast.FieldRef) -> str | None:
         base = self.model.fields.get(ref.name)
         if base is None:
-            self.error(file, ref.span, "unknown-field", f"unknown field `{ref.name}`",
-                       did_you_mean(ref.name, self.model.fields))
+            self.error(
+                file,
+                ref.span,
+                "unknown-field",
+                f"unknown field `{ref.name}`",
+                did_you_mean(ref.name, self.model.fields),
+            )
             return None
         if ref.part is None:
             return base
@@ -620,14 +845,23 @@ class Checker:
         if ref.part == "hour" and base == "datetime":
             return "number"
         if ref.part in ("weekday", "hour"):
-            self.error(file, ref.span, "type-mismatch",
-                       f"`{ref.text}`: `.{ref.part}` needs "
-                       f"{'a date or date-time' if ref.part == 'weekday' else 'a date-time'} "
-                       f"field, `{ref.name}` is {_TYPE_WORDS[base]}")
+            self.error(
+                file,
+                ref.span,
+                "type-mismatch",
+                f"`{ref.text}`: `.{ref.part}` needs "
+                f"{'a date or date-time' if ref.part == 'weekday' else 'a date-time'} "
+                f"field, `{ref.name}` is {_TYPE_WORDS[base]}",
+            )
             return None
-        self.error(file, ref.span, "unknown-field", f"unknown field part `{ref.text}`",
-                   did_you_mean(ref.part, ["weekday", "hour"]) or
-                   "fields have the parts `.weekday` and `.hour`")
+        self.error(
+            file,
+            ref.span,
+            "unknown-field",
+            f"unknown field part `{ref.text}`",
+            did_you_mean(ref.part, ["weekday", "hour"])
+            or "fields have the parts `.weekday` and `.hour`",
+        )
         return None
 
     def _leaf(self, file: str, e: ast.Leaf) -> None:
@@ -639,26 +873,41 @@ class Checker:
             if e.calendar.value != "always" and not self._calendar_declared(e.calendar.value):
                 self._unknown_calendar(file, e.calendar)
             if lt is not None and lt != "datetime":
-                self.error(file, e.span, "type-mismatch",
-                           f"`during` needs a date-time field, `{e.left.text}` is "
-                           f"{_TYPE_WORDS[lt]}")
+                self.error(
+                    file,
+                    e.span,
+                    "type-mismatch",
+                    f"`during` needs a date-time field, `{e.left.text}` is {_TYPE_WORDS[lt]}",
+                )
             return
         if isinstance(e, ast.Bare):
             if lt is not None and lt != "bool":
-                self.error(file, e.span, "type-mismatch",
-                           f"`{e.left.text}` is {_TYPE_WORDS[lt]}, not a bool",
-                           f"to test that it has a value, write `{e.left.text} is set`")
+                self.error(
+                    file,
+                    e.span,
+                    "type-mismatch",
+                    f"`{e.left.text}` is {_TYPE_WORDS[lt]}, not a bool",
+                    f"to test that it has a value, write `{e.left.text} is set`",
+                )
             return
         if isinstance(e, ast.Matches):
             if lt is not None and lt != "text":
-                self.error(file, e.span, "type-mismatch",
-                           f"`matches` needs a text field, `{e.left.text}` is {_TYPE_WORDS[lt]}")
+                self.error(
+                    file,
+                    e.span,
+                    "type-mismatch",
+                    f"`matches` needs a text field, `{e.left.text}` is {_TYPE_WORDS[lt]}",
+                )
             try:
                 compile_regex(e.regex.pattern, e.regex.ignore_case)
             except RegexError as err:
-                self.error(file, e.regex.span, "invalid-regex",
-                           f"invalid regex {e.regex.raw}: {err}",
-                           "patterns use RE2 syntax (no look-around, no backreferences)")
+                self.error(
+                    file,
+                    e.regex.span,
+                    "invalid-regex",
+                    f"invalid regex {e.regex.raw}: {err}",
+                    "patterns use RE2 syntax (no look-around, no backreferences)",
+                )
             return
         self._compare(file, e, lt)
 
@@ -701,8 +950,10 @@ class Checker:
                 self._operand(file, e, lt, item, None)
         elif op in ("contains any", "contains all"):
             if lt != "list":
-                mismatch(f"`{op}` needs a list field, `{left}` is {_TYPE_WORDS[lt]}",
-                         f"write `{left} in […]`" if lt in _MEMBERSHIP else None)
+                mismatch(
+                    f"`{op}` needs a list field, `{left}` is {_TYPE_WORDS[lt]}",
+                    f"write `{left} in […]`" if lt in _MEMBERSHIP else None,
+                )
                 return
             assert isinstance(right, ast.ListLit)
             for item in right.items:
@@ -720,15 +971,19 @@ class Checker:
             assert not isinstance(right, ast.ListLit)
             self._operand(file, e, "text", right, rt)
 
-    def _operand(self, file: str, e: ast.Compare, lt: str, right: ast.Operand,
-                 rt: str | None) -> None:
+    def _operand(
+        self, file: str, e: ast.Compare, lt: str, right: ast.Operand, rt: str | None
+    ) -> None:
         """One right-hand value against the left side's type `lt`."""
         left = e.left
         if isinstance(right, ast.FieldRef):
             if rt is not None and rt != lt and not (lt == "text" and rt == "text"):
-                self.error(file, e.span, "type-mismatch",
-                           f"`{left.text}` is {_TYPE_WORDS[lt]} but `{right.text}` is "
-                           f"{_TYPE_WORDS[rt]}")
+                self.error(
+                    file,
+                    e.span,
+                    "type-mismatch",
+                    f"`{left.text}` is {_TYPE_WORDS[lt]} but `{right.text}` is {_TYPE_WORDS[rt]}",
+                )
             return
         kind = _LIT_TYPE[type(right)]
         want = {"text": "string", "priority": "string", "weekday": "string"}.get(lt, lt)
@@ -737,16 +992,28 @@ class Checker:
             if lt == "date" and kind == "datetime":
                 hint = "`" + left.text + "` is a date: compare it with a date like 2026-03-01"
             elif lt == "datetime" and kind == "date":
-                hint = (f"`{left.text}` is a date-time: compare it with a date-time like "
-                        f"2026-03-01T00:00:00Z")
+                hint = (
+                    f"`{left.text}` is a date-time: compare it with a date-time like "
+                    f"2026-03-01T00:00:00Z"
+                )
             elif want == "string":
                 hint = "write the value as a string in double quotes"
-            self.error(file, right.span, "type-mismatch",
-                       f"`{left.text}` is {_TYPE_WORDS[lt]}, not {_TYPE_WORDS[kind]}", hint)
+            self.error(
+                file,
+                right.span,
+                "type-mismatch",
+                f"`{left.text}` is {_TYPE_WORDS[lt]}, not {_TYPE_WORDS[kind]}",
+                hint,
+            )
             return
         if isinstance(right, ast.DateLit | ast.DateTimeLit) and right.value is None:
-            self.error(file, right.span, "invalid-date", f"`{right.raw}` is not a valid "
-                       f"{'date' if isinstance(right, ast.DateLit) else 'date-time'}")
+            self.error(
+                file,
+                right.span,
+                "invalid-date",
+                f"`{right.raw}` is not a valid "
+                f"{'date' if isinstance(right, ast.DateLit) else 'date-time'}",
+            )
             return
         if not isinstance(right, ast.Str):
             return

@@ -47,14 +47,22 @@ CalendarFactory = Callable[[CalendarSpec], Calendar]
 class Codegen:
     """Turns conditions into Python expressions over prelude variables and constants."""
 
-    def __init__(self, fields: Mapping[str, str], priorities: Sequence[str], tz: ZoneInfo,
-                 calendars: Mapping[str, Calendar]) -> None:
+    def __init__(
+        self,
+        fields: Mapping[str, str],
+        priorities: Sequence[str],
+        tz: ZoneInfo,
+        calendars: Mapping[str, Calendar],
+    ) -> None:
         self.fields = fields
         self.ranks = {fold(p): i for i, p in enumerate(priorities)}
         self.calendars = calendars
         self.ns: dict[str, Any] = {
-            "_date": date, "_datetime": datetime, "_EMPTY": frozenset(),
-            "_TZ": tz, "_RANK": self.ranks,
+            "_date": date,
+            "_datetime": datetime,
+            "_EMPTY": frozenset(),
+            "_TZ": tz,
+            "_RANK": self.ranks,
         }
         self._consts: dict[tuple[type, Any], str] = {}
         self.prelude: dict[str, str] = {}
@@ -94,26 +102,33 @@ class Codegen:
             return self._var(f"w_{f}", f"{base}{conv} if {base} is not None else None")
         if ref.part == "hour":
             base = self.typed(ast.FieldRef(f))
-            return self._var(f"h_{f}",
-                             f"{base}.astimezone(_TZ).hour if {base} is not None else None")
+            return self._var(
+                f"h_{f}", f"{base}.astimezone(_TZ).hour if {base} is not None else None"
+            )
         if ftype == "text":
             return self._var(f"t_{f}", f"{r}.casefold() if {r}.__class__ is str and {r} else None")
         if ftype == "number":
-            return self._var(f"n_{f}", f"{r} if ({r}.__class__ is int or {r}.__class__ is float) "
-                                       "else None")
+            return self._var(
+                f"n_{f}", f"{r} if ({r}.__class__ is int or {r}.__class__ is float) else None"
+            )
         if ftype == "bool":
             return self._var(f"b_{f}", f"{r} if {r}.__class__ is bool else None")
         if ftype == "date":
             return self._var(f"d_{f}", f"{r} if {r}.__class__ is _date else None")
         if ftype == "datetime":
-            return self._var(f"dt_{f}", f"{r} if isinstance({r}, _datetime) and {r}.tzinfo "
-                                        "is not None else None")
+            return self._var(
+                f"dt_{f}", f"{r} if isinstance({r}, _datetime) and {r}.tzinfo is not None else None"
+            )
         if ftype == "priority":
-            return self._var(f"p_{f}", f"_RANK.get({r}.casefold()) if {r}.__class__ is str "
-                                       "else None")
-        return self._var(f"l_{f}", f"{{x.casefold() for x in {r} if x.__class__ is str}} "
-                                   f"if ({r}.__class__ is tuple or {r}.__class__ is list) "
-                                   "else _EMPTY")  # list: a set of folded strings
+            return self._var(
+                f"p_{f}", f"_RANK.get({r}.casefold()) if {r}.__class__ is str else None"
+            )
+        return self._var(
+            f"l_{f}",
+            f"{{x.casefold() for x in {r} if x.__class__ is str}} "
+            f"if ({r}.__class__ is tuple or {r}.__class__ is list) "
+            "else _EMPTY",
+        )  # list: a set of folded strings
 
     def text_raw(self, field: str) -> str:
         r = self.raw(field)
@@ -197,8 +212,9 @@ class Codegen:
             return f"({v} is not None and {w} is not None and {v}.{meth}({w}))"
         if isinstance(right, ast.ListLit):
             if op == "in":
-                values = frozenset(x for x in (self.value(lt, i) for i in right.items)
-                                   if x is not None and x != "")
+                values = frozenset(
+                    x for x in (self.value(lt, i) for i in right.items) if x is not None and x != ""
+                )
                 return f"({v} in {self.const(values)})"
             items = frozenset(fold(i.value) for i in right.items if isinstance(i, ast.Str))
             if op == "contains any":
@@ -248,8 +264,13 @@ class Codegen:
         return fn
 
 
-def compile_condition(e: ast.Expr, fields: Mapping[str, str], priorities: Sequence[str],
-                      tz: ZoneInfo, calendars: Mapping[str, Calendar]) -> Callable[[Fields], bool]:
+def compile_condition(
+    e: ast.Expr,
+    fields: Mapping[str, str],
+    priorities: Sequence[str],
+    tz: ZoneInfo,
+    calendars: Mapping[str, Calendar],
+) -> Callable[[Fields], bool]:
     """One checked condition as a function of a ticket's fields."""
     gen = Codegen(fields, priorities, tz, calendars)
     body = f"    return {gen.expr(e)}"
@@ -264,8 +285,12 @@ def _explainer(e: ast.Expr | None, gen_args: tuple[Any, ...]) -> Callable[..., b
     return gen.function("_explain", f"    return {gen.expr(e, rec=True)}", "f, _rec")
 
 
-def compile_policy(model: Model, files: Sequence[str], version: str,
-                   calendar_factory: CalendarFactory | None = None) -> Policy:
+def compile_policy(
+    model: Model,
+    files: Sequence[str],
+    version: str,
+    calendar_factory: CalendarFactory | None = None,
+) -> Policy:
     """The Policy for a checked model (call only when the checker found no errors)."""
     tz = ZoneInfo(model.timezone)
     factory = calendar_factory or Calendar
@@ -279,8 +304,13 @@ def compile_policy(model: Model, files: Sequence[str], version: str,
         levels[d.name.value] = _level(d, calendars, gen_args)
 
     infos = tuple(
-        RuleInfo(r.title.value, file, r.span.line,
-                 r.set_level.value if r.set_level is not None else None, r.stop)
+        RuleInfo(
+            r.title.value,
+            file,
+            r.span.line,
+            r.set_level.value if r.set_level is not None else None,
+            r.stop,
+        )
         for file, r in model.rules
     )
     decide = _decide_fn(model, infos, gen_args)
@@ -311,8 +341,7 @@ def _table(t: ast.Table) -> Table:
     return Table(t.by.value, rows, t.else_duration.seconds if t.else_duration else None)
 
 
-def _level(d: ast.LevelDecl, calendars: Mapping[str, Calendar],
-           gen_args: tuple[Any, ...]) -> Level:
+def _level(d: ast.LevelDecl, calendars: Mapping[str, Calendar], gen_args: tuple[Any, ...]) -> Level:
     title: str | None = None
     cal_name = "always"
     mains: dict[str, ast.TargetStmt] = {}
@@ -352,20 +381,30 @@ def _level(d: ast.LevelDecl, calendars: Mapping[str, Calendar],
                 seconds = main.value.seconds
             else:
                 table = _table(main.value)
-        targets[metric] = Target(metric, seconds, table,
-                                 _table(over) if over is not None else None)
-    return Level(d.name.value, calendars[cal_name], cal_name, title, targets, tuple(pauses),
-                 tuple(sorted(percents)), tuple(sorted(befores)))
+        targets[metric] = Target(metric, seconds, table, _table(over) if over is not None else None)
+    return Level(
+        d.name.value,
+        calendars[cal_name],
+        cal_name,
+        title,
+        targets,
+        tuple(pauses),
+        tuple(sorted(percents)),
+        tuple(sorted(befores)),
+    )
 
 
-def _decide_fn(model: Model, infos: tuple[RuleInfo, ...],
-               gen_args: tuple[Any, ...]) -> Callable[[Fields], Decision]:
+def _decide_fn(
+    model: Model, infos: tuple[RuleInfo, ...], gen_args: tuple[Any, ...]
+) -> Callable[[Fields], Decision]:
     gen = Codegen(*gen_args)
     gen.ns["_Decision"] = Decision
     default = model.default_level
-    body = [f"    level = {gen.const(default)}",
-            f"    by = {gen.const('default' if default is not None else None)}",
-            "    m = []"]
+    body = [
+        f"    level = {gen.const(default)}",
+        f"    by = {gen.const('default' if default is not None else None)}",
+        "    m = []",
+    ]
     for (_file, r), info in zip(model.rules, infos, strict=True):
         cond = gen.expr(r.when) if r.when is not None else "True"
         title = gen.const(info.title)
@@ -382,8 +421,9 @@ def _decide_fn(model: Model, infos: tuple[RuleInfo, ...],
     return fn
 
 
-def _explain_fn(model: Model, infos: tuple[RuleInfo, ...],
-                gen_args: tuple[Any, ...]) -> Callable[[Fields], Decision]:
+def _explain_fn(
+    model: Model, infos: tuple[RuleInfo, ...], gen_args: tuple[Any, ...]
+) -> Callable[[Fields], Decision]:
     """Rule by rule with a trace; rules after the stopping one appear as not matched,
     with no conditions (they were not evaluated). Every leaf of an evaluated rule is
     evaluated and recorded, so the trace shows all of them."""
@@ -403,8 +443,7 @@ def _explain_fn(model: Model, infos: tuple[RuleInfo, ...],
                 continue
             recs: list[ConditionTrace] = []
 
-            def rec(src: str, value: Any, result: bool, _recs: list[ConditionTrace] = recs
-                    ) -> bool:
+            def rec(src: str, value: Any, result: bool, _recs: list[ConditionTrace] = recs) -> bool:
                 _recs.append(ConditionTrace(src, value, bool(result)))
                 return bool(result)
 

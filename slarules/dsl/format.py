@@ -103,8 +103,11 @@ class _Printer:
                 self._level_item(li)
             self._close(d.span)
         else:
-            first = d.when_span if d.when is not None else (
-                d.set_level.span if d.set_level is not None else d.stop_span)
+            first = (
+                d.when_span
+                if d.when is not None
+                else (d.set_level.span if d.set_level is not None else d.stop_span)
+            )
             self._open(f"rule {d.title.raw}", d.span, first)
             if d.when is not None:
                 self.condition("when ", d.when, 1, d.when_span)
@@ -161,8 +164,9 @@ class _Printer:
             self.add("warn before " + ", ".join(d.raw for d in li.durations), 1, li.span)
 
 
-def _place_comments(lines: list[_Line], comments: tuple[ast.Comment, ...],
-                    source: list[str]) -> list[_Line]:
+def _place_comments(
+    lines: list[_Line], comments: tuple[ast.Comment, ...], source: list[str]
+) -> list[_Line]:
     """Merge comments into the printed lines, keeping their order."""
     before: dict[int, list[ast.Comment]] = {}
     prev = (-1, 1)

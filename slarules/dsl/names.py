@@ -52,8 +52,10 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     close = exact or difflib.get_close_matches(word, pool, n=3, cutoff=0.6)
     if not close:
         lowered = {c.casefold(): c for c in pool}
-        close = [lowered[c] for c in difflib.get_close_matches(word.casefold(), list(lowered),
-                                                                n=3, cutoff=0.6)]
+        close = [
+            lowered[c]
+            for c in difflib.get_close_matches(word.casefold(), list(lowered), n=3, cutoff=0.6)
+        ]
     if not close:
         return None
     quoted = [f"`{c}`" for c in close]

@@ -153,9 +153,7 @@ def _accepts(e: UnexpectedInput, fallback: set[str]) -> set[str]:
 def _syntax_error(e: UnexpectedInput, text: str, file: str, parser: Lark) -> Diagnostic:
     lines = text.split("\n")
     hint: str | None = None
-    if isinstance(e, UnexpectedEOF) or (
-        isinstance(e, UnexpectedToken) and e.token.type == "$END"
-    ):
+    if isinstance(e, UnexpectedEOF) or (isinstance(e, UnexpectedToken) and e.token.type == "$END"):
         line = len(lines)
         column = len(lines[-1]) + 1
         names = _accepts(e, set(e.expected))
@@ -176,8 +174,10 @@ def _syntax_error(e: UnexpectedInput, text: str, file: str, parser: Lark) -> Dia
         elif ch == "/":
             hint = "a regex is /pattern/ or /pattern/i on one line, not empty"
         elif ch.isdigit():
-            hint = ("durations look like 90m, 1h30m or 2d4h; dates like 2026-03-01; "
-                    "date-times need an offset: 2026-03-01T09:00:00Z")
+            hint = (
+                "durations look like 90m, 1h30m or 2d4h; dates like 2026-03-01; "
+                "date-times need an offset: 2026-03-01T09:00:00Z"
+            )
     else:  # pragma: no cover - Lark has no other kinds
         line, column, message = 1, 1, "syntax error"
     line = max(line, 1)
@@ -339,8 +339,9 @@ class _ToAst(Transformer[Token, ast.Module]):
         ignore_case = raw.endswith("i")
         body = raw[1 : raw.rindex("/")]
         pattern = body.replace("\\/", "/")
-        return ast.Matches(c[0], ast.Regex(pattern, ignore_case, raw, _tok_span(c[1])),
-                           _meta_span(meta))
+        return ast.Matches(
+            c[0], ast.Regex(pattern, ignore_case, raw, _tok_span(c[1])), _meta_span(meta)
+        )
 
     def is_set(self, meta: Any, c: list[Any]) -> ast.IsSet:
         return ast.IsSet(c[0], False, _meta_span(meta))
@@ -386,8 +387,9 @@ class _ToAst(Transformer[Token, ast.Module]):
         return ast.StatusesDecl(tuple(c), _meta_span(meta))
 
     def category_stmt(self, meta: Any, c: list[Any]) -> ast.CategoryStmt:
-        return ast.CategoryStmt(str(c[0].children[0]), tuple(_str(t) for t in c[1:]),
-                                _meta_span(meta))
+        return ast.CategoryStmt(
+            str(c[0].children[0]), tuple(_str(t) for t in c[1:]), _meta_span(meta)
+        )
 
     def calendar_decl(self, meta: Any, c: list[Any]) -> ast.CalendarDecl:
         return ast.CalendarDecl(_name(c[0]), tuple(c[1:]), _meta_span(meta))
@@ -408,8 +410,7 @@ class _ToAst(Transformer[Token, ast.Module]):
         return ast.TimeRange(a, b, _meta_span(meta))
 
     def holidays_stmt(self, meta: Any, c: list[Token]) -> ast.HolidaysStmt:
-        return ast.HolidaysStmt(_str(c[0]), _str(c[1]) if len(c) > 1 else None,
-                                _meta_span(meta))
+        return ast.HolidaysStmt(_str(c[0]), _str(c[1]) if len(c) > 1 else None, _meta_span(meta))
 
     def closed_stmt(self, meta: Any, c: list[Token]) -> ast.ClosedStmt:
         d = ast.DateLit(_date(str(c[0])), str(c[0]), _tok_span(c[0]))
@@ -469,8 +470,9 @@ class _ToAst(Transformer[Token, ast.Module]):
             elif isinstance(x, Tree) and x.data == "stop_clause":
                 stop = True
                 stop_span = _meta_span(x.meta)
-        return ast.RuleDecl(_str(c[0]), when, set_level, stop, _meta_span(meta), when_span,
-                            stop_span)
+        return ast.RuleDecl(
+            _str(c[0]), when, set_level, stop, _meta_span(meta), when_span, stop_span
+        )
 
 
 _TO_AST = _ToAst()

@@ -168,9 +168,7 @@ class Calendar:
         )
         self._never = not any(self._hours)
         self._full = (
-            not spec.holidays
-            and not spec.closed
-            and all(r == ((0, 1440),) for r in self._hours)
+            not spec.holidays and not spec.closed and all(r == ((0, 1440),) for r in self._hours)
         )
         self._years: dict[int, YearTable] = {}
         self._last: YearTable | None = None

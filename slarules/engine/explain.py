@@ -84,8 +84,9 @@ def rule_lines(decision: Decision, tz: ZoneInfo) -> list[str]:
             out.append("     always (no `when`)" if t.matched else "     (no condition evaluated)")
         for c in t.conditions:
             mark = "true " if c.result else "false"
-            out.append(f"     {mark} {c.source}   [{_field_of(c.source)} = "
-                       f"{format_value(c.value, tz)}]")
+            out.append(
+                f"     {mark} {c.source}   [{_field_of(c.source)} = {format_value(c.value, tz)}]"
+            )
     if stopped_at is None and decision.trace:
         out.append(f"   (no rule stopped the run: all {len(decision.trace)} rules were evaluated)")
     return out
@@ -96,11 +97,15 @@ def level_history_lines(m: Measurement, tz: ZoneInfo) -> list[str]:
     out = []
     for e in m.evaluations:
         if e is m.evaluations[0] or e.level_before != e.level_after:
-            by = "default level" if e.decided_by == "default" else (
-                f'rule "{e.decided_by}"' if e.decided_by else "no rule")
-            out.append(f"{format_instant(e.at, tz)}  {e.level_before or 'none'} → "
-                       f"{e.level_after or 'none'} ({by})"
-                       + (f"; {e.note}" if e.note else ""))
+            by = (
+                "default level"
+                if e.decided_by == "default"
+                else (f'rule "{e.decided_by}"' if e.decided_by else "no rule")
+            )
+            out.append(
+                f"{format_instant(e.at, tz)}  {e.level_before or 'none'} → "
+                f"{e.level_after or 'none'} ({by})" + (f"; {e.note}" if e.note else "")
+            )
     return out
 
 
@@ -124,12 +129,17 @@ def cycle_lines(cycles: Sequence[Cycle], tz: ZoneInfo) -> list[str]:
     out: list[str] = []
     for c in cycles:
         out.append(f"{c.metric} #{c.index}: {c.state}")
-        out.append(f"    elapsed {format_duration(c.elapsed)}, remaining "
-                   f"{format_duration(c.remaining)}, target {format_duration(c.target)}")
-        out.append(f"    started {format_instant(c.started_at, tz)}, "
-                   f"stopped {format_instant(c.stopped_at, tz)}")
-        out.append(f"    due {format_instant(c.due_at, tz)}, "
-                   f"breached {format_instant(c.breached_at, tz)}")
+        out.append(
+            f"    elapsed {format_duration(c.elapsed)}, remaining "
+            f"{format_duration(c.remaining)}, target {format_duration(c.target)}"
+        )
+        out.append(
+            f"    started {format_instant(c.started_at, tz)}, "
+            f"stopped {format_instant(c.stopped_at, tz)}"
+        )
+        out.append(
+            f"    due {format_instant(c.due_at, tz)}, breached {format_instant(c.breached_at, tz)}"
+        )
         if c.warnings:
             out.append("    warnings: " + "; ".join(_warning_text(w, tz) for w in c.warnings))
         out.append("    timeline:")
@@ -214,19 +224,26 @@ def explanation_data(policy: Policy, m: Measurement) -> dict[str, Any]:
                 "elapsed_seconds": c.elapsed,
                 "remaining_seconds": c.remaining,
                 "warnings": [
-                    {"percent": w.percent, "before_seconds": w.before,
-                     "at": _iso(w.at.astimezone(tz))}
+                    {
+                        "percent": w.percent,
+                        "before_seconds": w.before,
+                        "at": _iso(w.at.astimezone(tz)),
+                    }
                     for w in c.warnings
                 ],
-                "timeline": [{"kind": e.kind, "at": _iso(e.at.astimezone(tz))}
-                             for e in c.timeline],
+                "timeline": [{"kind": e.kind, "at": _iso(e.at.astimezone(tz))} for e in c.timeline],
             }
             for c in m.cycles
         ],
         "evaluations": [
-            {"at": _iso(e.at.astimezone(tz)), "matched": list(e.matched),
-             "level_before": e.level_before, "level_after": e.level_after,
-             "decided_by": e.decided_by, **({"note": e.note} if e.note else {})}
+            {
+                "at": _iso(e.at.astimezone(tz)),
+                "matched": list(e.matched),
+                "level_before": e.level_before,
+                "level_after": e.level_after,
+                "decided_by": e.decided_by,
+                **({"note": e.note} if e.note else {}),
+            }
             for e in m.evaluations
         ],
     }

@@ -71,7 +71,12 @@ _NONE: frozenset[str] = frozenset()
 Label = Literal["count", "paused", "done"]
 # Order of timeline entries that share an instant.
 _RANK: Mapping[str, int] = {
-    "started": 0, "resumed": 1, "warned": 2, "breached": 3, "paused": 4, "stopped": 5,
+    "started": 0,
+    "resumed": 1,
+    "warned": 2,
+    "breached": 3,
+    "paused": 4,
+    "stopped": 5,
 }
 
 
@@ -229,7 +234,8 @@ def replay(policy: Policy, history: TicketHistory, now: datetime) -> Replay:
         u = _posix(e.at, i)
         if u < created:
             raise InputError(
-                "event-before-creation", "the event is before the ticket's `created_at`",
+                "event-before-creation",
+                "the event is before the ticket's `created_at`",
                 f"events[{i}].at",
             )
         if e.type == "message" and e.by == "customer" and not e.public:
@@ -240,9 +246,7 @@ def replay(policy: Policy, history: TicketHistory, now: datetime) -> Replay:
             timed.append((u, i, e))
     timed.sort(key=lambda x: (x[0], x[1]))
 
-    fields: dict[str, Any] = {
-        k: v for k, v in history.fields.items() if not is_unset(v)
-    }
+    fields: dict[str, Any] = {k: v for k, v in history.fields.items() if not is_unset(v)}
     fields["created_at"] = created_at
     fields["updated_at"] = created_at
     fields["last_message_by"] = history.created_by
@@ -250,8 +254,15 @@ def replay(policy: Policy, history: TicketHistory, now: datetime) -> Replay:
     decision = policy.decide(fields)
     decisions = [decision]
     evaluations = [
-        Evaluation(created_at, policy.version, decision.matched, None, decision.level,
-                   decision.decided_by, _note(policy, fields))
+        Evaluation(
+            created_at,
+            policy.version,
+            decision.matched,
+            None,
+            decision.level,
+            decision.decided_by,
+            _note(policy, fields),
+        )
     ]
     sk = _Skeleton()
     sk.created(created, history.created_by, category == "done")
@@ -282,8 +293,15 @@ def replay(policy: Policy, history: TicketHistory, now: datetime) -> Replay:
         decision = policy.decide(fields)
         decisions.append(decision)
         evaluations.append(
-            Evaluation(at, policy.version, decision.matched, before, decision.level,
-                       decision.decided_by, _note(policy, fields))
+            Evaluation(
+                at,
+                policy.version,
+                decision.matched,
+                before,
+                decision.level,
+                decision.decided_by,
+                _note(policy, fields),
+            )
         )
         if instants[-1] == u:
             snapshots[-1] = dict(fields)
@@ -293,7 +311,10 @@ def replay(policy: Policy, history: TicketHistory, now: datetime) -> Replay:
             snapshots.append(dict(fields))
             categories.append(category)
     return Replay(
-        tuple(instants), tuple(snapshots), tuple(categories), tuple(decisions),
+        tuple(instants),
+        tuple(snapshots),
+        tuple(categories),
+        tuple(decisions),
         tuple(evaluations),
         tuple((c[0], c[1], c[2]) for c in sk.cycles),
         tuple((s[0], s[1]) for s in sk.done_spans),  # type: ignore[misc]
@@ -301,8 +322,9 @@ def replay(policy: Policy, history: TicketHistory, now: datetime) -> Replay:
 
 
 def _with_at(e: Event, at: datetime) -> Event:
-    return Event(at, e.type, e.by, e.public, e.text, e.channel, e.status, e.set, e.unset,
-                 e.event_id)
+    return Event(
+        at, e.type, e.by, e.public, e.text, e.channel, e.status, e.set, e.unset, e.event_id
+    )
 
 
 # -- 3. measure --------------------------------------------------------------------------

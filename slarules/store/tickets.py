@@ -542,9 +542,7 @@ class TicketRepository:
             touched = sorted({r[0] for r in new_rows})
             for t in touched:  # the store's order: by `at`, then as recorded
                 stored[t].sort(key=lambda r: r[1])
-            histories, event_views = self._histories_of(
-                {t: stored[t] for t in touched}, tickets
-            )
+            histories, event_views = self._histories_of({t: stored[t] for t in touched}, tickets)
             ms = [self._measure(policy, h, now) for h in histories]
             raised = self._write_derived(cur, ms, now, _future_events(histories, now))
         self._committed(raised)

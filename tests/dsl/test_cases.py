@@ -17,8 +17,9 @@ CASES = ROOT / "tests" / "cases" / "dsl"
 EXPECT = re.compile(r"#\s*expect:\s*(\d+):(\d+)\s+([a-z-]+)")
 
 
-@pytest.mark.parametrize("path", sorted((CASES / "diagnostics").glob("*.sla")),
-                         ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "path", sorted((CASES / "diagnostics").glob("*.sla")), ids=lambda p: p.stem
+)
 def test_diagnostics(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     expected = sorted((int(a), int(b), c) for a, b, c in EXPECT.findall(text))
@@ -40,8 +41,9 @@ def _level_cases() -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
     return out
 
 
-@pytest.mark.parametrize(("name", "data", "case"), _level_cases(), ids=lambda x: x if
-                         isinstance(x, str) else "")
+@pytest.mark.parametrize(
+    ("name", "data", "case"), _level_cases(), ids=lambda x: x if isinstance(x, str) else ""
+)
 def test_levels(name: str, data: dict[str, Any], case: dict[str, Any]) -> None:
     ruleset = data["ruleset"]
     if "\n" in ruleset:
@@ -56,4 +58,7 @@ def test_levels(name: str, data: dict[str, Any], case: dict[str, Any]) -> None:
         assert decision.decided_by == case["decided_by"]
     explained = result.policy.explain(case["fields"])
     assert (explained.level, explained.decided_by, explained.matched) == (
-        decision.level, decision.decided_by, decision.matched)
+        decision.level,
+        decision.decided_by,
+        decision.matched,
+    )

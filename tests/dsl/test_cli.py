@@ -21,8 +21,9 @@ def test_check_example_strict_is_clean(capsys: pytest.CaptureFixture[str]) -> No
 
 def test_check_errors_text_json_github(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     f = tmp_path / "r.sla"
-    f.write_text('level a { }\nlevel b { }\ndefault level a\n'
-                 'rule "x" { when tags == "vip" stop }\n')
+    f.write_text(
+        'level a { }\nlevel b { }\ndefault level a\nrule "x" { when tags == "vip" stop }\n'
+    )
     assert main(["check", str(f)]) == 1
     out = capsys.readouterr().out
     assert f"{f}:4:17: error[type-mismatch]" in out
@@ -37,8 +38,9 @@ def test_check_errors_text_json_github(tmp_path: Path, capsys: pytest.CaptureFix
     assert lines[1].startswith(f"::error file={f},line=4,col=17,title=type-mismatch::")
 
 
-def test_check_warnings_fail_only_with_strict(tmp_path: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_warnings_fail_only_with_strict(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     f = tmp_path / "r.sla"
     f.write_text("level a { }\nlevel b { }\ndefault level a\n")
     assert main(["check", str(f)]) == 0

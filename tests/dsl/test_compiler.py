@@ -92,23 +92,31 @@ def holds(cond: str, fields: dict[str, Any]) -> bool:
         ("not beta", {}, True),
         ("renewal < 2026-03-01", {"renewal": date(2026, 2, 1)}, True),
         ("renewal < 2026-03-01", {"renewal": datetime(2026, 2, 1, tzinfo=UTC)}, False),
-        ("created_at >= 2026-03-01T09:00:00+01:00",
-         {"created_at": datetime(2026, 3, 1, 8, 0, tzinfo=UTC)}, True),
-        ("created_at >= 2026-03-01T09:00:00+01:00",
-         {"created_at": datetime(2026, 3, 1, 8, 0)}, False),  # naive: never matches
-        ('created_at.weekday == "sun"',
-         {"created_at": datetime(2026, 3, 7, 23, 30, tzinfo=UTC)}, True),  # Berlin
-        ('created_at.weekday > "fri"',
-         {"created_at": datetime(2026, 3, 7, 12, tzinfo=UTC)}, True),
+        (
+            "created_at >= 2026-03-01T09:00:00+01:00",
+            {"created_at": datetime(2026, 3, 1, 8, 0, tzinfo=UTC)},
+            True,
+        ),
+        (
+            "created_at >= 2026-03-01T09:00:00+01:00",
+            {"created_at": datetime(2026, 3, 1, 8, 0)},
+            False,
+        ),  # naive: never matches
+        (
+            'created_at.weekday == "sun"',
+            {"created_at": datetime(2026, 3, 7, 23, 30, tzinfo=UTC)},
+            True,
+        ),  # Berlin
+        ('created_at.weekday > "fri"', {"created_at": datetime(2026, 3, 7, 12, tzinfo=UTC)}, True),
         ('renewal.weekday in ["sat", "sun"]', {"renewal": date(2026, 3, 7)}, True),
-        ("created_at.hour == 0",
-         {"created_at": datetime(2026, 3, 7, 23, 30, tzinfo=UTC)}, True),
-        ("created_at during office",
-         {"created_at": datetime(2026, 3, 9, 8, 30, tzinfo=UTC)}, True),
-        ("created_at during office",
-         {"created_at": datetime(2026, 3, 9, 16, 30, tzinfo=UTC)}, False),
-        ("created_at during always", {"created_at": datetime(2026, 3, 9, tzinfo=UTC)},
-         True),
+        ("created_at.hour == 0", {"created_at": datetime(2026, 3, 7, 23, 30, tzinfo=UTC)}, True),
+        ("created_at during office", {"created_at": datetime(2026, 3, 9, 8, 30, tzinfo=UTC)}, True),
+        (
+            "created_at during office",
+            {"created_at": datetime(2026, 3, 9, 16, 30, tzinfo=UTC)},
+            False,
+        ),
+        ("created_at during always", {"created_at": datetime(2026, 3, 9, tzinfo=UTC)}, True),
         ("created_at during always", {}, False),
         ("tier == requester", {"tier": "A", "requester": "a"}, True),
         ("tier == requester", {}, False),
@@ -127,13 +135,25 @@ def test_operator_semantics(cond: str, fields: dict[str, Any], expected: bool) -
     "value", [42, 3.5, ["a"], {"x": 1}, object(), b"bytes", datetime(2026, 1, 1), True, "text"]
 )
 def test_wrong_types_never_raise(value: object) -> None:
-    conds = ['tier == "a"', 'tier contains "a"', "tier matches /a/", "seats > 1",
-             'priority > "low"', 'labels contains "a"', "beta", "renewal < 2026-01-01",
-             "created_at.hour < 3", 'created_at.weekday == "mon"', "created_at during office",
-             "tier is set"]
+    conds = [
+        'tier == "a"',
+        'tier contains "a"',
+        "tier matches /a/",
+        "seats > 1",
+        'priority > "low"',
+        'labels contains "a"',
+        "beta",
+        "renewal < 2026-01-01",
+        "created_at.hour < 3",
+        'created_at.weekday == "mon"',
+        "created_at during office",
+        "tier is set",
+    ]
     p = policy("\n".join(f'rule "r{i}" {{ when {c} set level yes }}' for i, c in enumerate(conds)))
-    fields = {name: value for name in ("tier", "seats", "priority", "labels", "beta", "renewal",
-                                       "created_at")}
+    fields = {
+        name: value
+        for name in ("tier", "seats", "priority", "labels", "beta", "renewal", "created_at")
+    }
     p.decide(fields)
     p.explain(fields)
 
@@ -170,7 +190,9 @@ rule "two" { set level yes }
     one = d.trace[0]
     assert not one.matched
     assert [(c.source, c.value, c.result) for c in one.conditions] == [
-        ('tier == "gold"', "Gold", True), ("seats > 5", 3, False)]
+        ('tier == "gold"', "Gold", True),
+        ("seats > 5", 3, False),
+    ]
     assert d.trace[1].matched and d.trace[1].conditions == ()
     d = p.explain({"tier": "gold", "seats": 9})
     assert d.trace[0].stopped_here
@@ -251,8 +273,9 @@ def test_version_uses_base_names_and_bytes() -> None:
 
 
 def test_many_rules_last_matches() -> None:
-    rules = "\n".join(f'rule "r{i}" {{ when tier == "t{i}" set level yes stop }}'
-                      for i in range(300))
+    rules = "\n".join(
+        f'rule "r{i}" {{ when tier == "t{i}" set level yes stop }}' for i in range(300)
+    )
     p = policy(rules)
     d = p.decide({"tier": "T299"})
     assert d.decided_by == "r299"

@@ -57,9 +57,12 @@ def test_precedence_or_and_not() -> None:
     m = parse('rule "r" { when not a or b and not (c) stop }')
     rule = m.decls[0]
     assert isinstance(rule, ast.RuleDecl)
-    assert rule.when == ast.Or((ast.Not(ast.Bare(ast.FieldRef("a"))),
-                                ast.And((ast.Bare(ast.FieldRef("b")),
-                                         ast.Not(ast.Group(ast.Bare(ast.FieldRef("c"))))))))
+    assert rule.when == ast.Or(
+        (
+            ast.Not(ast.Bare(ast.FieldRef("a"))),
+            ast.And((ast.Bare(ast.FieldRef("b")), ast.Not(ast.Group(ast.Bare(ast.FieldRef("c")))))),
+        )
+    )
 
 
 def test_string_escapes() -> None:
@@ -81,8 +84,8 @@ LARK_NAMES = re.compile(r"\b(NAME|STRING|DURATION|PERCENT|__ANON\w*|\$END|LBRACE
         ("schema { field x: txt }", 1, 19, "`bool`, `date`"),
         ('rule "x" { }', 1, 12, "`set`, `stop` or `when`"),
         ("frobnicate", 1, 1, "`calendar`"),
-        ('rule "x" {\n  when a == "b\\n" stop }', 2, 13, "unexpected `\"`"),
-        ("statuses { opne = \"a\" }", 1, 12, "`open`"),
+        ('rule "x" {\n  when a == "b\\n" stop }', 2, 13, 'unexpected `"`'),
+        ('statuses { opne = "a" }', 1, 12, "`open`"),
         ("level x { pause }", 1, 17, "`when`"),
         ('rule "x" { when d < 2026-03-01T09:00 stop }', 1, 31, "unexpected `T09"),
     ],
@@ -98,16 +101,22 @@ def test_syntax_errors_in_words(text: str, line: int, col: int, words: str) -> N
 
 
 def test_build_reports_first_syntax_error_per_file_and_checks_others() -> None:
-    result = build([
-        SourceFile("a.sla", b"level a { resolution 8h }\nrule \"r\" { when x == 1 stop }\n"),
-        SourceFile("b.sla", b"level b {\n"),
-        SourceFile("c.sla", b"\xff\xfe"),
-        SourceFile("d.sla", b"# only a comment\n"),
-    ])
+    result = build(
+        [
+            SourceFile("a.sla", b'level a { resolution 8h }\nrule "r" { when x == 1 stop }\n'),
+            SourceFile("b.sla", b"level b {\n"),
+            SourceFile("c.sla", b"\xff\xfe"),
+            SourceFile("d.sla", b"# only a comment\n"),
+        ]
+    )
     assert result.policy is None
     got = [(d.file, d.code) for d in result.diagnostics]
-    assert got == [("a.sla", "unknown-field"), ("b.sla", "syntax-error"),
-                   ("c.sla", "invalid-encoding"), ("d.sla", "empty-file")]
+    assert got == [
+        ("a.sla", "unknown-field"),
+        ("b.sla", "syntax-error"),
+        ("c.sla", "invalid-encoding"),
+        ("d.sla", "empty-file"),
+    ]
 
 
 def test_empty_ruleset_and_empty_file() -> None:

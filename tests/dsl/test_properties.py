@@ -31,8 +31,9 @@ DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WORDS = ["a", "A", "ab", "aB", "b", "straße", "STRASSE", "x y", ""]
 OPS = ["==", "!=", "<", "<=", ">", ">="]
 
-settings.register_profile("dsl", deadline=None, max_examples=150,
-                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "dsl", deadline=None, max_examples=150, suppress_health_check=[HealthCheck.too_slow]
+)
 settings.load_profile("dsl")
 
 
@@ -49,40 +50,71 @@ some_words = st.lists(words, min_size=1, max_size=3)
 
 leaf = st.one_of(
     st.builds(lambda op, w: f"tier {op} {q(w)}", st.sampled_from(["==", "!="]), words),
-    st.builds(lambda op, ws: f"tier {op} {lst([q(w) for w in ws])}",
-              st.sampled_from(["in", "not in"]), some_words),
-    st.builds(lambda op, w: f"tier {op} {q(w)}",
-              st.sampled_from(["contains", "starts with", "ends with"]), words),
-    st.builds(lambda w, i: f"tier matches /{re.escape(w) or 'a'}/{'i' if i else ''}",
-              st.sampled_from(["a", "B", "ab"]), st.booleans()),
-    st.builds(lambda f, n: f"{f} is {'not ' if n else ''}set",
-              st.sampled_from(["tier", "seats", "labels", "beta", "renewal", "created_at"]),
-              st.booleans()),
+    st.builds(
+        lambda op, ws: f"tier {op} {lst([q(w) for w in ws])}",
+        st.sampled_from(["in", "not in"]),
+        some_words,
+    ),
+    st.builds(
+        lambda op, w: f"tier {op} {q(w)}",
+        st.sampled_from(["contains", "starts with", "ends with"]),
+        words,
+    ),
+    st.builds(
+        lambda w, i: f"tier matches /{re.escape(w) or 'a'}/{'i' if i else ''}",
+        st.sampled_from(["a", "B", "ab"]),
+        st.booleans(),
+    ),
+    st.builds(
+        lambda f, n: f"{f} is {'not ' if n else ''}set",
+        st.sampled_from(["tier", "seats", "labels", "beta", "renewal", "created_at"]),
+        st.booleans(),
+    ),
     st.builds(lambda op: f"tier {op} requester", st.sampled_from(["==", "!="])),
-    st.builds(lambda op, n: f"seats {op} {n}", st.sampled_from(OPS),
-              st.sampled_from(["0", "1", "-2", "2.5", "10"])),
-    st.builds(lambda op, ns: f"seats {op} {lst(ns)}", st.sampled_from(["in", "not in"]),
-              st.lists(st.sampled_from(["1", "2.5", "-2"]), min_size=1, max_size=3)),
+    st.builds(
+        lambda op, n: f"seats {op} {n}",
+        st.sampled_from(OPS),
+        st.sampled_from(["0", "1", "-2", "2.5", "10"]),
+    ),
+    st.builds(
+        lambda op, ns: f"seats {op} {lst(ns)}",
+        st.sampled_from(["in", "not in"]),
+        st.lists(st.sampled_from(["1", "2.5", "-2"]), min_size=1, max_size=3),
+    ),
     st.sampled_from(["beta", "beta == true", "beta == false", "beta != true", "beta != false"]),
     st.builds(lambda w: f"labels contains {q(w)}", words),
-    st.builds(lambda op, ws: f"labels {op} {lst([q(w) for w in ws])}",
-              st.sampled_from(["contains any", "contains all"]), some_words),
-    st.builds(lambda op, p: f"priority {op} {q(p)}", st.sampled_from(OPS),
-              st.sampled_from([*PRIORITIES, "HIGH"])),
-    st.builds(lambda op, ps: f"priority {op} {lst([q(p) for p in ps])}",
-              st.sampled_from(["in", "not in"]),
-              st.lists(st.sampled_from(PRIORITIES), min_size=1, max_size=3)),
-    st.builds(lambda op, d: f"renewal {op} 2026-03-{d:02d}", st.sampled_from(OPS),
-              st.integers(1, 5)),
-    st.builds(lambda op, h: f"created_at {op} 2026-03-01T{h:02d}:00:00Z", st.sampled_from(OPS),
-              st.integers(0, 23)),
-    st.builds(lambda op, h: f"created_at.hour {op} {h}", st.sampled_from(OPS),
-              st.integers(0, 23)),
-    st.builds(lambda op, d: f"created_at.weekday {op} {q(d)}", st.sampled_from(OPS),
-              st.sampled_from(DAYS)),
-    st.builds(lambda op, d: f"renewal.weekday {op} {lst([q(x) for x in d])}",
-              st.sampled_from(["in", "not in"]),
-              st.lists(st.sampled_from(DAYS), min_size=1, max_size=3)),
+    st.builds(
+        lambda op, ws: f"labels {op} {lst([q(w) for w in ws])}",
+        st.sampled_from(["contains any", "contains all"]),
+        some_words,
+    ),
+    st.builds(
+        lambda op, p: f"priority {op} {q(p)}",
+        st.sampled_from(OPS),
+        st.sampled_from([*PRIORITIES, "HIGH"]),
+    ),
+    st.builds(
+        lambda op, ps: f"priority {op} {lst([q(p) for p in ps])}",
+        st.sampled_from(["in", "not in"]),
+        st.lists(st.sampled_from(PRIORITIES), min_size=1, max_size=3),
+    ),
+    st.builds(
+        lambda op, d: f"renewal {op} 2026-03-{d:02d}", st.sampled_from(OPS), st.integers(1, 5)
+    ),
+    st.builds(
+        lambda op, h: f"created_at {op} 2026-03-01T{h:02d}:00:00Z",
+        st.sampled_from(OPS),
+        st.integers(0, 23),
+    ),
+    st.builds(lambda op, h: f"created_at.hour {op} {h}", st.sampled_from(OPS), st.integers(0, 23)),
+    st.builds(
+        lambda op, d: f"created_at.weekday {op} {q(d)}", st.sampled_from(OPS), st.sampled_from(DAYS)
+    ),
+    st.builds(
+        lambda op, d: f"renewal.weekday {op} {lst([q(x) for x in d])}",
+        st.sampled_from(["in", "not in"]),
+        st.lists(st.sampled_from(DAYS), min_size=1, max_size=3),
+    ),
 )
 
 
@@ -98,21 +130,33 @@ def _combine(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
 conditions = st.recursive(leaf, _combine, max_leaves=6)
 
 UTC = UTC
-tickets = st.fixed_dictionaries({}, optional={
-    "tier": st.one_of(words, st.none(), st.integers(0, 3)),
-    "requester": st.one_of(words, st.none()),
-    "seats": st.one_of(st.sampled_from([0, 1, -2, 2.5, 10, 11]), st.none(), st.just("1"),
-                       st.just(True)),
-    "beta": st.one_of(st.booleans(), st.none(), st.just("true")),
-    "labels": st.one_of(st.lists(words, max_size=3), st.none(), st.just("a")),
-    "priority": st.one_of(st.sampled_from([*PRIORITIES, "Urgent", "bogus", ""]), st.none()),
-    "renewal": st.one_of(st.builds(lambda d: date(2026, 3, d), st.integers(1, 8)), st.none(),
-                         st.just(datetime(2026, 3, 2, tzinfo=UTC))),
-    "created_at": st.one_of(
-        st.builds(lambda h: datetime(2026, 3, 1, tzinfo=UTC) + timedelta(hours=h),
-                  st.integers(-30, 200)),
-        st.none(), st.just(datetime(2026, 3, 1, 5)), st.just(date(2026, 3, 1))),
-})
+tickets = st.fixed_dictionaries(
+    {},
+    optional={
+        "tier": st.one_of(words, st.none(), st.integers(0, 3)),
+        "requester": st.one_of(words, st.none()),
+        "seats": st.one_of(
+            st.sampled_from([0, 1, -2, 2.5, 10, 11]), st.none(), st.just("1"), st.just(True)
+        ),
+        "beta": st.one_of(st.booleans(), st.none(), st.just("true")),
+        "labels": st.one_of(st.lists(words, max_size=3), st.none(), st.just("a")),
+        "priority": st.one_of(st.sampled_from([*PRIORITIES, "Urgent", "bogus", ""]), st.none()),
+        "renewal": st.one_of(
+            st.builds(lambda d: date(2026, 3, d), st.integers(1, 8)),
+            st.none(),
+            st.just(datetime(2026, 3, 2, tzinfo=UTC)),
+        ),
+        "created_at": st.one_of(
+            st.builds(
+                lambda h: datetime(2026, 3, 1, tzinfo=UTC) + timedelta(hours=h),
+                st.integers(-30, 200),
+            ),
+            st.none(),
+            st.just(datetime(2026, 3, 1, 5)),
+            st.just(date(2026, 3, 1)),
+        ),
+    },
+)
 
 
 # ---- the reference evaluator: a direct reading of language.md over the AST ----------
@@ -188,12 +232,18 @@ def ref_eval(e: ast.Expr, f: dict[str, Any]) -> bool:
         return v is not None and w is not None and v == w
     if e.op in ("in",):
         assert isinstance(e.right, ast.ListLit)
-        return v is not None and any(v == _lit(kind, x) for x in e.right.items
-                                     if not (isinstance(x, ast.Str) and x.value == ""))
+        return v is not None and any(
+            v == _lit(kind, x)
+            for x in e.right.items
+            if not (isinstance(x, ast.Str) and x.value == "")
+        )
     if kind == "list":
         assert isinstance(e.right, ast.ListLit | ast.Str)
-        items = [x.value.casefold() for x in (e.right.items if isinstance(e.right, ast.ListLit)
-                                              else [e.right]) if isinstance(x, ast.Str)]
+        items = [
+            x.value.casefold()
+            for x in (e.right.items if isinstance(e.right, ast.ListLit) else [e.right])
+            if isinstance(x, ast.Str)
+        ]
         if e.op == "contains any":
             return any(i in v for i in items)
         return all(i in v for i in items)
@@ -241,14 +291,59 @@ def test_negation_is_exact(cond: str, t: dict[str, Any]) -> None:
 
 # ---- parser and formatter -----------------------------------------------------------
 
-TOKENS = ["rule", "level", "when", "and", "or", "not", "(", ")", "{", "}", "[", "]", ",", "==",
-          "!=", "<", "set", "stop", "none", '"x"', '"', "1h", "50%", "12", "2026-03-01", "/a/",
-          "#c\n", "\n", "x", "calendar", "hours", "mon-fri", "09:00-17:00", "by", "else", ":",
-          "\\", "é", "\t", "default", "schema", "field", "in", "is", "contains", "any"]
+TOKENS = [
+    "rule",
+    "level",
+    "when",
+    "and",
+    "or",
+    "not",
+    "(",
+    ")",
+    "{",
+    "}",
+    "[",
+    "]",
+    ",",
+    "==",
+    "!=",
+    "<",
+    "set",
+    "stop",
+    "none",
+    '"x"',
+    '"',
+    "1h",
+    "50%",
+    "12",
+    "2026-03-01",
+    "/a/",
+    "#c\n",
+    "\n",
+    "x",
+    "calendar",
+    "hours",
+    "mon-fri",
+    "09:00-17:00",
+    "by",
+    "else",
+    ":",
+    "\\",
+    "é",
+    "\t",
+    "default",
+    "schema",
+    "field",
+    "in",
+    "is",
+    "contains",
+    "any",
+]
 
 
-@given(st.one_of(st.text(max_size=80),
-                 st.lists(st.sampled_from(TOKENS), max_size=25).map(" ".join)))
+@given(
+    st.one_of(st.text(max_size=80), st.lists(st.sampled_from(TOKENS), max_size=25).map(" ".join))
+)
 def test_parser_raises_only_own_error(text: str) -> None:
     try:
         parse(text)
@@ -268,7 +363,7 @@ def _layout(tokens: list[str], seps: list[str]) -> str:
     for tok, sep in zip(tokens[1:], seps, strict=False):
         out.append(sep)
         out.append(tok)
-    for tok in tokens[1 + len(seps):]:
+    for tok in tokens[1 + len(seps) :]:
         out.append(" " + tok)
     return "".join(out) + "\n"
 
@@ -279,8 +374,11 @@ def _tokens(cond: str) -> list[str]:
 
 @given(conditions, st.lists(SEPARATORS, max_size=60), st.booleans())
 def test_fmt_idempotent_and_preserves_meaning(cond: str, seps: list[str], pause: bool) -> None:
-    head = (["level", "yes", "{", "pause", "resolution", ",", "agent_work", "when"] if pause
-            else ["rule", '"r"', "{", "when"])
+    head = (
+        ["level", "yes", "{", "pause", "resolution", ",", "agent_work", "when"]
+        if pause
+        else ["rule", '"r"', "{", "when"]
+    )
     tail = ["resolution", "8h", "}"] if pause else ["set", "level", "yes", "stop", "}"]
     text = SCHEMA + _layout(head + _tokens(cond) + tail, seps)
     once = format_source(text)
@@ -292,7 +390,8 @@ def test_fmt_idempotent_and_preserves_meaning(cond: str, seps: list[str], pause:
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
 EXAMPLES = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "examples").glob("**/*.sla"))]
 TOKEN = re.compile(
-    r'"(?:[^"\\\n]|\\.)*"|/(?:\\.|[^/\\\n])+/i?|#[^\n]*|[{}\[\](),]|[^\s{}\[\](),"#]+')
+    r'"(?:[^"\\\n]|\\.)*"|/(?:\\.|[^/\\\n])+/i?|#[^\n]*|[{}\[\](),]|[^\s{}\[\](),"#]+'
+)
 
 
 def relayout(text: str, seps: list[str]) -> str:

@@ -34,8 +34,11 @@ def test_always_is_real_time_minus_pauses() -> None:
 
 def test_always_matches_a_table_calendar() -> None:
     """A 24×7 UTC calendar forced onto the table path agrees with the fast path."""
-    slow = Calendar(CalendarSpec("x", "UTC", {d: ((0, 1440),) for d in range(7)},
-                                 closed=frozenset({date(1999, 1, 1)})))
+    slow = Calendar(
+        CalendarSpec(
+            "x", "UTC", {d: ((0, 1440),) for d in range(7)}, closed=frozenset({date(1999, 1, 1)})
+        )
+    )
     fast = always()
     a = at(2026, 12, 30, 7, 15)
     for d in (0, 1, 3600, 86400 * 3 + 17):
@@ -43,19 +46,24 @@ def test_always_matches_a_table_calendar() -> None:
         assert slow.elapsed(a, a + timedelta(seconds=d)) == d
 
 
-@pytest.mark.parametrize("call", [
-    lambda c: c.is_open(datetime(2026, 3, 9, 10)),
-    lambda c: c.next_open(datetime(2026, 3, 9, 10)),
-    lambda c: c.add(datetime(2026, 3, 9, 10), 60),
-    lambda c: c.elapsed(datetime(2026, 3, 9, 10), at(2026, 3, 9, 11)),
-    lambda c: c.elapsed(at(2026, 3, 9, 10), datetime(2026, 3, 9, 11)),
-    lambda c: list(c.open_intervals(datetime(2026, 3, 9), at(2026, 3, 10))),
-    lambda c: c.elapsed(at(2026, 3, 9), at(2026, 3, 10),
-                        [(datetime(2026, 3, 9, 1), at(2026, 3, 9, 2))]),
-    lambda c: c.add(at(2026, 3, 9), 60, [(at(2026, 3, 9, 1), datetime(2026, 3, 9, 2))]),
-])
-@pytest.mark.parametrize("cal", [always(), Calendar(CalendarSpec("b", "America/New_York",
-                                                                 WEEKDAYS))])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda c: c.is_open(datetime(2026, 3, 9, 10)),
+        lambda c: c.next_open(datetime(2026, 3, 9, 10)),
+        lambda c: c.add(datetime(2026, 3, 9, 10), 60),
+        lambda c: c.elapsed(datetime(2026, 3, 9, 10), at(2026, 3, 9, 11)),
+        lambda c: c.elapsed(at(2026, 3, 9, 10), datetime(2026, 3, 9, 11)),
+        lambda c: list(c.open_intervals(datetime(2026, 3, 9), at(2026, 3, 10))),
+        lambda c: c.elapsed(
+            at(2026, 3, 9), at(2026, 3, 10), [(datetime(2026, 3, 9, 1), at(2026, 3, 9, 2))]
+        ),
+        lambda c: c.add(at(2026, 3, 9), 60, [(at(2026, 3, 9, 1), datetime(2026, 3, 9, 2))]),
+    ],
+)
+@pytest.mark.parametrize(
+    "cal", [always(), Calendar(CalendarSpec("b", "America/New_York", WEEKDAYS))]
+)
 def test_naive_instants_are_rejected(cal: Calendar, call: types.FunctionType) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         call(cal)
@@ -99,19 +107,29 @@ def test_all_days_closed_for_ten_years_raises() -> None:
     with pytest.raises(ValueError, match="no opening in 10 years"):
         cal.next_open(at(2026, 1, 1))
     # The search restarts its count after an opening: one open day in year 9 is found.
-    reopened = Calendar(CalendarSpec("x", "UTC", WEEKDAYS,
-                                     closed=closed - {date(2034, 6, 1)}))  # a Thursday
+    reopened = Calendar(
+        CalendarSpec("x", "UTC", WEEKDAYS, closed=closed - {date(2034, 6, 1)})
+    )  # a Thursday
     assert reopened.add(at(2026, 1, 1), 60) == at(2034, 6, 1, 9, 1)
 
 
 def test_open_intervals_is_lazy_and_merges_across_years() -> None:
-    cal = Calendar(CalendarSpec("x", "Asia/Kolkata", {d: ((0, 1440),) for d in range(7)},
-                                closed=frozenset({date(2026, 6, 1)})))
+    cal = Calendar(
+        CalendarSpec(
+            "x",
+            "Asia/Kolkata",
+            {d: ((0, 1440),) for d in range(7)},
+            closed=frozenset({date(2026, 6, 1)}),
+        )
+    )
     kolkata = ZoneInfo("Asia/Kolkata")
-    it = cal.open_intervals(datetime(2025, 12, 30, tzinfo=kolkata),
-                            datetime(2026, 1, 3, tzinfo=kolkata))
-    assert next(it) == (datetime(2025, 12, 30, tzinfo=kolkata),
-                        datetime(2026, 1, 3, tzinfo=kolkata))
+    it = cal.open_intervals(
+        datetime(2025, 12, 30, tzinfo=kolkata), datetime(2026, 1, 3, tzinfo=kolkata)
+    )
+    assert next(it) == (
+        datetime(2025, 12, 30, tzinfo=kolkata),
+        datetime(2026, 1, 3, tzinfo=kolkata),
+    )
     assert list(it) == []
     many = cal.open_intervals(at(2000, 1, 1), at(2200, 1, 1))
     # One interval merged over 26 years; nothing after the closed day is built yet.

@@ -38,9 +38,7 @@ ZONES = [
 ]
 HOLIDAYS = [("US", None), ("BR", "SP"), ("DE", "BY")]
 SPAN_DAYS = 9
-PROFILE = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+PROFILE = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _posix(t: datetime) -> int:
@@ -90,9 +88,7 @@ def _oracle(spec: CalendarSpec, first: date, last: date) -> Oracle:
     intervals = []
     d = first
     while d <= last:
-        off = d in spec.closed or any(
-            d in _holiday_dates(c, s, d.year) for c, s in spec.holidays
-        )
+        off = d in spec.closed or any(d in _holiday_dates(c, s, d.year) for c, s in spec.holidays)
         if not off:
             for s, e in spec.hours.get(d.weekday(), ()):
                 start = datetime(d.year, d.month, d.day) + timedelta(minutes=s)
@@ -159,8 +155,9 @@ def calendars(draw: st.DrawFn) -> tuple[CalendarSpec, date]:
     if draw(st.booleans()):  # snap the window to a DST change of the zone
         start = _near_transition(zone, start) - timedelta(days=draw(st.integers(0, 4)))
     closed = frozenset(
-        draw(st.lists(st.integers(0, SPAN_DAYS).map(lambda k: start + timedelta(days=k)),
-                      max_size=3))
+        draw(
+            st.lists(st.integers(0, SPAN_DAYS).map(lambda k: start + timedelta(days=k)), max_size=3)
+        )
     )
     return CalendarSpec("random", zone, hours, hols, closed), start
 
@@ -183,8 +180,11 @@ def scenarios(draw: st.DrawFn, oracle: bool = True) -> tuple[Calendar, Oracle, i
     spec, start = draw(calendars())
     # Oracle window: from a day before `start` (instants are drawn from `start` local
     # midnight on, which may be up to a day off in UTC) to SPAN_DAYS + 2 days after.
-    o = (_oracle(spec, start - timedelta(days=2), start + timedelta(days=SPAN_DAYS + 2))
-         if oracle else Oracle(spec, []))
+    o = (
+        _oracle(spec, start - timedelta(days=2), start + timedelta(days=SPAN_DAYS + 2))
+        if oracle
+        else Oracle(spec, [])
+    )
     lo = _posix(datetime(start.year, start.month, start.day, tzinfo=UTC))
     hi = lo + SPAN_DAYS * 86400
     return Calendar(spec), o, lo, hi
@@ -263,9 +263,11 @@ def test_add_elapsed_round_trip_on_seconds(data: st.DataObject) -> None:
     """Second-grid instants and durations: add is the earliest instant reaching d."""
     cal, _, lo, hi = data.draw(scenarios(oracle=False))
     a = data.draw(st.integers(lo, hi))
-    pauses = [
-        (_dt(s), _dt(e)) for s, e in data.draw(pause_lists(lo, hi))
-    ] if data.draw(st.booleans()) else []
+    pauses = (
+        [(_dt(s), _dt(e)) for s, e in data.draw(pause_lists(lo, hi))]
+        if data.draw(st.booleans())
+        else []
+    )
     d = data.draw(st.integers(0, 30 * 3600))
     x = cal.add(_dt(a), d, pauses)
     assert x >= _dt(a)
@@ -297,5 +299,6 @@ def test_oracle_sanity() -> None:
     """The oracle itself: a spring-forward day in New York, 00:00-24:00, is 23 hours."""
     spec = CalendarSpec("x", "America/New_York", {6: ((0, 1440),)})
     o = _oracle(spec, date(2026, 3, 8), date(2026, 3, 8))
-    assert o.intervals == [(_posix(datetime(2026, 3, 8, 5, tzinfo=UTC)),
-                            _posix(datetime(2026, 3, 9, 4, tzinfo=UTC)))]
+    assert o.intervals == [
+        (_posix(datetime(2026, 3, 8, 5, tzinfo=UTC)), _posix(datetime(2026, 3, 9, 4, tzinfo=UTC)))
+    ]

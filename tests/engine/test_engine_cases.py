@@ -60,7 +60,8 @@ def test_cases_are_laid_out_and_explained() -> None:
         assert list(d.glob("*.toml")), f"{d} has no fixture"
     for f in [*CASE_FILES, *EXAMPLE_FILES]:
         assert f.read_text(encoding="utf-8").startswith("#"), (
-            f"{f} must start with a comment explaining the hand computation")
+            f"{f} must start with a comment explaining the hand computation"
+        )
 
 
 def test_cli_passes_on_the_bundled_example(capsys: pytest.CaptureFixture[str]) -> None:
@@ -83,18 +84,25 @@ def test_cli_passes_on_each_case(case: Path, capsys: pytest.CaptureFixture[str])
 
 # One wrong hand-computed value must make `test` fail: guards against a vacuous comparison.
 WRONG = [
-    ("16-tiradentes-holiday.toml", "due_at = 2026-04-22T12:00:00-03:00",
-     "due_at = 2026-04-22T13:00:00-03:00"),
+    (
+        "16-tiradentes-holiday.toml",
+        "due_at = 2026-04-22T12:00:00-03:00",
+        "due_at = 2026-04-22T13:00:00-03:00",
+    ),
     ("10-urgent-dst-spring-forward-berlin.toml", 'elapsed = "50m"', 'elapsed = "1h50m"'),
-    ("08-vip-periodic-response-and-agent-work.toml", "at = 2026-03-02T16:12:00-03:00",
-     "at = 2026-03-02T16:13:00-03:00"),
+    (
+        "08-vip-periodic-response-and-agent-work.toml",
+        "at = 2026-03-02T16:12:00-03:00",
+        "at = 2026-03-02T16:13:00-03:00",
+    ),
     ("18-spam-regex-no-sla.toml", 'level = "none"', 'level = "vip"'),
 ]
 
 
 @pytest.mark.parametrize(("name", "old", "new"), WRONG, ids=[w[0] for w in WRONG])
-def test_cli_fails_on_a_wrong_expectation(tmp_path: Path, name: str, old: str, new: str,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_fails_on_a_wrong_expectation(
+    tmp_path: Path, name: str, old: str, new: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     text = (EXAMPLE_FIXTURES / name).read_text(encoding="utf-8")
     assert old in text
     (tmp_path / name).write_text(text.replace(old, new, 1), encoding="utf-8")
@@ -108,34 +116,89 @@ def test_cli_fails_on_a_wrong_expectation(tmp_path: Path, name: str, old: str, n
 # Timelines (not expressible in fixtures): the cycle's own events, in order, as hand-derived.
 T = "2026-03-02T"
 TIMELINES = [
-    ("paused/started-inside-pause", "first_response", 1,
-     [("started", "00:00:00"), ("paused", "00:00:00")]),
-    ("paused/resumed", "first_response", 1,
-     [("started", "00:00:00"), ("paused", "00:10:00"), ("resumed", "00:40:00")]),
-    ("status_categories/reopened", "resolution", 1,
-     [("started", "00:00:00"), ("stopped", "04:00:00"), ("resumed", "05:00:00")]),
-    ("status_categories/reopened", "requester_wait", 1,
-     [("started", "00:00:00"), ("paused", "01:00:00"), ("resumed", "02:00:00"),
-      ("stopped", "04:00:00"), ("resumed", "05:00:00")]),
-    ("status_categories/reopened", "agent_work", 1,
-     [("started", "00:00:00"), ("paused", "01:00:00"), ("resumed", "03:00:00"),
-      ("stopped", "04:00:00"), ("resumed", "05:00:00")]),
-    ("inclusive/met-at-target", "first_response", 1,
-     [("started", "00:00:00"), ("stopped", "01:00:00")]),
-    ("inclusive/one-second-over", "first_response", 1,
-     [("started", "00:00:00"), ("breached", "01:00:00"), ("stopped", "01:00:01")]),
-    ("warnings/stopped-short", "first_response", 1,
-     [("started", "00:00:00"), ("warned", "00:02:18"), ("stopped", "00:03:00")]),
-    ("warnings/stopped-short", "resolution", 1,
-     [("started", "00:00:00"), ("warned", "03:18:00"), ("warned", "05:00:00"),
-      ("warned", "08:00:00")]),
-    ("next_response_phase/phase", "next_response", 1,
-     [("started", "00:30:00"), ("breached", "01:00:00"), ("stopped", "01:20:00")]),
+    (
+        "paused/started-inside-pause",
+        "first_response",
+        1,
+        [("started", "00:00:00"), ("paused", "00:00:00")],
+    ),
+    (
+        "paused/resumed",
+        "first_response",
+        1,
+        [("started", "00:00:00"), ("paused", "00:10:00"), ("resumed", "00:40:00")],
+    ),
+    (
+        "status_categories/reopened",
+        "resolution",
+        1,
+        [("started", "00:00:00"), ("stopped", "04:00:00"), ("resumed", "05:00:00")],
+    ),
+    (
+        "status_categories/reopened",
+        "requester_wait",
+        1,
+        [
+            ("started", "00:00:00"),
+            ("paused", "01:00:00"),
+            ("resumed", "02:00:00"),
+            ("stopped", "04:00:00"),
+            ("resumed", "05:00:00"),
+        ],
+    ),
+    (
+        "status_categories/reopened",
+        "agent_work",
+        1,
+        [
+            ("started", "00:00:00"),
+            ("paused", "01:00:00"),
+            ("resumed", "03:00:00"),
+            ("stopped", "04:00:00"),
+            ("resumed", "05:00:00"),
+        ],
+    ),
+    (
+        "inclusive/met-at-target",
+        "first_response",
+        1,
+        [("started", "00:00:00"), ("stopped", "01:00:00")],
+    ),
+    (
+        "inclusive/one-second-over",
+        "first_response",
+        1,
+        [("started", "00:00:00"), ("breached", "01:00:00"), ("stopped", "01:00:01")],
+    ),
+    (
+        "warnings/stopped-short",
+        "first_response",
+        1,
+        [("started", "00:00:00"), ("warned", "00:02:18"), ("stopped", "00:03:00")],
+    ),
+    (
+        "warnings/stopped-short",
+        "resolution",
+        1,
+        [
+            ("started", "00:00:00"),
+            ("warned", "03:18:00"),
+            ("warned", "05:00:00"),
+            ("warned", "08:00:00"),
+        ],
+    ),
+    (
+        "next_response_phase/phase",
+        "next_response",
+        1,
+        [("started", "00:30:00"), ("breached", "01:00:00"), ("stopped", "01:20:00")],
+    ),
 ]
 
 
-@pytest.mark.parametrize(("case", "metric", "index", "expected"), TIMELINES,
-                         ids=[f"{t[0]}:{t[1]}" for t in TIMELINES])
+@pytest.mark.parametrize(
+    ("case", "metric", "index", "expected"), TIMELINES, ids=[f"{t[0]}:{t[1]}" for t in TIMELINES]
+)
 def test_timeline(case: str, metric: str, index: int, expected: list[tuple[str, str]]) -> None:
     path = CASES / f"{case}.toml"
     policy = _policy(path.parent)

@@ -45,8 +45,9 @@ def update(m: float, **fields: Any) -> Event:
     return Event(at(m), "update", set=fields)
 
 
-def run(p: Policy, *events: Event, now: float = 600, created_by: str = "customer",
-        **fields: Any) -> Measurement:
+def run(
+    p: Policy, *events: Event, now: float = 600, created_by: str = "customer", **fields: Any
+) -> Measurement:
     fields.setdefault("status", "new")
     h = TicketHistory("T", T0, fields, tuple(events), created_by)  # type: ignore[arg-type]
     return measure(p, h, at(now))
@@ -56,8 +57,10 @@ def spans(m: Measurement, metric: str) -> list[tuple[float, float | None, str]]:
     def mins(t: datetime | None) -> float | None:
         return None if t is None else (t - T0).total_seconds() / 60
 
-    return [(mins(c.started_at), mins(c.stopped_at), c.state)  # type: ignore[misc]
-            for c in m.cycles_of(metric)]
+    return [
+        (mins(c.started_at), mins(c.stopped_at), c.state)  # type: ignore[misc]
+        for c in m.cycles_of(metric)
+    ]
 
 
 RESPONSES = policy("first_response 1h\nnext_response 30m\nperiodic_response 2h")
@@ -91,8 +94,16 @@ def test_done_stops_response_cycles_and_defers_starts_to_the_reopening() -> None
 
 
 def test_a_deferred_first_response_start_is_cancelled_by_an_agent_reply() -> None:
-    m = run(RESPONSES, status(5, "solved"), cust(10), agent(20), status(30, "open"), cust(40),
-            created_by="agent", now=60)
+    m = run(
+        RESPONSES,
+        status(5, "solved"),
+        cust(10),
+        agent(20),
+        status(30, "open"),
+        cust(40),
+        created_by="agent",
+        now=60,
+    )
     assert spans(m, "first_response") == []  # cancelled: the phase is over
     assert spans(m, "next_response") == [(40, None, "active")]
 
@@ -114,7 +125,11 @@ def test_reopening_resumes_the_same_resolution_cycle() -> None:
     (c,) = m.cycles_of("resolution")
     assert (c.state, c.elapsed, c.stopped_at) == ("met", 50 * 60, at(70))
     assert [(e.kind, (e.at - T0).seconds // 60) for e in c.timeline] == [
-        ("started", 0), ("stopped", 20), ("resumed", 40), ("stopped", 70)]
+        ("started", 0),
+        ("stopped", 20),
+        ("resumed", 40),
+        ("stopped", 70),
+    ]
     # met with E < T: due counts on from the stop
     assert c.due_at == at(80)
 
@@ -153,7 +168,10 @@ def test_a_cycle_that_starts_inside_a_pause_logs_started_then_paused() -> None:
     p = policy('resolution 1h\npause when priority == "low"')
     c = run(p, update(30, priority="high"), now=60, priority="low").cycles[0]
     assert [(e.kind, e.at) for e in c.timeline] == [
-        ("started", T0), ("paused", T0), ("resumed", at(30))]
+        ("started", T0),
+        ("paused", T0),
+        ("resumed", at(30)),
+    ]
     assert c.elapsed == 1800
 
 
@@ -238,18 +256,25 @@ def _figures(c: Cycle) -> tuple[object, ...]:
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(st.integers(0, 600), st.sampled_from(["vip", "plain", "hold", "free"])),
-                max_size=10), st.integers(0, 700))
-def test_a_level_change_never_loses_pause_time(
-    changes: list[tuple[int, str]], now: int
-) -> None:
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 600), st.sampled_from(["vip", "plain", "hold", "free"])),
+        max_size=10,
+    ),
+    st.integers(0, 700),
+)
+def test_a_level_change_never_loses_pause_time(changes: list[tuple[int, str]], now: int) -> None:
     """Measured under the final level, the history is what it would be had that level
     applied from the start: whatever levels came between, no pause is lost."""
     assert LEVEL_POLICY is not None and FAST_ONLY is not None
-    events = [update(m, customer_group="VIP") if k == "vip"
-              else update(m, customer_group="") if k == "plain"
-              else update(m, tags=("hold",) if k == "hold" else ())
-              for m, k in changes]
+    events = [
+        update(m, customer_group="VIP")
+        if k == "vip"
+        else update(m, customer_group="")
+        if k == "plain"
+        else update(m, tags=("hold",) if k == "hold" else ())
+        for m, k in changes
+    ]
     h = TicketHistory("T", T0, {"status": "new"}, tuple(events))
     got = measure(LEVEL_POLICY, h, at(now))
     if got.level == "fast":

@@ -39,12 +39,25 @@ level l {
 }
 default level l
 """
-TARGETS = {"first_response": 7200, "requester_wait": 8 * 3600, "agent_work": 6 * 3600,
-           "resolution": 12 * 3600}
-CATEGORY = {"new": "open", "open": "open", "pending": "waiting", "on hold": "hold",
-            "solved": "done"}
-EXCLUDED = {"requester_wait": {"waiting"}, "agent_work": {"waiting", "hold"},
-            "resolution": set(), "first_response": set()}
+TARGETS = {
+    "first_response": 7200,
+    "requester_wait": 8 * 3600,
+    "agent_work": 6 * 3600,
+    "resolution": 12 * 3600,
+}
+CATEGORY = {
+    "new": "open",
+    "open": "open",
+    "pending": "waiting",
+    "on hold": "hold",
+    "solved": "done",
+}
+EXCLUDED = {
+    "requester_wait": {"waiting"},
+    "agent_work": {"waiting", "hold"},
+    "resolution": set(),
+    "first_response": set(),
+}
 BASE = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)  # a Monday
 MINUTES = 6 * 24 * 60
 
@@ -136,8 +149,7 @@ def _oracle(events: list[Step], created_status: str, now: int, metric: str) -> d
         stopped = final[0] == "done"
         # a stopped cycle ends when the ticket last became done
         end = _last_done_start(ordered, created_status, now) if stopped else now
-        counted = [_open(m) and state[m][0] != "done" and not paused(state[m])
-                   for m in range(end)]
+        counted = [_open(m) and state[m][0] != "done" and not paused(state[m]) for m in range(end)]
     target = TARGETS[metric]
     elapsed = 60 * sum(counted)
 
@@ -184,9 +196,14 @@ def _oracle(events: list[Step], created_status: str, now: int, metric: str) -> d
     else:
         due = count_on(end * 60, target - elapsed)
     warns = sorted(reach(x) for x in (target // 2, target - 3600) if elapsed >= x)
-    return {"state": st_name, "elapsed": elapsed, "due": due, "warnings": warns,
-            "breached_at": reach(target) if st_name == "breached" else None,
-            "stopped": stopped}
+    return {
+        "state": st_name,
+        "elapsed": elapsed,
+        "due": due,
+        "warnings": warns,
+        "breached_at": reach(target) if st_name == "breached" else None,
+        "stopped": stopped,
+    }
 
 
 def _last_done_start(ordered: list[Step], created_status: str, now: int) -> int:
@@ -211,8 +228,9 @@ def _sec(t: datetime | None) -> int | None:
 def test_timers_agree_with_a_minute_stepping_oracle(
     events: list[Step], created_status: str, now: int
 ) -> None:
-    history = TicketHistory("T", BASE, {"status": created_status, "priority": "high"},
-                            tuple(_event(s) for s in events))
+    history = TicketHistory(
+        "T", BASE, {"status": created_status, "priority": "high"}, tuple(_event(s) for s in events)
+    )
     got = measure(POLICY, history, BASE + timedelta(minutes=now))
     for metric in TARGETS:
         want = _oracle(events, created_status, now, metric)

@@ -64,7 +64,8 @@ def test_bundled_example_fixtures_pass(capsys: pytest.CaptureFixture[str]) -> No
 def test_failures_show_a_diff_per_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _write(tmp_path, "a-pass.toml", PASSING)
     wrong = PASSING.replace('level = "standard"', 'level = "vip"').replace(
-        'elapsed = "1h"', 'elapsed = "50m"')
+        'elapsed = "1h"', 'elapsed = "50m"'
+    )
     bad = _write(tmp_path, "b-wrong.toml", wrong)
     assert main(["test", str(EXAMPLE), str(tmp_path)]) == 1
     lines, _ = _out(capsys)
@@ -73,14 +74,14 @@ def test_failures_show_a_diff_per_key(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "  first_response.elapsed: expected 50m, got 1h" in lines
     # a wrong level lists every rule with each condition's actual value
     assert any('"Spam has no SLA"' in ln and "no match" in ln for ln in lines)
-    assert any('customer_group == "VIP"' in ln and "[customer_group = unset]" in ln
-               for ln in lines)
+    assert any('customer_group == "VIP"' in ln and "[customer_group = unset]" in ln for ln in lines)
     assert "  level: standard (the default level: no rule set one)" in lines
     assert lines[-1] == "1 passed, 1 failed"
 
 
 def test_malformed_fixtures_fail_naming_file_and_key(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     for case in ("update-bad-value.toml", "naive-now.toml"):
         shutil.copy(CASES / case, tmp_path / case)
     assert main(["test", str(EXAMPLE), str(tmp_path)]) == 1
@@ -93,18 +94,26 @@ def test_malformed_fixtures_fail_naming_file_and_key(
 
 
 def test_expect_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    body = (CASES / "event-before-creation.toml").read_text().replace(
-        '[expect]\nlevel = "standard"', '[expect]\nerror = "event-before-creation"')
+    body = (
+        (CASES / "event-before-creation.toml")
+        .read_text()
+        .replace('[expect]\nlevel = "standard"', '[expect]\nerror = "event-before-creation"')
+    )
     _write(tmp_path, "ok.toml", body)
     _write(tmp_path, "other.toml", body.replace('"event-before-creation"', '"bad-value"'))
-    _write(tmp_path, "fine.toml", PASSING.replace('level = "standard"\nrule = "default"\n',
-                                                  'error = "bad-value"\n').replace(
-        "[expect.first_response]\nstate", "[nothing]\nstate").split("[nothing]")[0])
+    _write(
+        tmp_path,
+        "fine.toml",
+        PASSING.replace('level = "standard"\nrule = "default"\n', 'error = "bad-value"\n')
+        .replace("[expect.first_response]\nstate", "[nothing]\nstate")
+        .split("[nothing]")[0],
+    )
     assert main(["test", str(EXAMPLE), str(tmp_path)]) == 1
     lines, _ = _out(capsys)
     assert "  expected error `bad-value`, but the fixture loaded and ran" in lines
-    assert any(ln.startswith("  expected error `bad-value`, got event-before-creation: ")
-               for ln in lines)
+    assert any(
+        ln.startswith("  expected error `bad-value`, got event-before-creation: ") for ln in lines
+    )
     assert lines[-1] == "1 passed, 2 failed"
 
 
@@ -131,8 +140,7 @@ def test_junit_and_github(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     _write(d, "b.toml", PASSING.replace('elapsed = "1h"', 'elapsed = "2h"'))
     shutil.copy(CASES / "unknown-field.toml", d / "c.toml")
     report = tmp_path / "junit.xml"
-    assert main(["test", str(EXAMPLE), str(d), "--junit", str(report),
-                 "--format", "github"]) == 1
+    assert main(["test", str(EXAMPLE), str(d), "--junit", str(report), "--format", "github"]) == 1
     lines, _ = _out(capsys)
     assert lines[0].startswith(f"::error file={d / 'b.toml'},title=fixture failed::")
     assert "%0Afirst_response.elapsed: expected 2h, got 1h" in lines[0]
@@ -154,8 +162,9 @@ def test_coverage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["test", str(EXAMPLE), str(tmp_path), "--coverage"]) == 0
     lines, _ = _out(capsys)
     # 4 rules set a level, 3 levels: only the default level `standard` was reached
-    assert lines[0] == ("coverage: 14.3% (rules that set a level: 0/4 decided a fixture; "
-                        "levels: 1/3 reached)")
+    assert lines[0] == (
+        "coverage: 14.3% (rules that set a level: 0/4 decided a fixture; levels: 1/3 reached)"
+    )
     assert '  rule never decided a level: "Tagged URGENT"' in lines
     assert "  level never reached: vip" in lines and "  level never reached: standard" not in lines
     assert main(["test", str(EXAMPLE), str(tmp_path), "--min-coverage", "15"]) == 1
@@ -184,22 +193,29 @@ def test_explain_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert "resolution #1: active" in out
     assert "(no rule stopped the run: all 4 rules were evaluated)" in out
     assert "level changes" not in out
-    escalated = PASSING.replace('[expect]', '[[events]]\nat = 2026-03-02T11:00:00-03:00\n'
-                                'type = "update"\nset = { tags = ["urgent"] }\n\n[expect]')
+    escalated = PASSING.replace(
+        "[expect]",
+        "[[events]]\nat = 2026-03-02T11:00:00-03:00\n"
+        'type = "update"\nset = { tags = ["urgent"] }\n\n[expect]',
+    )
     f.write_text(escalated)
     assert main(["explain", str(EXAMPLE), str(f)]) == 0
     out = capsys.readouterr().out
     assert "matched, evaluation stops here" in out
     assert "not evaluated (stopped at rule 2)" in out
-    assert ("level changes (the whole history is measured under the final level):\n"
-            "  2026-03-02T09:00:00-03:00  none → standard (default level)\n"
-            '  2026-03-02T11:00:00-03:00  standard → urgent (rule "Tagged URGENT")\n') in out
+    assert (
+        "level changes (the whole history is measured under the final level):\n"
+        "  2026-03-02T09:00:00-03:00  none → standard (default level)\n"
+        '  2026-03-02T11:00:00-03:00  standard → urgent (rule "Tagged URGENT")\n'
+    ) in out
 
 
 def test_explain_now_json_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     f = _write(tmp_path, "t.toml", PASSING)
-    assert main(["explain", str(EXAMPLE), str(f), "--now", "2026-03-02T12:30:00Z",
-                 "--format", "json"]) == 0
+    assert (
+        main(["explain", str(EXAMPLE), str(f), "--now", "2026-03-02T12:30:00Z", "--format", "json"])
+        == 0
+    )
     data = json.loads(capsys.readouterr().out)
     assert data["now"] == "2026-03-02T09:30:00-03:00" and data["level"] == "standard"
     fr = next(c for c in data["cycles"] if c["metric"] == "first_response")
@@ -218,7 +234,8 @@ def test_explain_now_json_and_errors(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 
 def test_diff_of_a_ruleset_against_itself_reports_no_change(
-        capsys: pytest.CaptureFixture[str]) -> None:
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     assert main(["diff", str(EXAMPLE), str(EXAMPLE), str(FIXTURES)]) == 0
     lines, _ = _out(capsys)
     assert lines[0] == "compliance of finished cycles, old → new:"
@@ -227,20 +244,32 @@ def test_diff_of_a_ruleset_against_itself_reports_no_change(
 
 
 def test_diff_reports_levels_flips_and_compliance(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     new = tmp_path / "new"
     shutil.copytree(EXAMPLE, new, ignore=shutil.ignore_patterns("fixtures"))
     levels = new / "10-levels.sla"
     levels.write_text(levels.read_text().replace("medium 8h", "medium 30m"))
     rules = new / "20-rules.sla"
-    rules.write_text(rules.read_text().replace('source in ["email", "chat", "phone"]',
-                                               'source in ["chat", "phone"]'))
+    rules.write_text(
+        rules.read_text().replace(
+            'source in ["email", "chat", "phone"]', 'source in ["chat", "phone"]'
+        )
+    )
     fx = tmp_path / "fx"
     _write(fx, "a.toml", PASSING)
-    _write(fx, "b.toml", PASSING.replace('priority = "medium"',
-                                         'priority = "medium"\ncustomer_group = "VIP"'))
-    _write(fx, "c.toml", (CASES / "event-before-creation.toml").read_text().replace(
-        'level = "standard"', 'error = "event-before-creation"'))
+    _write(
+        fx,
+        "b.toml",
+        PASSING.replace('priority = "medium"', 'priority = "medium"\ncustomer_group = "VIP"'),
+    )
+    _write(
+        fx,
+        "c.toml",
+        (CASES / "event-before-creation.toml")
+        .read_text()
+        .replace('level = "standard"', 'error = "event-before-creation"'),
+    )
     assert main(["diff", str(EXAMPLE), str(new), str(fx)]) == 0
     lines, _ = _out(capsys)
     assert lines[:4] == [

@@ -28,30 +28,49 @@ SP = ZoneInfo("America/Sao_Paulo")
 T0 = datetime(2026, 3, 2, 12, tzinfo=UTC)
 
 
-def _cycle(metric: str, index: int, state: str, elapsed: int, target: int = 3600,
-           stopped: int | None = None) -> Cycle:
+def _cycle(
+    metric: str,
+    index: int,
+    state: str,
+    elapsed: int,
+    target: int = 3600,
+    stopped: int | None = None,
+) -> Cycle:
     return Cycle(
         metric=metric,  # type: ignore[arg-type]
-        index=index, state=state,  # type: ignore[arg-type]
-        started_at=T0, stopped_at=None if stopped is None else T0 + timedelta(seconds=stopped),
+        index=index,
+        state=state,  # type: ignore[arg-type]
+        started_at=T0,
+        stopped_at=None if stopped is None else T0 + timedelta(seconds=stopped),
         due_at=T0 + timedelta(seconds=target),
         breached_at=T0 + timedelta(seconds=target) if state == "breached" else None,
-        target=target, elapsed=elapsed, remaining=target - elapsed,
-        warnings=(), timeline=(), ruleset_version="v")
+        target=target,
+        elapsed=elapsed,
+        remaining=target - elapsed,
+        warnings=(),
+        timeline=(),
+        ruleset_version="v",
+    )
 
 
-def _measurement(cycles: tuple[Cycle, ...], warnings: tuple[WarningMark, ...] = (),
-                 level: str | None = "standard", by: str | None = "default") -> Measurement:
+def _measurement(
+    cycles: tuple[Cycle, ...],
+    warnings: tuple[WarningMark, ...] = (),
+    level: str | None = "standard",
+    by: str | None = "default",
+) -> Measurement:
     if cycles and warnings:
         cycles = (replace(cycles[0], warnings=warnings), *cycles[1:])
     return Measurement("T", T0, "v", Decision(level, by), {}, False, cycles, ())
 
 
-M = _measurement((
-    _cycle("first_response", 1, "met", 600, stopped=600),
-    _cycle("next_response", 1, "breached", 2400, target=1800, stopped=2400),
-    _cycle("next_response", 2, "active", 60, target=1800),
-))
+M = _measurement(
+    (
+        _cycle("first_response", 1, "met", 600, stopped=600),
+        _cycle("next_response", 1, "breached", 2400, target=1800, stopped=2400),
+        _cycle("next_response", 2, "active", 60, target=1800),
+    )
+)
 
 
 def _keys(diffs: list[Any]) -> list[str]:
@@ -61,8 +80,13 @@ def _keys(diffs: list[Any]) -> list[str]:
 def test_only_written_keys_are_compared() -> None:
     assert compare(Expectations(), M, SP) == []
     assert compare(Expectations(level="standard", rule="default"), M, SP) == []
-    x = Expectations(metrics={"first_response": MetricExpect(
-        (CycleExpect({"state": "met", "elapsed": 600}),), exact=False)})
+    x = Expectations(
+        metrics={
+            "first_response": MetricExpect(
+                (CycleExpect({"state": "met", "elapsed": 600}),), exact=False
+            )
+        }
+    )
     assert compare(x, M, SP) == []
 
 
@@ -70,7 +94,8 @@ def test_level_rule_and_none() -> None:
     diffs = compare(Expectations(level="vip", rule="VIP customers"), M, SP)
     assert [d.render() for d in diffs] == [
         "level: expected `vip`, got `standard`",
-        'rule: expected "VIP customers", got "default"']
+        'rule: expected "VIP customers", got "default"',
+    ]
     none = _measurement((), level=None, by="Spam has no SLA")
     assert compare(Expectations(level="none", rule="Spam has no SLA"), none, SP) == []
     nobody = _measurement((), level=None, by=None)
@@ -92,23 +117,28 @@ def test_metric_none_table_and_array() -> None:
     arr = MetricExpect((CycleExpect({"state": "breached"}),), exact=True)
     d = compare(Expectations(metrics={"next_response": arr}), M, SP)
     assert [x.render() for x in d] == ["next_response: expected 1 cycle, got 2 cycles"]
-    arr = MetricExpect((CycleExpect({"state": "breached"}), CycleExpect({"state": "met"})),
-                       exact=True)
+    arr = MetricExpect(
+        (CycleExpect({"state": "breached"}), CycleExpect({"state": "met"})), exact=True
+    )
     d = compare(Expectations(metrics={"next_response": arr}), M, SP)
     assert [x.render() for x in d] == ["next_response#2.state: expected met, got active"]
 
 
 def test_durations_and_instants_any_offset() -> None:
     brt = timezone(timedelta(hours=-3))
-    want = CycleExpect({
-        "elapsed": 2400, "remaining": -600, "target": 1800,
-        "due_at": datetime(2026, 3, 2, 9, 30, tzinfo=brt),  # 12:30Z written at -03:00
-        "breached_at": T0 + timedelta(seconds=1800), "stopped_at": T0 + timedelta(seconds=2400),
-    })
+    want = CycleExpect(
+        {
+            "elapsed": 2400,
+            "remaining": -600,
+            "target": 1800,
+            "due_at": datetime(2026, 3, 2, 9, 30, tzinfo=brt),  # 12:30Z written at -03:00
+            "breached_at": T0 + timedelta(seconds=1800),
+            "stopped_at": T0 + timedelta(seconds=2400),
+        }
+    )
     x = Expectations(metrics={"next_response": MetricExpect((want,), exact=False)})
     assert compare(x, M, SP) == []
-    wrong = CycleExpect({"elapsed": 2460, "remaining": 600, "due_at": None,
-                         "breached_at": None})
+    wrong = CycleExpect({"elapsed": 2460, "remaining": 600, "due_at": None, "breached_at": None})
     x = Expectations(metrics={"next_response": MetricExpect((wrong,), exact=False)})
     assert [d.render() for d in compare(x, M, SP)] == [
         "next_response.elapsed: expected 41m, got 40m",
@@ -120,23 +150,30 @@ def test_durations_and_instants_any_offset() -> None:
 
 def test_warnings_are_a_multiset() -> None:
     at1, at2 = T0 + timedelta(minutes=30), T0 + timedelta(minutes=48)
-    marks = (WarningMark("resolution", at1, percent=50.0),
-             WarningMark("resolution", at2, percent=80.0),
-             WarningMark("first_response", at2, before=900))
+    marks = (
+        WarningMark("resolution", at1, percent=50.0),
+        WarningMark("resolution", at2, percent=80.0),
+        WarningMark("first_response", at2, before=900),
+    )
     m = _measurement((_cycle("resolution", 1, "active", 3000),), marks)
-    exact = (WarningExpect("first_response", before=900, at=at2),
-             WarningExpect("resolution", percent=80, at=at2),
-             WarningExpect("resolution", percent=50, at=at1))
+    exact = (
+        WarningExpect("first_response", before=900, at=at2),
+        WarningExpect("resolution", percent=80, at=at2),
+        WarningExpect("resolution", percent=50, at=at1),
+    )
     assert compare(Expectations(warnings=exact), m, SP) == []
     # without `at`, a warning matches any instant; pinned ones are matched first
-    loose = (WarningExpect("resolution", percent=50),
-             WarningExpect("first_response", before=900),
-             WarningExpect("resolution", percent=80, at=at2))
+    loose = (
+        WarningExpect("resolution", percent=50),
+        WarningExpect("first_response", before=900),
+        WarningExpect("resolution", percent=80, at=at2),
+    )
     assert compare(Expectations(warnings=loose), m, SP) == []
     d = compare(Expectations(warnings=exact[:2]), m, SP)
     assert [x.render() for x in d] == [
         'warnings: expected no such warning, got { metric = "resolution", percent = 50, '
-        "at = 2026-03-02T09:30:00-03:00 }"]
+        "at = 2026-03-02T09:30:00-03:00 }"
+    ]
     extra = (*exact, WarningExpect("resolution", percent=50, at=at1))
     d = compare(Expectations(warnings=extra), m, SP)
     assert _keys(d) == ["warnings"] and d[0].actual == "no such warning"
@@ -146,30 +183,50 @@ def test_warnings_are_a_multiset() -> None:
 
 # -- property: expectations written from a measurement always match it ------------
 
+
 def _expect_all(m: Measurement) -> Expectations:
     metrics = {}
     for metric in {c.metric for c in m.cycles}:
-        metrics[metric] = MetricExpect(tuple(
-            CycleExpect({k: getattr(c, k) for k in CYCLE_KEYS}) for c in m.cycles_of(metric)),
-            exact=True)
-    for metric in ("first_response", "next_response", "periodic_response", "requester_wait",
-                   "agent_work", "resolution"):
+        metrics[metric] = MetricExpect(
+            tuple(CycleExpect({k: getattr(c, k) for k in CYCLE_KEYS}) for c in m.cycles_of(metric)),
+            exact=True,
+        )
+    for metric in (
+        "first_response",
+        "next_response",
+        "periodic_response",
+        "requester_wait",
+        "agent_work",
+        "resolution",
+    ):
         metrics.setdefault(metric, MetricExpect((), exact=True))
     warnings = tuple(WarningExpect(w.metric, w.percent, w.before, w.at) for w in m.warnings)
-    return Expectations(m.level or "none", m.decision.decided_by or "none", warnings, None,
-                        metrics)
+    return Expectations(m.level or "none", m.decision.decided_by or "none", warnings, None, metrics)
 
 
-EVENTS = st.lists(st.tuples(
-    st.integers(min_value=0, max_value=5 * 24 * 60),
-    st.sampled_from([("message", "customer"), ("message", "agent"), ("status", "pending"),
-                     ("status", "solved"), ("status", "open"), ("status", "on hold"),
-                     ("update", "urgent"), ("update", "vip")]),
-), max_size=10)
+EVENTS = st.lists(
+    st.tuples(
+        st.integers(min_value=0, max_value=5 * 24 * 60),
+        st.sampled_from(
+            [
+                ("message", "customer"),
+                ("message", "agent"),
+                ("status", "pending"),
+                ("status", "solved"),
+                ("status", "open"),
+                ("status", "on hold"),
+                ("update", "urgent"),
+                ("update", "vip"),
+            ]
+        ),
+    ),
+    max_size=10,
+)
 
 
-def _history(created_min: int, events: list[tuple[int, tuple[str, str]]],
-             fields: dict[str, Any]) -> TicketHistory:
+def _history(
+    created_min: int, events: list[tuple[int, tuple[str, str]]], fields: dict[str, Any]
+) -> TicketHistory:
     created = T0 + timedelta(minutes=created_min)
     out = []
     for minutes, (kind, arg) in sorted(events):
@@ -185,15 +242,24 @@ def _history(created_min: int, events: list[tuple[int, tuple[str, str]]],
     return TicketHistory("P", created, fields, tuple(out))
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(created=st.integers(min_value=0, max_value=7 * 24 * 60), events=EVENTS,
-       priority=st.sampled_from(["low", "medium", "high", "critical"]),
-       source=st.sampled_from(["email", "chat", "phone"]),
-       extra=st.integers(min_value=0, max_value=3 * 24 * 60))
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    created=st.integers(min_value=0, max_value=7 * 24 * 60),
+    events=EVENTS,
+    priority=st.sampled_from(["low", "medium", "high", "critical"]),
+    source=st.sampled_from(["email", "chat", "phone"]),
+    extra=st.integers(min_value=0, max_value=3 * 24 * 60),
+)
 def test_written_from_the_measurement_means_no_difference(
-        helpdesk: Policy, created: int, events: list[tuple[int, tuple[str, str]]],
-        priority: str, source: str, extra: int) -> None:
+    helpdesk: Policy,
+    created: int,
+    events: list[tuple[int, tuple[str, str]]],
+    priority: str,
+    source: str,
+    extra: int,
+) -> None:
     h = _history(created, events, {"priority": priority, "source": source, "status": "new"})
     last = h.events[-1].at if h.events else h.created_at
     m = measure(helpdesk, h, last + timedelta(minutes=extra))
@@ -204,8 +270,9 @@ def test_written_from_the_measurement_means_no_difference(
         if want.cycles:
             c = want.cycles[0]
             bumped = CycleExpect({**c.keys, "elapsed": c.keys["elapsed"] + 1})
-            y = replace(x, metrics={**x.metrics,
-                                    metric: MetricExpect((bumped, *want.cycles[1:]), True)})
+            y = replace(
+                x, metrics={**x.metrics, metric: MetricExpect((bumped, *want.cycles[1:]), True)}
+            )
             assert [d.key for d in compare(y, m, helpdesk.timezone)] == [f"{metric}#1.elapsed"]
 
 

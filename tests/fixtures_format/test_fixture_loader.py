@@ -102,12 +102,24 @@ def test_a_full_fixture_loads_typed(tmp_path: Path, helpdesk: Policy) -> None:
     h = fx.history
     assert h.id == "full-ticket"  # the file stem when `id` is absent
     assert h.created_at == datetime(2026, 3, 2, 9, 0, tzinfo=brt) and h.created_by == "agent"
-    assert h.fields == {"source": "Chat", "priority": "HIGH", "tags": ("a", "b"), "seats": 12.5,
-                        "renewal_date": date(2026, 6, 1), "beta": False, "last_message": "hello"}
+    assert h.fields == {
+        "source": "Chat",
+        "priority": "HIGH",
+        "tags": ("a", "b"),
+        "seats": 12.5,
+        "renewal_date": date(2026, 6, 1),
+        "beta": False,
+        "last_message": "hello",
+    }
     assert [e.type for e in h.events] == ["message", "message", "update", "status"]
     m, private, upd, st = h.events
     assert (m.at, m.by, m.public, m.text, m.channel) == (
-        datetime(2026, 3, 2, 13, tzinfo=UTC), "customer", True, "help", "chat")
+        datetime(2026, 3, 2, 13, tzinfo=UTC),
+        "customer",
+        True,
+        "help",
+        "chat",
+    )
     assert (private.by, private.public, private.text) == ("agent", False, None)
     assert upd.set == {"seats": 3, "tags": (), "renewal_date": date(2026, 7, 1)}
     assert upd.unset == ("department",)
@@ -117,16 +129,24 @@ def test_a_full_fixture_loads_typed(tmp_path: Path, helpdesk: Policy) -> None:
     assert x.metrics["first_response"].cycles == () and x.metrics["first_response"].exact
     res = x.metrics["resolution"]
     assert res.exact and res.cycles[0].keys == {
-        "state": "met", "elapsed": -3723, "due_at": None,
-        "started_at": datetime(2026, 3, 2, 12, tzinfo=UTC)}
+        "state": "met",
+        "elapsed": -3723,
+        "due_at": None,
+        "started_at": datetime(2026, 3, 2, 12, tzinfo=UTC),
+    }
     assert x.warnings is not None and x.warnings[0].before == 900 and x.warnings[0].at is None
 
 
 def test_json_fixture_uses_strings_for_instants(tmp_path: Path, helpdesk: Policy) -> None:
     doc = {
-        "name": "json", "now": "2026-03-02T12:00:00Z",
-        "ticket": {"id": "J-1", "created_at": "2026-03-02T09:00:00-03:00",
-                   "renewal_date": "2026-06-01", "seats": 4},
+        "name": "json",
+        "now": "2026-03-02T12:00:00Z",
+        "ticket": {
+            "id": "J-1",
+            "created_at": "2026-03-02T09:00:00-03:00",
+            "renewal_date": "2026-06-01",
+            "seats": 4,
+        },
         "events": [{"at": "2026-03-02T13:00:00+01:00", "type": "status", "status": "open"}],
         "expect": {"first_response": {"state": "active", "due_at": "2026-03-02T20:00:00Z"}},
     }
@@ -156,9 +176,11 @@ def test_json_fixture_uses_strings_for_instants(tmp_path: Path, helpdesk: Policy
 
 def test_explain_mode_needs_no_name_or_expect(tmp_path: Path, helpdesk: Policy) -> None:
     f = tmp_path / "t.toml"
-    f.write_text('now = 2026-03-02T12:00:00Z\n[ticket]\ncreated_at = 2026-03-02T09:00:00Z\n'
-                 '[[events]]\nat = 2026-03-02T13:00:00Z\ntype = "status"\nstatus = "solved"\n'
-                 '[expect]\nbogus = 1\n')
+    f.write_text(
+        "now = 2026-03-02T12:00:00Z\n[ticket]\ncreated_at = 2026-03-02T09:00:00Z\n"
+        '[[events]]\nat = 2026-03-02T13:00:00Z\ntype = "status"\nstatus = "solved"\n'
+        "[expect]\nbogus = 1\n"
+    )
     fx = load_fixture(f, helpdesk, explain=True)
     assert fx.name == "t" and len(fx.history.events) == 1
     early = datetime(2026, 3, 2, 10, tzinfo=UTC)
@@ -174,6 +196,10 @@ def test_find_fixtures_recurses_sorts_and_dedupes(tmp_path: Path) -> None:
         (tmp_path / rel).write_text("")
     found = find_fixtures([tmp_path / "b", tmp_path, tmp_path / "a.toml"])
     assert [p.relative_to(tmp_path).as_posix() for p in found] == [
-        "a.toml", "b/a.json", "b/c/d.toml", "b/z.toml"]
+        "a.toml",
+        "b/a.json",
+        "b/c/d.toml",
+        "b/z.toml",
+    ]
     with pytest.raises(FileNotFoundError):
         find_fixtures([tmp_path / "missing"])

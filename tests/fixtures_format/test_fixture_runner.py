@@ -29,8 +29,9 @@ def test_default_jobs() -> None:
     assert default_jobs(5000) >= 1
 
 
-def test_generated_benchmark_fixtures_pass(tmp_path: Path,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_generated_benchmark_fixtures_pass(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     sys.path.insert(0, str(ROOT / "bench"))
     try:
         from generate_fixtures import generate
