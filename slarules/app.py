@@ -30,7 +30,6 @@ from slarules.logs import json_line
 from slarules.runtime import LiveRuleset, Runtime, build_ruleset
 from slarules.settings import Settings
 from slarules.store import Store
-from slarules.store.records import Measure, ValidateFields
 
 log = logging.getLogger("slarules.app")
 _background: set[Any] = set()  # tasks kept referenced until done
@@ -42,8 +41,6 @@ def create_app(
     *,
     ruleset: LiveRuleset | None = None,
     store: Store | None = None,
-    measure: Measure | None = None,
-    validate: ValidateFields | None = None,
     build_source: Callable[[str, str], BuildResult] | None = None,
 ) -> Starlette:
     """The ASGI app; raises RulesError when the configured rules have errors."""
@@ -53,7 +50,7 @@ def create_app(
         if live is None:
             raise RulesError(result.diagnostics)
         ruleset = live
-    runtime = Runtime(settings, clock, ruleset, store, measure, validate, build_source)
+    runtime = Runtime(settings, clock, ruleset, store, build_source)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -114,16 +111,16 @@ def app_from_environment() -> Starlette:
 async def _start_alerts(rt: Runtime) -> None:
     from slarules.alerts.scheduler import Scheduler
 
-    store = rt.require_store()
     s = rt.settings
     if s.database.provider == "postgres":
         from slarules.alerts.listener import AlertListener
 
-        rt.listener = AlertListener(s.database, rt.publish_payload, rt._reloaded_elsewhere)
+        rt.listener = AlertListener(s.database, rt.heard_alert, rt.reloaded_elsewhere)
         await run_in_threadpool(rt.listener.start)
     if s.scheduler:
         rt.scheduler = Scheduler(
-            store,
+            rt.require_service(),
+            rt.require_store().alerts,
             rt.clock,
             lambda: rt.ruleset.policy,
             rt.metrics,

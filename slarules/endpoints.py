@@ -12,13 +12,13 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from slarules.graphql.context import check_role, role_for
-from slarules.graphql.scalars import parse_instant
+from slarules.auth import check_role, role_for
+from slarules.errors import ServiceError
+from slarules.instants import parse_rfc3339 as parse_instant
 from slarules.logs import json_line
 from slarules.metrics import CONTENT_TYPE
 from slarules.runtime import Runtime
-from slarules.store.queries import LogFilter
-from slarules.store.records import ServiceError
+from slarules.service import LogFilter
 
 access_log = logging.getLogger("slarules.access")
 
@@ -31,7 +31,7 @@ def _runtime(request: Request) -> Runtime:
 def _authorize(request: Request, needed: str) -> JSONResponse | None:
     rt = _runtime(request)
     try:
-        check_role(role_for(rt, request.headers.get("authorization")), needed)  # type: ignore[arg-type]
+        check_role(role_for(rt.settings, request.headers.get("authorization")), needed)  # type: ignore[arg-type]
     except ServiceError as e:
         status = 401 if e.code == "UNAUTHENTICATED" else 403
         return JSONResponse({"error": e.message, "code": e.code}, status_code=status)
@@ -112,8 +112,7 @@ async def export_sla_log(request: Request) -> Response:
         )
         now = rt.clock.now()
         policy = rt.ruleset.policy
-        store = rt.require_store()
-        chunks = store.queries.iter_log(policy, f, now)
+        chunks = rt.require_service().iter_log(policy, f, now)
         first = await run_in_threadpool(next, chunks, None)  # validates before streaming
     except ServiceError as e:
         return _bad(e.message)
@@ -140,8 +139,6 @@ async def export_compliance(request: Request) -> Response:
     if (denied := _authorize(request, "read")) is not None:
         return denied
     rt = _runtime(request)
-    from slarules.graphql.schema import compliance_rows
-
     try:
         start, end = _instant(request, "from"), _instant(request, "to")
         if start is None or end is None:
@@ -157,7 +154,7 @@ async def export_compliance(request: Request) -> Response:
         if unknown:
             return _bad(f"`group_by`: unknown dimension `{unknown[0]}` ({', '.join(allowed)})")
         rows = await run_in_threadpool(
-            compliance_rows, rt, rt.ruleset.policy, start, end, dims, rt.clock.now()
+            rt.require_service().compliance, rt.ruleset.policy, start, end, dims, rt.clock.now()
         )
     except ServiceError as e:
         return _bad(e.message)

@@ -3,6 +3,7 @@
     SlaError                  base of every error a user can fix
     ├── RulesError            a ruleset with errors (carries its diagnostics)
     ├── InputError            bad ticket/event input (code + message + key)
+    ├── ServiceError          an expected failure of a request (GraphQL `extensions.code`)
     └── SettingsError         a bad server setting (one line at start-up)
 
 A `Diagnostic` is the one currency for problems in rule files: the checker
@@ -15,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Literal
+from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
 
@@ -109,3 +110,31 @@ class InputError(SlaError):
 
 class SettingsError(SlaError):
     """A bad server setting; stops start-up with one line."""
+
+
+# `extensions.code` values of expected request failures (service.md)
+UNAUTHENTICATED = "UNAUTHENTICATED"
+FORBIDDEN = "FORBIDDEN"
+NOT_FOUND = "NOT_FOUND"
+BAD_USER_INPUT = "BAD_USER_INPUT"
+EVENT_CONFLICT = "EVENT_CONFLICT"
+TICKET_EXISTS = "TICKET_EXISTS"
+INVALID_RULES = "INVALID_RULES"
+
+
+class ServiceError(SlaError):
+    """An expected failure of a request: a GraphQL error with `extensions.code`."""
+
+    def __init__(self, code: str, message: str, **extensions: Any) -> None:
+        self.code = code
+        self.message = message
+        self.extensions = {"code": code, **extensions}
+        super().__init__(message)
+
+
+def bad_input(e: InputError, key: str | None = None) -> ServiceError:
+    """An input error as BAD_USER_INPUT: its code is kept as `reason`, its key as `key`."""
+    ext: dict[str, Any] = {"reason": e.code}
+    if e.key or key:
+        ext["key"] = e.key or key
+    return ServiceError(BAD_USER_INPUT, e.message, **ext)

@@ -44,6 +44,11 @@ class Metrics:
             "Tickets re-measured by the scheduler or after a reload",
             registry=r,
         )
+        self.tickets_unmeasurable = Counter(
+            "slarules_tickets_unmeasurable",
+            "Re-measures skipped because a ticket could not be measured (logged; retried)",
+            registry=r,
+        )
         self.alerts_due = Counter("slarules_alerts_due", "Alerts raised (became due)", registry=r)
         self.alerts_delivered = Counter(
             "slarules_alerts_delivered", "Alerts delivered to the webhook (2xx)", registry=r

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
 import time
@@ -15,18 +16,19 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
 
+from slarules.alerts import codec as alert_codec
+from slarules.broadcast import Broadcaster
 from slarules.clock import Clock
 from slarules.dsl.source import BuildResult
+from slarules.engine.alerts import Alert
 from slarules.engine.policy import Policy
 from slarules.errors import Diagnostic, RulesError
-from slarules.graphql.broadcast import AlertMessage, Broadcaster
-from slarules.graphql.scalars import parse_instant
 from slarules.logs import json_line
 from slarules.metrics import Metrics
+from slarules.service import TicketService
 from slarules.settings import Settings
 from slarules.store import Store
-from slarules.store.alerts import RELOAD_CHANNEL, PlannedAlert
-from slarules.store.records import Measure, ValidateFields
+from slarules.store.alerts import RELOAD_CHANNEL
 
 if TYPE_CHECKING:
     from slarules.alerts.listener import AlertListener
@@ -74,18 +76,15 @@ class Runtime:
         clock: Clock,
         ruleset: LiveRuleset,
         store: Store | None = None,
-        measure: Measure | None = None,
-        validate: ValidateFields | None = None,
         build_source: Callable[[str, str], BuildResult] | None = None,
     ) -> None:
-        from slarules.store import engine_measure, engine_validate_fields
-
         self.settings = settings
         self.clock = clock
         self.ruleset = ruleset
-        self.store = store
-        self.measure: Measure = measure or engine_measure
-        self.validate: ValidateFields = validate or engine_validate_fields
+        self.store: Store | None = None
+        self.service: TicketService | None = None
+        if store is not None:
+            self.use_store(store)
         self.build_source = build_source or _build_source
         self.broadcaster = Broadcaster()
         self.metrics = Metrics()
@@ -103,8 +102,20 @@ class Runtime:
             raise RuntimeError("the store is not open (run the app inside its lifespan)")
         return self.store
 
+    def require_service(self) -> TicketService:
+        if self.service is None:
+            raise RuntimeError("the store is not open (run the app inside its lifespan)")
+        return self.service
+
+    def use_store(self, store: Store) -> None:
+        self.store = store
+        self.service = TicketService(
+            store, max_age=self.settings.alert_max_age, skew=self.settings.max_clock_skew
+        )
+
     def open_store(self) -> Store:
-        self.store = Store.open(self.settings.database, self.measure, self.validate)
+        self.use_store(Store.open(self.settings.database))
+        assert self.store is not None
         return self.store
 
     # -- alerts ------------------------------------------------------------------------
@@ -112,30 +123,39 @@ class Runtime:
     def attach_alerts(self) -> None:
         """Hook the store's outbox to subscriptions, metrics and the scheduler (lifespan)."""
         store = self.require_store()
-        store.tickets.alerts.webhook = bool(self.settings.webhook_url)
-        store.tickets.alerts.max_age = self.settings.alert_max_age
-        store.tickets.on_alerts = self._raised
-        store.tickets.on_change = self.wake_scheduler
-        self.metrics.watch_cycles(lambda: store.cycle_states(self.clock.now()))
+        service = self.require_service()
+        store.alerts.webhook = bool(self.settings.webhook_url)
+        service.hooks.alerts = self._raised
+        service.hooks.change = self.wake_scheduler
+        service.hooks.failed = self._unmeasurable
+        self.metrics.watch_cycles(lambda: service.cycle_states(self.clock.now()))
 
     def wake_scheduler(self) -> None:
         if self.scheduler is not None:
             self.scheduler.wake()
 
-    def _raised(self, alerts: Sequence[PlannedAlert]) -> None:
+    def _raised(self, alerts: Sequence[Alert]) -> None:
         """Alerts committed by this process (any thread): count; publish unless PG fans out."""
         self.metrics.alerts_due.inc(len(alerts))
         if self.listener is None:
             for a in alerts:
-                self.publish_payload(a.payload)
+                self.publish(a)
 
-    def publish_payload(self, payload: dict[str, Any]) -> None:
-        """Hand an alert (its JSON) to this process's subscribers; thread-safe."""
-        msg = alert_message(payload)
+    def _unmeasurable(self, ticket_id: str, error: Exception) -> None:
+        self.metrics.tickets_unmeasurable.inc()
+
+    def publish(self, alert: Alert) -> None:
+        """Hand an alert to this process's subscribers; thread-safe."""
         loop = self.loop
         if loop is None or loop.is_closed():
             return
-        loop.call_soon_threadsafe(self.broadcaster.publish, msg)
+        loop.call_soon_threadsafe(self.broadcaster.publish, alert)
+
+    def heard_alert(self, alert_id: str) -> None:
+        """A listener heard an alert's id (any process raised it): read it and publish it."""
+        payload = self.require_store().alerts.payloads([alert_id]).get(alert_id)
+        if payload is not None:
+            self.publish(alert_codec.decode(payload))
 
     def record_live_ruleset(self) -> None:
         live = self.ruleset
@@ -160,7 +180,7 @@ class Runtime:
                 return False, result.diagnostics
             if live.policy.version != self.ruleset.policy.version:
                 if self.store is not None:
-                    self.record_live_ruleset_of(live)
+                    self.store.save_ruleset(live.policy, live.sources, live.loaded_at)
                 self.ruleset = live  # one reference swap: requests see old or new, never half
                 self.metrics.set_ruleset(live.policy.version)
                 log.info(json_line(event="ruleset.reload", version=live.policy.version))
@@ -171,8 +191,9 @@ class Runtime:
                         self.store.notify(RELOAD_CHANNEL, payload)
             return True, result.diagnostics
 
-    def _reloaded_elsewhere(self, note: dict[str, Any]) -> None:
+    def reloaded_elsewhere(self, text: str) -> None:
         """Another process reloaded (listener thread): load the same files, no re-measure."""
+        note = json.loads(text)
         if (
             note.get("origin") == self.instance
             or note.get("version") == self.ruleset.policy.version
@@ -190,9 +211,6 @@ class Runtime:
                 )
             )
 
-    def record_live_ruleset_of(self, live: LiveRuleset) -> None:
-        self.require_store().save_ruleset(live.policy, live.sources, live.loaded_at)
-
     def _start_remeasure(self, policy: Policy) -> None:
         """Re-measure every ticket that is not done under `policy`, in the background.
 
@@ -202,21 +220,21 @@ class Runtime:
         loop = self.loop
         if loop is None or loop.is_closed() or self.store is None:
             return
-        ids = self.store.tickets.open_ids()
+        ids = self.require_service().open_ids()
         self.remeasuring = len(ids)
         self.metrics.remeasuring.set(self.remeasuring)
         coro = self._remeasure_all(policy, ids)
         self._remeasure_task = asyncio.run_coroutine_threadsafe(coro, loop)
 
     async def _remeasure_all(self, policy: Policy, ids: Sequence[str]) -> None:
-        store = self.require_store()
+        service = self.require_service()
         started = time.perf_counter()
         try:
             for i in range(0, len(ids), REMEASURE_BATCH):
                 if self.ruleset.policy is not policy:
                     return  # a newer reload took over (it re-measures everything again)
                 part = ids[i : i + REMEASURE_BATCH]
-                n = await run_in_threadpool(store.tickets.remeasure, policy, part, self.clock.now())
+                n = await run_in_threadpool(service.remeasure, policy, part, self.clock.now())
                 self.metrics.tickets_remeasured.inc(n)
                 self.remeasuring = max(0, len(ids) - i - len(part))
                 self.metrics.remeasuring.set(self.remeasuring)
@@ -234,20 +252,3 @@ class Runtime:
                 seconds=round(time.perf_counter() - started, 3),
             )
         )
-
-
-def alert_message(p: dict[str, Any]) -> AlertMessage:
-    """An outbox payload → the subscription's message."""
-    return AlertMessage(
-        id=p["id"],
-        kind=str(p["kind"]).lower(),
-        ticket_id=p["ticketId"],
-        metric=str(p["metric"]).lower(),
-        cycle_index=int(p["cycleIndex"]),
-        at=parse_instant(p["at"]),
-        level=p.get("level") or "",
-        percent=p.get("percent"),
-        before_seconds=p.get("beforeSeconds"),
-        assignee=p.get("assignee"),
-        department=p.get("department"),
-    )

@@ -160,6 +160,7 @@ class Settings:
     webhook_timeout: float = 5.0  # seconds per webhook POST
     alert_lease: float = 30.0  # seconds a claimed alert stays with its claimer
     alert_max_age: float = 86_400.0  # seconds: thresholds older than this raise no alert
+    max_clock_skew: float = 300.0  # seconds an input instant may be ahead of the server clock
 
     @property
     def auth_enabled(self) -> bool:
@@ -257,6 +258,8 @@ def load_settings(
         kw["alert_lease"] = _seconds(v, "SLA_ALERT_LEASE")
     if (v := pick(None, "SLA_ALERT_MAX_AGE")) is not None:
         kw["alert_max_age"] = _seconds(v, "SLA_ALERT_MAX_AGE", 366 * 86_400)
+    if (v := pick(None, "SLA_MAX_CLOCK_SKEW")) is not None:
+        kw["max_clock_skew"] = _seconds(v, "SLA_MAX_CLOCK_SKEW", 366 * 86_400)
     if (v := pick(workers, "SLA_WORKERS")) is not None:
         try:
             n = int(v)

@@ -1,16 +1,16 @@
 """PostgreSQL LISTEN/NOTIFY: every server process hears every alert and reload of the others.
 
-The outbox transaction that raises an alert also runs `pg_notify`; a
-thread per process holds one dedicated connection listening on the
-channels and hands each payload to its callback (alerts: publish to this
-process's `slaAlerts` subscribers; reloads: load the rules again). It
-reconnects after a lost connection.
+The outbox transaction that raises an alert also runs `pg_notify` with the
+alert's id (never its document: NOTIFY payloads are limited to 8,000 bytes);
+a thread per process holds one dedicated connection listening on the
+channels and hands each payload text to its callback (alerts: read the row
+and publish it to this process's `slaAlerts` subscribers; reloads: load the
+rules again). It reconnects after a lost connection.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import select
 import socket
@@ -28,8 +28,8 @@ class AlertListener:
     def __init__(
         self,
         config: DatabaseConfig,
-        on_alert: Callable[[dict[str, Any]], None],
-        on_reload: Callable[[dict[str, Any]], None] | None = None,
+        on_alert: Callable[[str], None],
+        on_reload: Callable[[str], None] | None = None,
     ) -> None:
         self.config = config
         self.handlers = {NOTIFY_CHANNEL: on_alert}
@@ -90,7 +90,7 @@ class AlertListener:
                     while conn.notifies:
                         n = conn.notifies.pop(0)
                         try:
-                            self.handlers[n.channel](json.loads(n.payload))
+                            self.handlers[n.channel](n.payload)
                         except Exception:
                             log.exception("listener callback failed (%s)", n.channel)
             except Exception as e:

@@ -23,7 +23,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
 import anyio.to_thread
@@ -32,8 +32,7 @@ from slarules.alerts import webhook
 from slarules.clock import Clock
 from slarules.engine.policy import Policy
 from slarules.metrics import Metrics
-from slarules.store import Store
-from slarules.store.alerts import ClaimedAlert
+from slarules.store.alerts import AlertOutbox, ClaimedAlert
 
 log = logging.getLogger("slarules.alerts")
 
@@ -41,10 +40,19 @@ MAX_IDLE = 30.0  # seconds: look again at least this often (other processes, clo
 BATCH = 200
 
 
+class Measures(Protocol):
+    """What the scheduler asks of the service (slarules.service.TicketService)."""
+
+    def remeasure_due(self, policy: Policy, now: datetime, limit: int = ...) -> int: ...
+
+    def next_wakeup(self) -> datetime | None: ...
+
+
 class Scheduler:
     def __init__(
         self,
-        store: Store,
+        service: Measures,
+        outbox: AlertOutbox,
         clock: Clock,
         policy: Callable[[], Policy],
         metrics: Metrics,
@@ -56,7 +64,8 @@ class Scheduler:
         concurrency: int = 8,
         post: Callable[..., webhook.DeliveryResult] | None = None,
     ) -> None:
-        self.store = store
+        self.service = service
+        self.outbox = outbox
         self.clock = clock
         self.policy = policy
         self.metrics = metrics
@@ -174,26 +183,24 @@ class Scheduler:
         policy = self.policy()
         while True:
             n = await anyio.to_thread.run_sync(
-                self.store.tickets.remeasure_due, policy, now, BATCH, limiter=self._db
+                self.service.remeasure_due, policy, now, BATCH, limiter=self._db
             )
             if n:
                 self.metrics.tickets_remeasured.inc(n)
             if n < BATCH:
                 break
-        return await anyio.to_thread.run_sync(self.store.queries.next_wakeup, limiter=self._db)
+        return await anyio.to_thread.run_sync(self.service.next_wakeup, limiter=self._db)
 
     async def deliver_due(self) -> datetime | None:
         """POST every alert due for delivery; the next delivery instant (retry or lease)."""
         now = self.clock.now()
         while await self._deliver_some(now):
             pass
-        return await anyio.to_thread.run_sync(
-            self.store.tickets.alerts.next_attempt, limiter=self._db
-        )
+        return await anyio.to_thread.run_sync(self.outbox.next_attempt, limiter=self._db)
 
     async def _deliver_some(self, now: datetime) -> int:
         claimed = await anyio.to_thread.run_sync(
-            self.store.tickets.alerts.claim,
+            self.outbox.claim,
             self.owner,
             now,
             self.lease,
@@ -217,9 +224,9 @@ class Scheduler:
             (a.id, done_at + timedelta(seconds=webhook.backoff_seconds(a.attempts))) for a in failed
         ]
         await anyio.to_thread.run_sync(
-            self.store.tickets.alerts.delivered, [a.id for a in ok], done_at, limiter=self._db
+            self.outbox.delivered, [a.id for a in ok], done_at, limiter=self._db
         )
-        await anyio.to_thread.run_sync(self.store.tickets.alerts.retry, retries, limiter=self._db)
+        await anyio.to_thread.run_sync(self.outbox.retry, retries, limiter=self._db)
         wall = getattr(self.clock, "precise_now", self.clock.now)()
         for a in ok:
             lag = max(0.0, (wall - a.due_at).total_seconds())
@@ -231,22 +238,25 @@ class Scheduler:
     def _post(self, a: ClaimedAlert) -> tuple[bool, float]:
         assert self.webhook_url is not None
         started = time.perf_counter()
-        result = self.post(self.webhook_url, a.payload, self.webhook_secret, self.webhook_timeout)
+        body = json.loads(a.payload)
+        result = self.post(self.webhook_url, body, self.webhook_secret, self.webhook_timeout)
         took = time.perf_counter() - started
         self.metrics.webhook_latency.observe(took)
-        log_delivery(a, result, took)
+        log_delivery(a, body, result, took)
         return result.ok, took
 
 
-def log_delivery(a: ClaimedAlert, result: webhook.DeliveryResult, took: float) -> None:
+def log_delivery(
+    a: ClaimedAlert, body: dict[str, Any], result: webhook.DeliveryResult, took: float
+) -> None:
     """One JSON line per delivery attempt."""
     line: dict[str, Any] = {
         "event": "alert.delivery",
         "alert": a.id,
-        "ticket": a.payload.get("ticketId"),
-        "kind": a.payload.get("kind"),
-        "metric": a.payload.get("metric"),
-        "due_at": a.payload.get("at"),
+        "ticket": body.get("ticketId"),
+        "kind": body.get("kind"),
+        "metric": body.get("metric"),
+        "due_at": body.get("at"),
         "attempt": a.attempts,
         "ok": result.ok,
         "status": result.status,

@@ -17,9 +17,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from slarules.graphql.context import check_role, role_for
-from slarules.graphql.scalars import parse_instant
-from slarules.store.records import ServiceError
+from slarules.auth import check_role, role_for
+from slarules.errors import ServiceError
+from slarules.instants import parse_rfc3339 as parse_instant
 
 ASSETS: dict[str, str] = {
     "board.js": "text/javascript; charset=utf-8",
@@ -64,7 +64,7 @@ async def open_hours(request: Request) -> Response:
     runtime: Any = request.app.state.runtime
     q = request.query_params
     try:
-        check_role(role_for(runtime, request.headers.get("authorization")), "read")
+        check_role(role_for(runtime.settings, request.headers.get("authorization")), "read")
         name = q.get("calendar") or ""
         calendar = runtime.ruleset.policy.calendars.get(name)
         if calendar is None:

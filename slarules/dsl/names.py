@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable
-
+from slarules.engine.hints import did_you_mean
 from slarules.engine.policy import METRICS
+
+__all__ = ["BUILTIN_FIELDS", "DAYS", "DEFAULT_PRIORITIES", "KEYWORDS", "RESERVED", "did_you_mean"]
 
 _WORDS = """timezone schema priorities sources field statuses calendar hours holidays
 subdivision closed level title default rule when set stop none pause warn at
@@ -43,22 +43,3 @@ BUILTIN_FIELDS: dict[str, str] = {
 }
 
 DEFAULT_PRIORITIES: tuple[str, ...] = ("low", "normal", "high", "urgent")
-
-
-def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
-    """`did you mean `x`?` for the closest candidates (case-insensitive), or None."""
-    pool = list(dict.fromkeys(candidates))
-    exact = [c for c in pool if c.casefold() == word.casefold() and c != word]
-    close = exact or difflib.get_close_matches(word, pool, n=3, cutoff=0.6)
-    if not close:
-        lowered = {c.casefold(): c for c in pool}
-        close = [
-            lowered[c]
-            for c in difflib.get_close_matches(word.casefold(), list(lowered), n=3, cutoff=0.6)
-        ]
-    if not close:
-        return None
-    quoted = [f"`{c}`" for c in close]
-    if len(quoted) == 1:
-        return f"did you mean {quoted[0]}?"
-    return f"did you mean {', '.join(quoted[:-1])} or {quoted[-1]}?"

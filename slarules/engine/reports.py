@@ -16,9 +16,12 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from slarules.engine.measurement import Cycle, Measurement
+from slarules.engine.policy import fold
 
 Dimension = Literal["day", "department", "assignee", "level", "metric"]
 DIMENSIONS: tuple[Dimension, ...] = ("day", "department", "assignee", "level", "metric")
+# text dimensions grouped as the rules compare text: case-folded
+FOLDED = frozenset({"department", "assignee"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +137,9 @@ def group_key(row: LogRow, group_by: Sequence[Dimension], tz: ZoneInfo) -> tuple
             out.append(None)
         elif dim == "day":
             out.append(row.started_at.astimezone(tz).date().isoformat())
+        elif dim in FOLDED:
+            value = getattr(row, dim)
+            out.append(None if value is None else fold(value))
         else:
             out.append(getattr(row, dim))
     return tuple(out)
@@ -156,6 +162,8 @@ def compliance(
             raise ValueError(f"unknown compliance dimension `{dim}`")
     zone = tz or ZoneInfo("UTC")
     groups: dict[tuple[str | None, ...], _Acc] = {}
+    shown: dict[tuple[str | None, ...], list[str | None]] = {}  # one spelling per group
+    folded = [i for i, dim in enumerate(DIMENSIONS) if dim in FOLDED and dim in group_by]
     for row in rows:
         if not is_finished(row.state) or not (start <= row.started_at < end):
             continue
@@ -163,6 +171,12 @@ def compliance(
         acc = groups.get(key)
         if acc is None:
             acc = groups[key] = _Acc()
+            shown[key] = [None if i in folded else v for i, v in enumerate(key)]
+        label = shown[key]
+        for i in folded:  # the smallest spelling of the group: stable whatever the row order
+            spelling = getattr(row, DIMENSIONS[i])
+            if label[i] is None or spelling < label[i]:
+                label[i] = spelling
         acc.add(row.state, row.elapsed)
     if not group_by and not groups:
         groups[(None,) * len(DIMENSIONS)] = _Acc()
@@ -170,13 +184,14 @@ def compliance(
     for key in sorted(groups, key=lambda k: tuple("" if v is None else v for v in k)):
         a = groups[key]
         total = a.m_n + a.b_n
+        label = shown.get(key, list(key))
         out.append(
             ComplianceRow(
-                day=key[0],
-                department=key[1],
-                assignee=key[2],
-                level=key[3],
-                metric=key[4],
+                day=label[0],
+                department=label[1],
+                assignee=label[2],
+                level=label[3],
+                metric=label[4],
                 met_count=a.m_n,
                 met_avg_seconds=a.m_sum / a.m_n if a.m_n else None,
                 met_min_seconds=a.m_min,

@@ -10,36 +10,13 @@ import strawberry
 from starlette.concurrency import run_in_threadpool
 from strawberry.dataloader import DataLoader
 
+from slarules.auth import check_role
 from slarules.engine.policy import Policy
-from slarules.settings import ROLES, Role
-from slarules.store.records import FORBIDDEN, UNAUTHENTICATED, ServiceError, TicketView
+from slarules.service.views import TicketView
+from slarules.settings import Role
 
 if TYPE_CHECKING:
     from slarules.runtime import Runtime
-
-
-def role_for(runtime: Runtime, authorization: str | None) -> Role | None:
-    """The role of a bearer token; everyone is admin when no tokens are configured."""
-    tokens = runtime.settings.tokens
-    if not tokens:
-        return "admin"
-    if not authorization:
-        return None
-    scheme, _, token = authorization.strip().partition(" ")
-    if scheme.lower() != "bearer":
-        return None
-    return tokens.get(token.strip())
-
-
-def check_role(role: Role | None, needed: Role) -> None:
-    if role is None:
-        raise ServiceError(
-            UNAUTHENTICATED, "missing or unknown bearer token (send `Authorization: Bearer TOKEN`)"
-        )
-    if ROLES.index(role) < ROLES.index(needed):
-        raise ServiceError(
-            FORBIDDEN, f"forbidden: this needs the `{needed}` role (the token has `{role}`)"
-        )
 
 
 @dataclass
@@ -57,8 +34,8 @@ class Context:
         self.tickets = DataLoader(load_fn=self._load_tickets)
 
     async def _load_tickets(self, ids: list[str]) -> list[TicketView | None]:
-        store = self.runtime.require_store()
-        views = await run_in_threadpool(store.tickets.load_views, self.policy, ids, self.now)
+        service = self.runtime.require_service()
+        views = await run_in_threadpool(service.views, self.policy, ids, self.now)
         return [views.get(i) for i in ids]
 
     def require(self, needed: Role) -> None:

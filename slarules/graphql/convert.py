@@ -6,9 +6,12 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+import strawberry
+
 from slarules.engine import measurement as m
 from slarules.engine import policy as p
 from slarules.engine import reports
+from slarules.engine.alerts import Alert
 from slarules.errors import Diagnostic as EngineDiagnostic
 from slarules.graphql import types as g
 from slarules.store.codec import to_public
@@ -188,4 +191,20 @@ def compliance_row_type(r: reports.ComplianceRow) -> g.ComplianceRow:
         breached_min_seconds=r.breached_min_seconds,
         breached_max_seconds=r.breached_max_seconds,
         service_level=r.service_level,
+    )
+
+
+def alert_type(a: Alert) -> g.Alert:
+    return g.Alert(
+        id=strawberry.ID(a.id),
+        kind=g.AlertKind(a.kind),
+        ticket_id=strawberry.ID(a.ticket_id),
+        metric=g.Metric(a.metric),
+        cycle_index=a.cycle_index,
+        percent=a.percent,
+        before_seconds=a.before_seconds,
+        at=a.at,
+        level=a.level or "",
+        assignee=a.assignee,
+        department=a.department,
     )

@@ -18,52 +18,56 @@ from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimite
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from slarules.engine.ticket import TicketHistory
-from slarules.errors import SlaError
+from slarules.errors import BAD_USER_INPUT, INVALID_RULES, ServiceError
 from slarules.graphql import convert
 from slarules.graphql import types as g
 from slarules.graphql.context import ctx
 from slarules.graphql.scalars import SCALAR_MAP, InvalidInstant
+from slarules.service import LogFilter, RawEvent, TicketView
+from slarules.service import TicketFilter as StoreTicketFilter
 from slarules.settings import Settings
-from slarules.store import records
-from slarules.store.queries import LogFilter
-from slarules.store.queries import TicketFilter as StoreTicketFilter
-from slarules.store.records import BAD_USER_INPUT, INVALID_RULES, ServiceError
 
 log = logging.getLogger("slarules.graphql")
 
 
-def _message(m: g.MessageInput | None) -> dict[str, Any] | None:
-    if m is None:
-        return None
+def _event(e: g.EventInput | g.ExplainEventInput, key: str) -> dict[str, Any]:
+    """A GraphQL event input → the intake's raw shape (engine.intake)."""
+    given = [
+        (n, v)
+        for n, v in (("message", e.message), ("status", e.status), ("update", e.update))
+        if v is not None
+    ]
+    if len(given) != 1:
+        raise ServiceError(
+            BAD_USER_INPUT,
+            f"{key}: an event has exactly one of message, status, update (got {len(given)})",
+            key=key,
+            reason="bad-value",
+        )
+    kind, value = given[0]
+    raw: dict[str, Any] = {"at": e.at, "type": kind}
+    if isinstance(value, g.MessageInput):
+        raw.update(by=value.by.value, text=value.text, channel=value.channel)
+        if value.public is not None:
+            raw["public"] = value.public
+    elif isinstance(value, g.UpdateInput):
+        raw.update(set=value.set if value.set is not None else {}, unset=value.unset or [])
+    else:
+        raw["status"] = value
+    return raw
+
+
+def _ticket_raw(t: g.TicketInput) -> dict[str, Any]:
+    """A GraphQL ticket input → the intake's raw shape."""
     return {
-        "by": m.by.value,
-        "public": True if m.public is None else m.public,
-        "text": m.text,
-        "channel": m.channel,
+        "id": str(t.id),
+        "created_at": t.created_at,
+        "created_by": (t.created_by or g.Author.CUSTOMER).value,
+        "fields": t.fields,
     }
 
 
-def _update(u: g.UpdateInput | None) -> dict[str, Any] | None:
-    if u is None:
-        return None
-    if u.set is not None and not isinstance(u.set, dict):
-        raise ServiceError(BAD_USER_INPUT, "update.set must be a JSON object", key="update.set")
-    return {"set": u.set, "unset": u.unset}
-
-
-def _ticket_input(t: g.TicketInput) -> records.TicketInput:
-    if not isinstance(t.fields, dict):
-        raise ServiceError(BAD_USER_INPUT, "`fields` must be a JSON object", key="input.fields")
-    return records.TicketInput(
-        id=str(t.id),
-        created_at=t.created_at,
-        fields=t.fields,
-        created_by=(t.created_by or g.Author.CUSTOMER).value,
-    )
-
-
-def _ticket(view: records.TicketView, policy: Any) -> g.Ticket:
+def _ticket(view: TicketView, policy: Any) -> g.Ticket:
     return g.Ticket(view=view, policy=policy)
 
 
@@ -104,16 +108,16 @@ class Query:
             created_from=f.created_from,
             created_to=f.created_to,
         )
-        store = c.runtime.require_store()
-        page = await run_in_threadpool(
-            store.queries.tickets, sf, 50 if first is None else first, after, c.now
+        service = c.runtime.require_service()
+        page, views = await run_in_threadpool(
+            service.ticket_page, c.policy, sf, 50 if first is None else first, after, c.now
         )
-        views = await c.tickets.load_many(list(page.ids))
-        edges = [
-            g.TicketEdge(cursor=cur, node=_ticket(v, c.policy))
-            for cur, v in zip(page.cursors, views, strict=True)
-            if v is not None
-        ]
+        by_id = {v.id: v for v in views}
+        edges = []
+        for cur, tid in zip(page.cursors, page.ids, strict=True):
+            if tid in by_id:
+                c.tickets.prime(tid, by_id[tid], force=True)
+                edges.append(g.TicketEdge(cursor=cur, node=_ticket(by_id[tid], c.policy)))
         return g.TicketConnection(
             edges=edges,
             page_info=g.PageInfo(
@@ -133,9 +137,13 @@ class Query:
         c = ctx(info)
         c.require("read")
         lf = log_filter(filter or g.SlaLogFilter())
-        store = c.runtime.require_store()
         page = await run_in_threadpool(
-            store.queries.sla_log, c.policy, lf, 100 if first is None else first, after, c.now
+            c.runtime.require_service().sla_log,
+            c.policy,
+            lf,
+            100 if first is None else first,
+            after,
+            c.now,
         )
         return g.SlaLogConnection(
             edges=[
@@ -159,7 +167,12 @@ class Query:
         c = ctx(info)
         c.require("read")
         rows = await run_in_threadpool(
-            compliance_rows, c.runtime, c.policy, from_, to, [d.value for d in group_by], c.now
+            c.runtime.require_service().compliance,
+            c.policy,
+            from_,
+            to,
+            [d.value for d in group_by],
+            c.now,
         )
         return [convert.compliance_row_type(r) for r in rows]
 
@@ -207,18 +220,6 @@ def log_filter(f: g.SlaLogFilter) -> LogFilter:
     )
 
 
-def compliance_rows(
-    runtime: Any, policy: Any, start: datetime, end: datetime, group_by: list[str], now: datetime
-) -> list[Any]:
-    from slarules.engine.reports import compliance
-
-    if end <= start:
-        raise ServiceError(BAD_USER_INPUT, "`to` must be after `from`", key="to")
-    store = runtime.require_store()
-    rows = store.queries.finished_rows(policy, start, end, now)
-    return compliance(rows, start, end, group_by, policy.timezone)  # type: ignore[arg-type]
-
-
 def explain(
     runtime: Any,
     policy: Any,
@@ -237,38 +238,10 @@ def explain(
                 diagnostics=_diagnostics_ext(result.diagnostics),
             )
         policy = result.policy
-    data = _ticket_input(ticket)
-    fields = records.typed_fields(runtime.validate, policy, data.fields, "ticket.fields")
-    fields = {k: v for k, v in fields.items() if v is not None}
-    evs = []
-    for i, e in enumerate(events):
-        ev = records.parse_event(
-            runtime.validate,
-            policy,
-            records.EventInput(
-                event_id=f"explain-{i + 1}",
-                ticket_id=data.id,
-                at=e.at,
-                message=_message(e.message),
-                status=e.status,
-                update=_update(e.update),
-            ),
-            f"events[{i}]",
-        )
-        if ev.at < data.created_at:
-            raise ServiceError(
-                BAD_USER_INPUT,
-                f"events[{i}] is before the ticket's creation",
-                key=f"events[{i}].at",
-                reason="event-before-creation",
-            )
-        evs.append(ev)
-    history = TicketHistory(data.id, data.created_at, fields, tuple(evs), data.created_by)  # type: ignore[arg-type]
-    try:
-        measured = runtime.measure(policy, history, now)
-        trace = policy.explain(measured.fields).trace
-    except SlaError as e:
-        raise records.bad_input(e, "ticket") from None
+    raw_events = [_event(e, f"events[{i}]") for i, e in enumerate(events)]
+    measured, trace = runtime.require_service().explain(
+        policy, _ticket_raw(ticket), raw_events, now
+    )
     return convert.explanation_type(policy, measured, trace)
 
 
@@ -278,9 +251,8 @@ class Mutation:
     async def record_ticket(self, info: strawberry.Info, input: g.TicketInput) -> g.Ticket:
         c = ctx(info)
         c.require("write")
-        data = _ticket_input(input)
-        store = c.runtime.require_store()
-        view = await run_in_threadpool(store.tickets.record_ticket, c.policy, data, c.now)
+        service = c.runtime.require_service()
+        view = await run_in_threadpool(service.record_ticket, c.policy, _ticket_raw(input), c.now)
         c.tickets.prime(view.id, view, force=True)
         return _ticket(view, c.policy)
 
@@ -293,18 +265,11 @@ class Mutation:
         if len(events) > 1000:
             raise ServiceError(BAD_USER_INPUT, "at most 1000 events per call", key="events")
         data = [
-            records.EventInput(
-                event_id=str(e.event_id),
-                ticket_id=str(e.ticket_id),
-                at=e.at,
-                message=_message(e.message),
-                status=e.status,
-                update=_update(e.update),
-            )
-            for e in events
+            RawEvent(str(e.ticket_id), str(e.event_id), _event(e, f"events[{i}]"))
+            for i, e in enumerate(events)
         ]
-        store = c.runtime.require_store()
-        result = await run_in_threadpool(store.tickets.record_events, c.policy, data, c.now)
+        service = c.runtime.require_service()
+        result = await run_in_threadpool(service.record_events, c.policy, data, c.now)
         c.runtime.metrics.events_recorded.inc(result.applied)
         for v in result.tickets:
             c.tickets.prime(v.id, v, force=True)
@@ -354,19 +319,7 @@ class Subscription:
         c.require("read")
         async for a in c.runtime.broadcaster.subscribe():
             if _alert_matches(filter, a):
-                yield g.Alert(
-                    id=strawberry.ID(a.id),
-                    kind=g.AlertKind(a.kind),
-                    ticket_id=strawberry.ID(a.ticket_id),
-                    metric=g.Metric(a.metric),
-                    cycle_index=a.cycle_index,
-                    percent=a.percent,
-                    before_seconds=a.before_seconds,
-                    at=a.at,
-                    level=a.level,
-                    assignee=a.assignee,
-                    department=a.department,
-                )
+                yield convert.alert_type(a)
 
 
 def is_public(error: GraphQLError) -> bool:

@@ -13,7 +13,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from slarules.engine.policy import Policy
-from slarules.store.records import TicketView
+from slarules.service.views import TicketView
 
 
 @strawberry.enum

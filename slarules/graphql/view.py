@@ -12,7 +12,8 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
-from slarules.graphql.context import Context, role_for
+from slarules.auth import role_for
+from slarules.graphql.context import Context
 from slarules.graphql.schema import make_schema
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ class SlaGraphQL(GraphQL[Context, None]):
             runtime=rt,
             now=rt.clock.now(),
             policy=rt.ruleset.policy,
-            role=role_for(rt, auth),
+            role=role_for(rt.settings, auth),
             request=request,
             response=response,
         )
@@ -46,7 +47,7 @@ class SlaGraphQL(GraphQL[Context, None]):
         params = context.connection_params
         auth: Any = params.get("authorization") if isinstance(params, dict) else None
         if isinstance(auth, str):
-            context.role = role_for(self.runtime, auth)
+            context.role = role_for(self.runtime.settings, auth)
         if context.role is None:
             raise ConnectionRejectionError(
                 {"code": "UNAUTHENTICATED", "message": "missing or unknown bearer token"}

@@ -1,76 +1,81 @@
-"""EDGE: storage on Pony ORM (SQLite by default, PostgreSQL by URL).
+"""EDGE: storage on Pony ORM (SQLite by default, PostgreSQL by URL): a repository.
 
-`Store.open(config)` gives a bound, migrated store; its repositories are
-synchronous and return engine objects and plain views (call them through
-`run_in_threadpool` from async code).
+`Store.open(config)` gives a bound, migrated store. Its parts are synchronous
+(call them through a thread from async code) and know rows and SQL, not SLA
+rules: `tickets` (ticket rows, events, derived rows), `queries` (lists),
+`alerts` (the outbox). The service (`slarules.service`) measures tickets
+with the engine and hands the results here inside `write()` transactions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from pony.orm import db_session
 
-from slarules.engine.policy import Policy
-from slarules.engine.ticket import TicketHistory
+from slarules.engine.policy import Policy, fold
 from slarules.settings import DatabaseConfig
+from slarules.store.alerts import AlertOutbox
 from slarules.store.database import open_database
 from slarules.store.entities import Entities
 from slarules.store.queries import Queries
-from slarules.store.records import Measure, ValidateFields
 from slarules.store.sql import Sql
-from slarules.store.tickets import TicketRepository
+from slarules.store.tickets import KEY_COLUMNS, TicketRepository
 from slarules.store.times import from_db, to_db
 
-__all__ = ["Store", "engine_measure", "engine_validate_fields"]
-
-
-def engine_measure(policy: Policy, history: TicketHistory, now: datetime) -> Any:
-    from slarules.engine.timers import measure
-
-    return measure(policy, history, now)
-
-
-def engine_validate_fields(
-    policy: Policy, mapping: Mapping[str, Any], where: str
-) -> dict[str, Any]:
-    from slarules.fixtures import validate_fields
-
-    return dict(validate_fields(policy, mapping, where))
+__all__ = ["Store"]
 
 
 class Store:
-    def __init__(
-        self,
-        entities: Entities,
-        config: DatabaseConfig,
-        measure: Measure | None = None,
-        validate: ValidateFields | None = None,
-    ) -> None:
+    def __init__(self, entities: Entities, config: DatabaseConfig) -> None:
         self.entities = entities
         self.config = config
         self.db = entities.db
         self.sql = Sql(self.db)
-        self.tickets = TicketRepository(
-            self.sql, measure or engine_measure, validate or engine_validate_fields
-        )
-        self.queries = Queries(self.tickets)
+        self.tickets = TicketRepository(self.sql)
+        self.queries = Queries(self.sql)
+        self.alerts = AlertOutbox(self.sql)
 
     @classmethod
-    def open(
-        cls,
-        config: DatabaseConfig,
-        measure: Measure | None = None,
-        validate: ValidateFields | None = None,
-    ) -> Store:
+    def open(cls, config: DatabaseConfig) -> Store:
         """Connect, migrate, map (SettingsError with one line when that fails)."""
-        return cls(open_database(config), config, measure, validate)
+        store = cls(open_database(config), config)
+        store.fill_keys()
+        return store
 
     def close(self) -> None:
         """Close this thread's connection (worker threads' ones close with the process)."""
         self.db.disconnect()
+
+    @contextmanager
+    def write(self) -> Iterator[Any]:
+        """A write transaction: a cursor, committed on exit (rolled back on an exception)."""
+        with self.sql.write() as cur:
+            yield cur
+
+    @contextmanager
+    def read(self) -> Iterator[Any]:
+        with self.sql.read() as cur:
+            yield cur
+
+    def fill_keys(self) -> int:
+        """Fill the folded `_key` columns of rows written before schema v2 (once)."""
+        s = self.sql
+        cols = ", ".join(f'"{c}"' for c in KEY_COLUMNS)
+        missing = " OR ".join(f'("{c}" IS NOT NULL AND "{c}_key" IS NULL)' for c in KEY_COLUMNS)
+        with s.write() as cur:
+            s.execute(cur, f'SELECT "id", {cols} FROM "ticket" WHERE {missing}')
+            rows = cur.fetchall()
+            sets = ", ".join(f'"{c}_key" = ?' for c in KEY_COLUMNS)
+            s.executemany(
+                cur,
+                f'UPDATE "ticket" SET {sets} WHERE "id" = ?',
+                [(*(None if v is None else fold(v) for v in r[1:]), r[0]) for r in rows],
+            )
+        return len(rows)
 
     def save_ruleset(
         self, policy: Policy, sources: Mapping[str, str], loaded_at: datetime
@@ -103,24 +108,6 @@ class Store:
                 return bool(cur.fetchone()[0] == 1)
         except Exception:
             return False
-
-    def cycle_states(self, now: datetime) -> dict[str, int]:
-        """Stored cycles by state as of `now` (an active one past its breach instant is
-        breached): the `slarules_cycles` metric."""
-        s = self.sql
-        with s.read() as cur:
-            s.execute(cur, 'SELECT "state", COUNT(*) FROM "cycle" GROUP BY "state"')
-            out = {r[0]: int(r[1]) for r in cur.fetchall()}
-            s.execute(
-                cur,
-                'SELECT COUNT(*) FROM "cycle" WHERE "state" = \'active\' AND "breach_at" <= ?',
-                (s.t(now),),
-            )
-            late = int(cur.fetchone()[0])
-        if late:
-            out["active"] = out.get("active", 0) - late
-            out["breached"] = out.get("breached", 0) + late
-        return out
 
     def ruleset_versions(self) -> Sequence[str]:
         with db_session:

@@ -18,21 +18,18 @@ subscriptions only), `cancelled` (no longer due; may become pending again).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from slarules.alerts.ids import alert_id
-from slarules.engine.measurement import Measurement
+from slarules.engine.alerts import Alert
 from slarules.store.sql import Sql, chunks
-from slarules.store.times import from_db, opt_from_db, rfc3339
+from slarules.store.times import from_db, opt_from_db
 
 NOTIFY_CHANNEL = "slarules_alerts"
 RELOAD_CHANNEL = "slarules_reload"
 OPEN = ("pending", "claimed")
-MAX_AGE = 86_400.0  # seconds: older thresholds raise no alert
 
 INSERT = (
     'INSERT INTO "alert" ("id", "ticket_id", "metric", "cycle_index", "cycle_started_at", '
@@ -43,99 +40,11 @@ INSERT = (
 
 
 @dataclass(frozen=True, slots=True)
-class PlannedAlert:
-    """An alert to raise: its row values and its API payload."""
-
-    id: str
-    ticket_id: str
-    metric: str
-    cycle_index: int
-    cycle_started_at: datetime
-    kind: str
-    percent: float | None
-    before_seconds: int | None
-    due_at: datetime
-    payload: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
 class ClaimedAlert:
     id: str
     due_at: datetime
     attempts: int
-    payload: dict[str, Any]
-
-
-def alert_payload(a: PlannedAlert, m: Measurement) -> dict[str, Any]:
-    """The JSON of an alert: the GraphQL `Alert` fields (webhook body and subscription)."""
-    f = m.fields
-    text = {
-        k: (f.get(k) if isinstance(f.get(k), str) and f.get(k) else None)
-        for k in ("assignee", "department")
-    }
-    return {
-        "id": a.id,
-        "kind": a.kind.upper(),
-        "ticketId": a.ticket_id,
-        "metric": a.metric.upper(),
-        "cycleIndex": a.cycle_index,
-        "percent": a.percent,
-        "beforeSeconds": a.before_seconds,
-        "at": rfc3339(a.due_at),
-        "level": m.decision.level,
-        "assignee": text["assignee"],
-        "department": text["department"],
-        "rulesetVersion": m.ruleset_version,
-    }
-
-
-def reached_alerts(
-    m: Measurement, previous: datetime | None, now: datetime, max_age: float = MAX_AGE
-) -> tuple[dict[str, PlannedAlert], set[str]]:
-    """(alerts to raise by id, ids of every reached threshold) of one measurement.
-
-    A breach counts from its instant on for an active cycle (the engine's
-    whole seconds report it reached one second later). Thresholds more than
-    `max_age` seconds old are not raised either (an import of old tickets).
-
-    Stopped cycles raise only thresholds crossed after `previous` (the last
-    measurement): an imported or late-recorded history does not raise
-    alerts for instants nobody could have been warned about.
-    """
-    raise_: dict[str, PlannedAlert] = {}
-    reached: set[str] = set()
-    oldest = now - timedelta(seconds=max_age)
-    if m.decision.level is None:
-        return raise_, reached
-    for c in m.cycles:
-        for th in c.thresholds:
-            if th.at is None or th.at > now:
-                continue
-            # an active cycle whose breach instant has come is breached a moment later
-            # (E > T): raise it now rather than a whole second late
-            if not th.reached and not (th.kind == "breach" and c.state == "active"):
-                continue
-            aid = alert_id(m.ticket_id, c.metric, c.started_at, th.kind, th.percent, th.before)
-            reached.add(aid)
-            if c.stopped_at is not None and (previous is None or th.at <= previous):
-                continue
-            if th.at < oldest:
-                continue
-            a = PlannedAlert(
-                aid,
-                m.ticket_id,
-                c.metric,
-                c.index,
-                c.started_at,
-                th.kind,
-                th.percent,
-                th.before,
-                th.at,
-                {},
-            )
-            a.payload.update(alert_payload(a, m))
-            raise_[aid] = a
-    return raise_, reached
+    payload: str  # the alert's JSON as the service encoded it
 
 
 class AlertOutbox:
@@ -144,26 +53,23 @@ class AlertOutbox:
     def __init__(self, sql: Sql) -> None:
         self.sql = sql
         self.webhook = False  # set by the app: without a webhook alerts are only published
-        self.max_age = MAX_AGE
 
     def plan(
         self,
         cur: Any,
-        ms: Sequence[Measurement],
-        previous: Mapping[str, datetime | None],
+        ticket_ids: Sequence[str],
+        wanted: Mapping[str, tuple[Alert, str]],
+        reached: set[str],
         now: datetime,
-    ) -> list[PlannedAlert]:
-        """Raise and cancel alerts of these measured tickets; the newly raised ones."""
+    ) -> list[Alert]:
+        """Raise `wanted` (alert, encoded payload) and cancel pending alerts of these tickets
+        whose threshold is no longer `reached`, in the caller's transaction; the raised ones.
+
+        On PostgreSQL each raised alert's id is sent with NOTIFY at commit (a
+        payload stays small whatever the ticket holds: the receivers read the row)."""
         s = self.sql
-        wanted: dict[str, PlannedAlert] = {}
-        reached: set[str] = set()
-        for m in ms:
-            raise_, got = reached_alerts(m, previous.get(m.ticket_id), now, self.max_age)
-            wanted.update(raise_)
-            reached |= got
         existing: dict[str, str] = {}
-        ids = [m.ticket_id for m in ms]
-        for part in chunks(ids):
+        for part in chunks(list(ticket_ids)):
             s.execute(
                 cur,
                 f'SELECT "id", "status" FROM "alert" WHERE "ticket_id" IN ({s.marks(len(part))})',
@@ -172,7 +78,7 @@ class AlertOutbox:
             existing.update({r[0]: r[1] for r in cur.fetchall()})
         cancel = [a for a, st in existing.items() if st in OPEN and a not in reached]
         revive = [a for a, st in existing.items() if st == "cancelled" and a in wanted]
-        new = [a for a in wanted.values() if a.id not in existing]
+        new = [aid for aid in wanted if aid not in existing]
         status = "pending" if self.webhook else "published"
         for part in chunks(cancel):
             s.execute(
@@ -181,41 +87,57 @@ class AlertOutbox:
                 f'WHERE "id" IN ({s.marks(len(part))})',
                 part,
             )
-        rows = [
-            (
-                a.id,
-                a.ticket_id,
-                a.metric,
-                a.cycle_index,
-                s.t(a.cycle_started_at),
-                a.kind,
-                a.percent,
-                a.before_seconds,
-                s.t(a.due_at),
-                status,
-                0,
-                s.t(now) if self.webhook else None,
-                None,
-                None,
-                s.t(now),
-                Sql.j(a.payload),
+        rows = []
+        for aid in new:
+            a, payload = wanted[aid]
+            rows.append(
+                (
+                    a.id,
+                    a.ticket_id,
+                    a.metric,
+                    a.cycle_index,
+                    s.t(a.cycle_started_at),
+                    a.kind,
+                    a.percent,
+                    a.before_seconds,
+                    s.t(a.at),
+                    status,
+                    0,
+                    s.t(now) if self.webhook else None,
+                    None,
+                    None,
+                    s.t(now),
+                    payload,
+                )
             )
-            for a in new
-        ]
         s.executemany(cur, INSERT, rows)
         for aid in revive:
-            a = wanted[aid]
+            a, payload = wanted[aid]
             s.execute(
                 cur,
                 'UPDATE "alert" SET "status" = ?, "next_attempt_at" = ?, "payload" = ?, '
                 '"due_at" = ? WHERE "id" = ? AND "status" = \'cancelled\'',
-                (status, s.t(now) if self.webhook else None, Sql.j(a.payload), s.t(a.due_at), aid),
+                (status, s.t(now) if self.webhook else None, payload, s.t(a.at), aid),
             )
-        raised = new + [wanted[a] for a in revive]
+        raised = [wanted[aid][0] for aid in (*new, *revive)]
         if s.pg:
             for a in raised:  # delivered to every process's listener at commit
-                s.execute(cur, "SELECT pg_notify(?, ?)", (NOTIFY_CHANNEL, Sql.j(a.payload)))
+                s.execute(cur, "SELECT pg_notify(?, ?)", (NOTIFY_CHANNEL, a.id))
         return raised
+
+    def payloads(self, ids: Sequence[str]) -> dict[str, str]:
+        """The stored payloads of these alerts (a listener heard their ids)."""
+        s = self.sql
+        out: dict[str, str] = {}
+        with s.read() as cur:
+            for part in chunks(list(ids)):
+                s.execute(
+                    cur,
+                    f'SELECT "id", "payload" FROM "alert" WHERE "id" IN ({s.marks(len(part))})',
+                    part,
+                )
+                out.update({r[0]: _text(r[1]) for r in cur.fetchall()})
+        return out
 
     # -- webhook delivery ------------------------------------------------------------
 
@@ -241,7 +163,7 @@ class AlertOutbox:
                 '"next_attempt_at" = ?, "attempts" = "attempts" + 1 WHERE "id" = ?',
                 [(owner, until, r[0]) for r in rows],
             )
-        return [ClaimedAlert(r[0], from_db(r[1]), int(r[2]) + 1, Sql.unj(r[3])) for r in rows]
+        return [ClaimedAlert(r[0], from_db(r[1]), int(r[2]) + 1, _text(r[3])) for r in rows]
 
     def delivered(self, ids: Sequence[str], at: datetime) -> None:
         if not ids:
@@ -314,12 +236,7 @@ class AlertOutbox:
                 for r in cur.fetchall()
             ]
 
-    def status_counts(self) -> dict[str, int]:
-        s = self.sql
-        with s.read() as cur:
-            s.execute(cur, 'SELECT "status", COUNT(*) FROM "alert" GROUP BY "status"')
-            return {r[0]: int(r[1]) for r in cur.fetchall()}
 
-
-def payload_text(payload: Mapping[str, Any]) -> str:
-    return json.dumps(payload, separators=(",", ":"), sort_keys=True)
+def _text(value: Any) -> str:
+    """A JSON column as text (PostgreSQL's driver may hand back the parsed value)."""
+    return value if isinstance(value, str) else Sql.j(value)

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from slarules.engine.ticket import Event
-from slarules.store.times import rfc3339
+from slarules.instants import parse_rfc3339, rfc3339
 
 
 def encode_value(v: Any) -> Any:
@@ -28,7 +28,7 @@ def encode_value(v: Any) -> Any:
 def decode_value(v: Any) -> Any:
     if isinstance(v, dict):
         if "$datetime" in v:
-            return datetime.fromisoformat(v["$datetime"].replace("Z", "+00:00"))
+            return parse_rfc3339(v["$datetime"])
         if "$date" in v:
             return date.fromisoformat(v["$date"])
         return {k: decode_value(x) for k, x in v.items()}

@@ -1,8 +1,10 @@
 """List queries over the derived rows: tickets by due, the SLA log, compliance input.
 
 Filters run in SQL on indexed columns; state is read "as of now" from the
-stored rows (an `active` cycle whose `breach_at` < now is breached). Only
-the tickets of the returned page are re-measured for current figures.
+stored rows by `engine.alerts.effective_state`, stated in SQL once here
+(`_BREACHED_NOW`). Text filters compare the case-folded `_key` columns with
+values the caller folded. Rows come back as stored: the service brings the
+figures of open tickets up to `now`.
 """
 
 from __future__ import annotations
@@ -13,17 +15,25 @@ import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from slarules.engine.policy import METRICS, Policy
-from slarules.engine.reports import LOG_COLUMNS, LogRow, log_row
-from slarules.store.records import BAD_USER_INPUT, ServiceError
+from slarules.engine.policy import METRICS
+from slarules.engine.reports import LOG_COLUMNS, LogRow
+from slarules.errors import BAD_USER_INPUT, ServiceError
 from slarules.store.sql import Sql
-from slarules.store.tickets import TicketRepository
 from slarules.store.times import from_db, opt_from_db
 
 STATES = ("active", "paused", "met", "breached")
+# engine.alerts.is_breached in SQL: an active cycle is breached once now is past breach_at
+_BREACHED_NOW = '{c}."state" = \'active\' AND {c}."breach_at" < ?'
+
+
+def effective_state_sql(c: str = "c") -> str:
+    """engine.alerts.effective_state as a SQL expression (one `?`: now)."""
+    return f"CASE WHEN {_BREACHED_NOW.format(c=c)} THEN 'breached' ELSE {c}.\"state\" END"
+
+
 DENSE_MATCHES = 2000  # above this many matching tickets, walk the due index instead of sorting
 
 
@@ -63,14 +73,6 @@ class Page:
     total: int
 
 
-@dataclass(frozen=True, slots=True)
-class LogPage:
-    rows: tuple[LogRow, ...]
-    cursors: tuple[str, ...]
-    has_next: bool
-    total: int
-
-
 @dataclass
 class _Where:
     parts: list[str] = field(default_factory=list)
@@ -101,17 +103,9 @@ def _state_sql(state: str, s: Sql, now: datetime, w: _Where, alias: str = "c") -
     if state not in STATES:
         raise ServiceError(BAD_USER_INPUT, f"unknown state `{state}`", key="state")
     if state == "breached":
-        w.add(
-            f"({alias}.\"state\" = 'breached' OR ({alias}.\"state\" = 'active' "
-            f'AND {alias}."breach_at" < ?))',
-            s.t(now),
-        )
+        w.add(f"({alias}.\"state\" = 'breached' OR ({_BREACHED_NOW.format(c=alias)}))", s.t(now))
     elif state == "active":
-        w.add(
-            f'{alias}."state" = \'active\' AND ({alias}."breach_at" IS NULL '
-            f'OR {alias}."breach_at" >= ?)',
-            s.t(now),
-        )
+        w.add(f"{alias}.\"state\" = 'active' AND NOT ({_BREACHED_NOW.format(c=alias)})", s.t(now))
     else:
         w.add(f'{alias}."state" = ?', state)
 
@@ -151,9 +145,8 @@ assert set(_ORDER) == set(LOG_COLUMNS)
 
 
 class Queries:
-    def __init__(self, repo: TicketRepository) -> None:
-        self.repo = repo
-        self.sql = repo.sql
+    def __init__(self, sql: Sql) -> None:
+        self.sql = sql
 
     # -- tickets ---------------------------------------------------------------------
 
@@ -161,10 +154,7 @@ class Queries:
         """Conditions on the ticket row, and on one of its cycles."""
         s = self.sql
         w = _Where()
-        for col in ("level", "department", "assignee"):
-            value = getattr(f, col)
-            if value is not None:
-                w.add(f't."{col}" = ?', value)
+        _text_filters(f, w)
         if f.created_from is not None:
             w.add('t."created_at" >= ?', s.t(f.created_from))
         if f.created_to is not None:
@@ -181,7 +171,7 @@ class Queries:
             cw.add('c."due_at" >= ?', s.t(f.due_after))
         if f.breached_from is not None or f.breached_to is not None:
             eff = (
-                '(CASE WHEN c."state" = \'active\' AND c."breach_at" < ? '
+                f"(CASE WHEN {_BREACHED_NOW.format(c='c')} "
                 'THEN c."due_at" ELSE c."breached_at" END)'
             )
             if f.breached_from is not None:
@@ -266,40 +256,12 @@ class Queries:
             value = cur.fetchone()[0]
         return opt_from_db(value)
 
-    def due_tickets(self, until: datetime, limit: int = 500) -> list[str]:
-        """Tickets with a threshold or future event at or before `until`, earliest first."""
-        s = self.sql
-        with s.read() as cur:
-            s.execute(
-                cur,
-                'SELECT "id" FROM "ticket" WHERE "next_at" <= ? ORDER BY "next_at", "id" LIMIT ?',
-                (s.t(until), limit),
-            )
-            return [r[0] for r in cur.fetchall()]
-
-    def at_risk(self, now: datetime, within_seconds: int, limit: int = 500) -> list[str]:
-        """Tickets breached now or with a running cycle due within `within_seconds`:
-        two range scans of `ix_cycle_state_due`."""
-        s = self.sql
-        until = now + timedelta(seconds=within_seconds)
-        with s.read() as cur:
-            s.execute(
-                cur,
-                'SELECT DISTINCT c."ticket_id" FROM "cycle" c WHERE c."state" = \'breached\' '
-                'OR (c."state" = \'active\' AND c."due_at" <= ?) ORDER BY c."ticket_id" LIMIT ?',
-                (s.t(until), limit),
-            )
-            return [r[0] for r in cur.fetchall()]
-
     # -- SLA log -----------------------------------------------------------------------
 
     def _log_where(self, f: LogFilter, now: datetime) -> _Where:
         s = self.sql
         w = _Where()
-        for col in ("department", "assignee", "level"):
-            value = getattr(f, col)
-            if value is not None:
-                w.add(f't."{col}" = ?', value)
+        _text_filters(f, w)
         _metric(f.metric)
         if f.metric is not None:
             w.add('c."metric" = ?', f.metric)
@@ -315,8 +277,7 @@ class Queries:
         return (
             'SELECT c."ticket_id", t."requester", t."department", t."assignee", t."level", '
             'c."metric", c."idx", c."started_at", c."due_at", c."stopped_at", '
-            "CASE WHEN c.\"state\" = 'active' AND c.\"breach_at\" < ? THEN 'breached' "
-            'ELSE c."state" END AS eff_state, c."target", c."elapsed", c."remaining", '
+            f'{effective_state_sql()} AS eff_state, c."target", c."elapsed", c."remaining", '
             'c."ruleset_version", t."done" '
             'FROM "cycle" c JOIN "ticket" t ON t."id" = c."ticket_id"',
             [self.sql.t(now)],
@@ -342,33 +303,17 @@ class Queries:
             ruleset_version=r[14],
         )
 
-    def _current(
-        self, policy: Policy, rows: Sequence[tuple[LogRow, bool]], now: datetime
-    ) -> list[LogRow]:
-        """Replace the figures of open tickets' rows by a re-measure at `now`."""
-        open_ids = [r.ticket_id for r, done in rows if not done]
-        views = self.repo.load_views(policy, open_ids, now) if open_ids else {}
-        out = []
-        for r, done in rows:
-            v = views.get(r.ticket_id)
-            if not done and v is not None and v.level is not None:
-                c = next((c for c in v.cycles if c.metric == r.metric and c.index == r.index), None)
-                if c is not None:
-                    out.append(log_row(r.ticket_id, v.level, c, v.fields))
-                    continue
-            out.append(r)
-        return out
-
     def sla_log(
-        self, policy: Policy, f: LogFilter, first: int, after: str | None, now: datetime
-    ) -> LogPage:
-        """One page of SLA-log rows, ordered by any column (offset cursors)."""
+        self, f: LogFilter, first: int, after: str | None, now: datetime
+    ) -> tuple[list[tuple[LogRow, bool]], tuple[str, ...], bool, int]:
+        """One page of SLA-log rows as stored, with each row's ticket `done` flag (offset
+        cursors): (rows, cursors, has next page, total)."""
         if not 0 <= first <= 1000:
             raise ServiceError(BAD_USER_INPUT, "`first` must be between 0 and 1000", key="first")
         offset = 0
         if after:
             key = _uncursor(after)
-            if not isinstance(key, int) or key < 0:
+            if not isinstance(key, int) or isinstance(key, bool) or not 0 <= key < 2**53:
                 raise ServiceError(
                     BAD_USER_INPUT, "`after` is not a cursor of this list", key="after"
                 )
@@ -376,10 +321,7 @@ class Queries:
         rows, total = self._log_rows(f, now, first + 1, offset, count=True)
         has_next = len(rows) > first
         rows = rows[:first]
-        current = self._current(policy, rows, now)
-        return LogPage(
-            tuple(current), tuple(_cursor(offset + i) for i in range(len(rows))), has_next, total
-        )
+        return rows, tuple(_cursor(offset + i) for i in range(len(rows))), has_next, total
 
     def _log_rows(
         self, f: LogFilter, now: datetime, limit: int, offset: int, count: bool = False
@@ -419,15 +361,15 @@ class Queries:
         return rows, total
 
     def iter_log(
-        self, policy: Policy, f: LogFilter, now: datetime, chunk: int = 500
-    ) -> Iterator[list[LogRow]]:
-        """Every SLA-log row, in chunks (for CSV export); each chunk its own read."""
+        self, f: LogFilter, now: datetime, chunk: int = 500
+    ) -> Iterator[list[tuple[LogRow, bool]]]:
+        """Every SLA-log row as stored (with `done`), in chunks; each chunk its own read."""
         offset = 0
         while True:
             rows, _ = self._log_rows(f, now, chunk, offset)
             if not rows:
                 return
-            yield self._current(policy, rows, now)
+            yield rows
             if len(rows) < chunk:
                 return
             offset += chunk
@@ -435,26 +377,37 @@ class Queries:
     # -- compliance --------------------------------------------------------------------
 
     def finished_rows(
-        self, policy: Policy, start: datetime, end: datetime, now: datetime
-    ) -> list[LogRow]:
-        """Log rows of cycles finished as of `now` (met or breached) started in [start, end)."""
+        self, start: datetime, end: datetime, now: datetime
+    ) -> list[tuple[LogRow, bool]]:
+        """Log rows (with `done`) of cycles finished as of `now` (met or breached) started in
+        [start, end)."""
         s = self.sql
         w = _Where()
         w.add('c."started_at" >= ?', s.t(start))
         w.add('c."started_at" < ?', s.t(end))
-        w.add(
-            "(c.\"state\" IN ('met', 'breached') OR (c.\"state\" = 'active' "
-            'AND c."breach_at" < ?))',
-            s.t(now),
-        )
+        w.add(f"(c.\"state\" IN ('met', 'breached') OR ({_BREACHED_NOW.format(c='c')}))", s.t(now))
         select, params = self._log_select(now)
         with s.read() as cur:
             s.execute(cur, f"{select}{w.sql()}", [*params, *w.params])
-            rows = [(self._row(r), bool(r[15])) for r in cur.fetchall()]
-        # running breached cycles still count up: re-measure only those tickets
-        fixed = [(r, done) for r, done in rows if r.stopped_at is not None or done]
-        running = [(r, done) for r, done in rows if r.stopped_at is None and not done]
-        out = [r for r, _ in fixed]
-        for i in range(0, len(running), 500):
-            out.extend(self._current(policy, running[i : i + 500], now))
-        return out
+            return [(self._row(r), bool(r[15])) for r in cur.fetchall()]
+
+    def cycle_states(self, now: datetime) -> dict[str, int]:
+        """Stored cycles by state as of `now` (the `slarules_cycles` metric)."""
+        s = self.sql
+        with s.read() as cur:
+            s.execute(
+                cur,
+                f'SELECT {effective_state_sql()}, COUNT(*) FROM "cycle" c GROUP BY 1',
+                (s.t(now),),
+            )
+            return {r[0]: int(r[1]) for r in cur.fetchall()}
+
+
+def _text_filters(f: TicketFilter | LogFilter, w: _Where) -> None:
+    """Level by name; department and assignee by their folded keys (values come folded)."""
+    if f.level is not None:
+        w.add('t."level" = ?', f.level)
+    for col in ("department", "assignee"):
+        value = getattr(f, col)
+        if value is not None:
+            w.add(f't."{col}_key" = ?', value)

@@ -25,8 +25,3 @@ def from_db(value: datetime | str) -> datetime:
 
 def opt_from_db(value: datetime | str | None) -> datetime | None:
     return None if value is None else from_db(value)
-
-
-def rfc3339(t: datetime) -> str:
-    """An aware instant as RFC 3339 UTC with `Z`."""
-    return t.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from slarules.graphql.broadcast import AlertMessage
+from slarules.engine.alerts import Alert
 from tests.board.live import (
     ARTIFACTS,
     RECORD,
@@ -270,9 +270,8 @@ def live_board(srv: LiveServer, driver: Any) -> None:
     def probed(d: Any) -> bool:
         if d.find_elements(By.CSS_SELECTOR, '#alerts li[data-ticket="PROBE"]'):
             return True
-        probe = AlertMessage(
-            f"probe-{next(probes)}", "warning", "PROBE", "resolution", 1, datetime.now(UTC), "x"
-        )
+        now = datetime.now(UTC)
+        probe = Alert(f"probe-{next(probes)}", "warning", "PROBE", "resolution", 1, now, now, "x")
         srv.call_soon(srv.runtime.broadcaster.publish, probe)
         return False
 
@@ -285,13 +284,15 @@ def test_an_alert_through_the_subscription_updates_the_page(srv: LiveServer, dri
 
     live_board(srv, driver)
     assert {r["id"]: r for r in rows(driver)}["F-2"]["tone"] == "fine"
-    alert = AlertMessage(
+    now = datetime.now(UTC)
+    alert = Alert(
         "a-test-1",
         "breach",
         "F-2",
         "first_response",
         1,
-        datetime.now(UTC),
+        now,
+        now,
         "urgent",
         assignee="ana",
         department="tech",

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from slarules.engine.policy import Policy
+from slarules.engine.timers import measure
+from slarules.errors import InputError
 from slarules.fixtures import ERROR_CODES, FixtureError, find_fixtures, load_fixture
 from tests.fixtures_format.conftest import CASES
 
@@ -26,9 +28,19 @@ def test_the_cases_cover_every_error_code() -> None:
     assert {_header(p)[0] for p in CASE_FILES} == set(ERROR_CODES)
 
 
+# Time order is the replay's to check (one place): these load, then fail to measure.
+TIME_ORDER = ("event-before-creation", "now-before-creation")
+
+
 @pytest.mark.parametrize("path", CASE_FILES, ids=lambda p: p.stem)
 def test_malformed_fixture(path: Path, helpdesk: Policy) -> None:
     code, key = _header(path)
+    if code in TIME_ORDER:
+        fx = load_fixture(path, helpdesk)
+        with pytest.raises(InputError) as order:
+            measure(helpdesk, fx.history, fx.now)
+        assert (order.value.code, order.value.key) == (code, key)
+        return
     with pytest.raises(FixtureError) as info:
         load_fixture(path, helpdesk)
     e = info.value

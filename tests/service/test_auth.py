@@ -8,10 +8,10 @@ import pytest
 from starlette.websockets import WebSocketDisconnect
 
 from slarules.dsl.source import BuildResult
-from slarules.graphql.broadcast import AlertMessage
+from slarules.engine.alerts import Alert
 from slarules.settings import DatabaseConfig
 from tests.service.conftest import Api, open_api
-from tests.service.fakes import T0
+from tests.service.rules import T0
 from tests.service.gql import RECORD_TICKET, ticket
 
 TOKENS = {"rtok": "read", "wtok": "write", "atok": "admin"}
@@ -102,13 +102,14 @@ def test_healthz_needs_no_token(secured: Api) -> None:
 SUB = "subscription { slaAlerts(filter: {kinds: [BREACH]}) { id kind ticketId metric at level } }"
 
 
-def _alert(kind: str, n: int) -> AlertMessage:
-    return AlertMessage(
+def _alert(kind: str, n: int) -> Alert:
+    return Alert(
         id=f"a{n}",
-        kind=kind,
+        kind=kind,  # type: ignore[arg-type]
         ticket_id="T-1",
         metric="resolution",
         cycle_index=1,
+        cycle_started_at=T0,
         at=T0,
         level="urgent",
     )
@@ -151,5 +152,5 @@ def test_subscription_without_valid_token_is_refused(secured: Api, payload: obje
 
 def test_without_tokens_everyone_is_admin(sqlite_db: DatabaseConfig) -> None:
     with open_api(sqlite_db) as api:
-        assert api.data("{ ruleset { version } }")["ruleset"]["version"] == "fakev1"
+        assert api.data("{ ruleset { version } }")["ruleset"]["version"] == "rulesv1"
         assert api.client.get("/export/sla-log.csv").status_code == 200

@@ -16,9 +16,8 @@ from graphql.utilities import ast_from_value
 
 from slarules.graphql.schema import make_schema
 from slarules.settings import DatabaseConfig, Settings
-from slarules.store.records import TicketInput
 from tests.service.conftest import Api, open_api
-from tests.service.fakes import T0
+from tests.service.rules import T0
 from tests.service.gql import RECORD_EVENTS, RECORD_TICKET, status, ticket
 
 
@@ -67,7 +66,7 @@ def test_healthz(api: Api) -> None:
     body = r.json()
     assert body["scheduler"] in ("starting", "running")  # its first pass may still run
     del body["scheduler"]
-    assert body == {"ok": True, "database": "reachable", "ruleset": "fakev1", "remeasuring": 0}
+    assert body == {"ok": True, "database": "reachable", "ruleset": "rulesv1", "remeasuring": 0}
 
 
 def test_malformed_body_is_400_and_changes_nothing(api: Api) -> None:
@@ -127,7 +126,7 @@ def test_internal_errors_are_masked(api: Api) -> None:
     def boom(*_: object) -> None:
         raise RuntimeError("secret internals")
 
-    api.runtime.store.tickets.load_views = boom
+    api.runtime.service.views = boom
     body = api.post('{ ticket(id: "x") { id } }')
     assert body["errors"][0]["message"] == "internal error"
     assert body["errors"][0]["extensions"] == {"code": "INTERNAL_SERVER_ERROR"}
@@ -179,8 +178,8 @@ def test_export_sla_log_csv(api: Api) -> None:
 def test_export_sla_log_streams_many_chunks(api: Api) -> None:
     rt = api.runtime
     for i in range(1203):  # straight through the store: faster than GraphQL for setup
-        rt.store.tickets.record_ticket(
-            rt.ruleset.policy, TicketInput(f"T{i:05}", T0, {"status": "new"}), T0
+        rt.service.record_ticket(
+            rt.ruleset.policy, {"id": f"T{i:05}", "created_at": T0, "fields": {"status": "new"}}, T0
         )
     r = api.client.get("/export/sla-log.csv?order_by=ticket_id")
     rows = list(csv.DictReader(io.StringIO(r.text)))

@@ -11,7 +11,7 @@ from slarules.dsl.source import BuildResult
 from slarules.errors import Diagnostic
 from slarules.settings import DatabaseConfig
 from tests.service.conftest import Api, open_api
-from tests.service.fakes import make_policy
+from tests.service.rules import make_policy
 from tests.service.gql import RECORD_EVENTS, RECORD_TICKET, SLA_LOG, TICKETS, status, ticket
 
 
@@ -121,8 +121,8 @@ def _page_of_50(api: Api) -> None:
     got = api.data(q)["tickets"]["edges"]
     assert len(got) == 50 and all(e["node"]["cycles"] for e in got)
     page_statements = sql.statements - before
-    # page + count, then one batch: tickets, events, stored cycles + evaluations of done ones
-    assert page_statements <= 6, page_statements
+    # page + count, then one batch: tickets, events, evaluation logs, done ones' rows + cycles
+    assert page_statements <= 7, page_statements
     before = sql.statements
     api.data("query { tickets(first: 5) { edges { node { id cycles { state } } } } }")
     assert sql.statements - before <= page_statements  # the same few, whatever the page size
@@ -204,7 +204,7 @@ def test_ruleset(api: Api) -> None:
         "levels { name title calendar targets { metric seconds table } } "
         "rules { title file line setLevel stop matched } } }"
     )["ruleset"]
-    assert got["version"] == "fakev1" and got["loadedAt"] == "2026-03-02T12:00:00Z"
+    assert got["version"] == "rulesv1" and got["loadedAt"] == "2026-03-02T12:00:00Z"
     assert got["levels"][1] == {
         "name": "urgent",
         "title": "Urgent",
@@ -214,7 +214,7 @@ def test_ruleset(api: Api) -> None:
     assert got["rules"][0] == {
         "title": "Tagged URGENT",
         "file": "rules.sla",
-        "line": 3,
+        "line": 22,
         "setLevel": "urgent",
         "stop": True,
         "matched": False,

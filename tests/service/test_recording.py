@@ -19,7 +19,7 @@ def test_record_ticket_then_same_input_is_a_noop(api_any: Api) -> None:
             "dueAt": "2026-03-02T13:00:00Z",
             "elapsedSeconds": 0,
             "remainingSeconds": 3600,
-            "rulesetVersion": "fakev1",
+            "rulesetVersion": "rulesv1",
         }
     ]
     before = api_any.counts()
@@ -191,7 +191,7 @@ def test_open_cycles_are_reported_as_of_the_request(api_any: Api) -> None:
 
 def test_done_ticket_keeps_cycles_of_the_version_that_measured_it(api_any: Api) -> None:
     from slarules.runtime import LiveRuleset
-    from tests.service.fakes import make_policy
+    from tests.service.rules import make_policy
 
     api_any.data(RECORD_TICKET, ticket("T-done"))
     api_any.data(RECORD_TICKET, ticket("T-open"))
@@ -200,12 +200,12 @@ def test_done_ticket_keeps_cycles_of_the_version_that_measured_it(api_any: Api) 
         RECORD_EVENTS, {"events": [status("s", "T-done", "2026-03-02T12:30:00Z", "solved")]}
     )
     rt = api_any.runtime
-    rt.ruleset = LiveRuleset(make_policy("fakev2"), rt.clock.now(), {})
+    rt.ruleset = LiveRuleset(make_policy("rulesv2"), rt.clock.now(), {})
     done = api_any.data(TICKET, {"id": "T-done"})["ticket"]
-    assert done["cycles"][0]["rulesetVersion"] == "fakev1"
-    assert done["evaluations"][-1]["rulesetVersion"] == "fakev1"
+    assert done["cycles"][0]["rulesetVersion"] == "rulesv1"
+    assert done["evaluations"][-1]["rulesetVersion"] == "rulesv1"
     assert (
-        api_any.data(TICKET, {"id": "T-open"})["ticket"]["cycles"][0]["rulesetVersion"] == "fakev2"
+        api_any.data(TICKET, {"id": "T-open"})["ticket"]["cycles"][0]["rulesetVersion"] == "rulesv2"
     )
 
 

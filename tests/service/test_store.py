@@ -1,4 +1,5 @@
-"""The store directly (SQLite and PostgreSQL): scheduler seams, re-measure, concurrency, schema."""
+"""The service over the store (SQLite and PostgreSQL), no HTTP: scheduler seams, re-measure,
+concurrency, the outbox, the schema."""
 
 from __future__ import annotations
 
@@ -8,65 +9,62 @@ from datetime import timedelta
 
 import pytest
 
+from slarules.service import RawEvent, TicketFilter, TicketService
 from slarules.settings import DatabaseConfig
 from slarules.store import Store
 from slarules.store.database import migrate
-from slarules.store.records import EventInput, TicketInput
-from tests.service.fakes import T0, fake_measure, fake_validate, make_policy
+from tests.service.rules import T0, make_policy
 
 POLICY = make_policy()
 
 
 @pytest.fixture
-def store(database: DatabaseConfig) -> Iterator[Store]:
-    s = Store.open(database, fake_measure, fake_validate)
-    yield s
+def store(database: DatabaseConfig) -> Iterator[TicketService]:
+    s = Store.open(database)
+    yield TicketService(s)
     s.close()
 
 
-def _ticket(store: Store, tid: str, **fields: object) -> None:
-    store.tickets.record_ticket(POLICY, TicketInput(tid, T0, {"status": "new", **fields}), T0)
+def _ticket(svc: TicketService, tid: str, **fields: object) -> None:
+    raw = {"id": tid, "created_at": T0, "fields": {"status": "new", **fields}}
+    svc.record_ticket(POLICY, raw, T0)
 
 
-def test_scheduler_seams_use_the_stored_instants(store: Store) -> None:
-    assert store.queries.next_wakeup() is None
+def _status(eid: str, tid: str, at: object, status: str) -> RawEvent:
+    return RawEvent(tid, eid, {"at": at, "type": "status", "status": status})
+
+
+def test_scheduler_seams_use_the_stored_instants(store: TicketService) -> None:
+    assert store.next_wakeup() is None
     _ticket(store, "U", tags=["urgent"])  # warn 12:30, due 13:00
     _ticket(store, "S")  # warn 16:00, due 20:00
-    assert store.queries.next_wakeup() == T0 + timedelta(minutes=30)
-    assert store.queries.due_tickets(T0 + timedelta(hours=1)) == ["U"]
-    assert store.queries.due_tickets(T0 + timedelta(hours=5)) == ["U", "S"]
-    assert store.queries.at_risk(T0, 3600) == ["U"]  # due within the hour
-    assert store.queries.at_risk(T0, 600) == []
-    # a future event is a wake-up too: the stored state changes then
-    store.tickets.record_events(
-        POLICY, [EventInput("e", "S", T0 + timedelta(minutes=10), status="solved")], T0
-    )
-    assert store.queries.due_tickets(T0 + timedelta(minutes=15)) == ["S"]
+    assert store.next_wakeup() == T0 + timedelta(minutes=30)
+    # a future event (within the allowed clock skew) is a wake-up too: the state changes then
+    store.record_events(POLICY, [_status("e", "S", T0 + timedelta(minutes=4), "solved")], T0)
+    assert store.next_wakeup() == T0 + timedelta(minutes=4)
 
 
-def test_remeasure_rewrites_open_tickets_only(store: Store) -> None:
+def test_remeasure_rewrites_open_tickets_only(store: TicketService) -> None:
     _ticket(store, "U", tags=["urgent"])
     _ticket(store, "D")
-    store.tickets.record_events(POLICY, [EventInput("e", "D", T0, status="solved")], T0)
+    store.record_events(POLICY, [_status("e", "D", T0, "solved")], T0)
     later = T0 + timedelta(hours=2)
-    assert store.tickets.remeasure(make_policy("v2"), ["U", "D", "missing"], later) == 1
-    views = store.tickets.load_views(make_policy("v2"), ["U", "D"], later)
+    assert store.remeasure(make_policy("v2"), ["U", "D", "missing"], later) == 1
+    views = store.views(make_policy("v2"), ["U", "D"], later)
     assert views["U"].ruleset_version == "v2" and views["U"].cycles[0].state == "breached"
-    assert views["D"].ruleset_version == "fakev1"
+    assert views["D"].ruleset_version == "rulesv1"
     # after the re-measure at `later`, the stored state is breached (no scan of the engine)
-    from slarules.store.queries import TicketFilter
-
-    page = store.queries.tickets(TicketFilter(state="breached"), 10, None, later)
+    page = store.store.queries.tickets(TicketFilter(state="breached"), 10, None, later)
     assert page.ids == ("U",)
 
 
-def test_concurrent_batches_apply_each_event_once(store: Store) -> None:
+def test_concurrent_batches_apply_each_event_once(store: TicketService) -> None:
     _ticket(store, "T")
-    events = [EventInput(f"e{i}", "T", T0 + timedelta(minutes=i), status="open") for i in range(20)]
+    events = [_status(f"e{i}", "T", T0 + timedelta(minutes=i), "open") for i in range(20)]
     results = []
 
-    def send(batch: list[EventInput]) -> None:
-        results.append(store.tickets.record_events(POLICY, batch, T0 + timedelta(hours=1)))
+    def send(batch: list[RawEvent]) -> None:
+        results.append(store.record_events(POLICY, batch, T0 + timedelta(hours=1)))
 
     threads = [threading.Thread(target=send, args=(events[i::2] + events,)) for i in range(4)]
     for t in threads:
@@ -75,8 +73,8 @@ def test_concurrent_batches_apply_each_event_once(store: Store) -> None:
         t.join()
     assert len(results) == 4
     assert sum(r.applied for r in results) == 20
-    assert store.tickets.counts()["event"] == 20
-    view = store.tickets.load_views(POLICY, ["T"], T0 + timedelta(hours=1))["T"]
+    assert store.store.tickets.counts()["event"] == 20
+    view = store.views(POLICY, ["T"], T0 + timedelta(hours=1))["T"]
     assert [e.event_id for e in view.events] == [f"e{i}" for i in range(20)]
     assert len(view.evaluations) == 21  # creation + every event, from all batches
 
@@ -85,20 +83,20 @@ def test_sqlite_migrations_apply_once(tmp_path: object) -> None:
     from pathlib import Path
 
     cfg = DatabaseConfig("sqlite", filename=str(Path(str(tmp_path)) / "m.db"))
-    assert migrate(cfg) == [1]
+    assert migrate(cfg) == [1, 2]
     assert migrate(cfg) == []
     assert Store.open(cfg).ping()
 
 
-def test_outbox_raises_once_claims_with_a_lease_and_retries(store: Store) -> None:
+def test_outbox_raises_once_claims_with_a_lease_and_retries(store: TicketService) -> None:
     """The outbox on both databases: raise at the threshold, claim, lease, retry, deliver."""
-    outbox = store.tickets.alerts
+    outbox = store.store.alerts
     outbox.webhook = True
-    _ticket(store, "U", tags=["urgent"])  # fake engine: warn at 12:30, due 13:00
-    assert outbox.list() == [] and store.tickets.remeasure_due(POLICY, T0, 10) == 0
+    _ticket(store, "U", tags=["urgent"])  # warn at 12:30, due 13:00
+    assert outbox.list() == [] and store.remeasure_due(POLICY, T0, 10) == 0
     at = T0 + timedelta(minutes=30)
-    assert store.tickets.remeasure_due(POLICY, at, 10) == 1
-    assert store.tickets.remeasure_due(POLICY, at, 10) == 0  # next_at moved on
+    assert store.remeasure_due(POLICY, at, 10) == 1
+    assert store.remeasure_due(POLICY, at, 10) == 0  # next_at moved on
     (row,) = outbox.list()
     assert (row["kind"], row["percent"], row["status"], row["due_at"]) == (
         "warning",
@@ -118,17 +116,17 @@ def test_outbox_raises_once_claims_with_a_lease_and_retries(store: Store) -> Non
     outbox.delivered([third.id], at + timedelta(minutes=1))
     assert outbox.list()[0]["status"] == "delivered" and outbox.next_attempt() is None
     # re-measuring again never raises it a second time
-    store.tickets.remeasure(POLICY, ["U"], at + timedelta(minutes=5))
+    store.remeasure(POLICY, ["U"], at + timedelta(minutes=5))
     assert [a["status"] for a in outbox.list()] == ["delivered"]
 
 
-def test_concurrent_claimers_get_disjoint_alerts(store: Store) -> None:
-    outbox = store.tickets.alerts
+def test_concurrent_claimers_get_disjoint_alerts(store: TicketService) -> None:
+    outbox = store.store.alerts
     outbox.webhook = True
     for i in range(20):
         _ticket(store, f"U{i:02}", tags=["urgent"])
     at = T0 + timedelta(minutes=30)
-    assert store.tickets.remeasure_due(POLICY, at, 100) == 20
+    assert store.remeasure_due(POLICY, at, 100) == 20
     got: list[list[str]] = [[], [], [], []]
 
     def claim(k: int) -> None:

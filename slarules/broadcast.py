@@ -1,4 +1,4 @@
-"""In-process fan-out of alerts to `slaAlerts` subscribers (the scheduler of issue 6 feeds it).
+"""In-process fan-out of alerts to `slaAlerts` subscribers (the runtime feeds it).
 
 Each subscriber gets a bounded queue; a slow one drops its oldest alerts
 rather than holding up delivery to the others.
@@ -8,37 +8,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import datetime
 
-
-@dataclass(frozen=True, slots=True)
-class AlertMessage:
-    """One alert as delivered (semantics.md §Alerts)."""
-
-    id: str
-    kind: str  # warning | breach
-    ticket_id: str
-    metric: str
-    cycle_index: int
-    at: datetime
-    level: str
-    percent: float | None = None
-    before_seconds: int | None = None
-    assignee: str | None = None
-    department: str | None = None
+from slarules.engine.alerts import Alert
 
 
 class Broadcaster:
     def __init__(self, queue_size: int = 1000) -> None:
-        self._queues: set[asyncio.Queue[AlertMessage | None]] = set()
+        self._queues: set[asyncio.Queue[Alert | None]] = set()
         self._size = queue_size
 
     @property
     def subscribers(self) -> int:
         return len(self._queues)
 
-    def publish(self, alert: AlertMessage) -> None:
+    def publish(self, alert: Alert) -> None:
         """Hand an alert to every subscriber (call on the event loop)."""
         for q in list(self._queues):
             if q.full():
@@ -52,8 +35,8 @@ class Broadcaster:
                 q.get_nowait()
             q.put_nowait(None)
 
-    async def subscribe(self) -> AsyncIterator[AlertMessage]:
-        q: asyncio.Queue[AlertMessage | None] = asyncio.Queue(self._size)
+    async def subscribe(self) -> AsyncIterator[Alert]:
+        q: asyncio.Queue[Alert | None] = asyncio.Queue(self._size)
         self._queues.add(q)
         try:
             while True:

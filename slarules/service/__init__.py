@@ -1,0 +1,205 @@
+"""EDGE: the one caller of the engine for stored tickets.
+
+GraphQL resolvers, the plain HTTP endpoints, the alert scheduler and reloads
+call `TicketService`; none of them measures a ticket or builds SQL itself.
+Every method is synchronous (run it in a thread from async code) and takes
+the policy and the instant `now` as arguments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from slarules.engine import intake
+from slarules.engine.measurement import Measurement
+from slarules.engine.policy import Policy, RuleTrace, fold
+from slarules.engine.reports import ComplianceRow, LogRow, compliance, log_row
+from slarules.engine.timers import measure
+from slarules.errors import BAD_USER_INPUT, InputError, ServiceError, bad_input
+from slarules.service.recording import (
+    Hooks,
+    RawEvent,
+    Recorder,
+    event_views,
+    history_of,
+    measure_at,
+)
+from slarules.service.views import EventView, LogPage, RecordResult, TicketView, view_of
+from slarules.store import Store
+from slarules.store.queries import LogFilter, Page, TicketFilter
+
+__all__ = [
+    "EventView",
+    "Hooks",
+    "LogFilter",
+    "LogPage",
+    "RawEvent",
+    "RecordResult",
+    "TicketFilter",
+    "TicketService",
+    "TicketView",
+]
+
+
+def _fold_filter(f: Any) -> Any:
+    """Text filters compare the way the rules do: case-folded."""
+    from dataclasses import replace
+
+    return replace(
+        f,
+        department=None if f.department is None else fold(f.department),
+        assignee=None if f.assignee is None else fold(f.assignee),
+    )
+
+
+class TicketService:
+    def __init__(self, store: Store, *, max_age: float = 86_400.0, skew: float = 300.0) -> None:
+        self.store = store
+        self.hooks = Hooks()
+        self.recorder = Recorder(store, self.hooks, max_age, skew)
+
+    # -- writing -------------------------------------------------------------------------
+
+    def record_ticket(self, policy: Policy, raw: Mapping[str, Any], now: datetime) -> TicketView:
+        """Create a ticket (raw shape of `engine.intake.ticket`); the same input again is a
+        no-op that returns the ticket as it is now."""
+        got = self.recorder.record_ticket(policy, raw, now)
+        return self.views(policy, [got], now)[got] if isinstance(got, str) else got
+
+    def record_events(
+        self, policy: Policy, events: Sequence[RawEvent], now: datetime
+    ) -> RecordResult:
+        """Apply a batch in one transaction: all events or none."""
+        applied, duplicates, views, rest = self.recorder.record_events(policy, events, now)
+        if rest:
+            views.update(self.views(policy, rest, now))
+        order = list(dict.fromkeys(e.ticket_id for e in events))
+        return RecordResult(applied, duplicates, tuple(views[t] for t in order if t in views))
+
+    def remeasure(self, policy: Policy, ids: Iterable[str], now: datetime) -> int:
+        return self.recorder.remeasure(policy, ids, now)
+
+    def remeasure_due(self, policy: Policy, now: datetime, limit: int = 200) -> int:
+        return self.recorder.remeasure_due(policy, now, limit)
+
+    def open_ids(self) -> list[str]:
+        return self.store.tickets.open_ids()
+
+    # -- reading -------------------------------------------------------------------------
+
+    def views(self, policy: Policy, ids: Iterable[str], now: datetime) -> dict[str, TicketView]:
+        """Tickets by id as of `now`: open ones measured from events, done ones as stored."""
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return {}
+        repo = self.store.tickets
+        with self.store.read() as cur:
+            heads = repo.heads(cur, wanted)
+            rows = repo.events(cur, heads)
+            logs = repo.evaluations(cur, heads)
+            stored = repo.stored(cur, [h for h in heads.values() if h.done])
+        out: dict[str, TicketView] = {}
+        for t in wanted:
+            h = heads.get(t)
+            if h is None:
+                continue
+            evs = event_views(rows[t])
+            if t in stored:
+                st = stored[t]
+                out[t] = TicketView(
+                    t,
+                    h.created_at,
+                    h.created_by,
+                    st.fields,
+                    st.level,
+                    st.decided_by,
+                    True,
+                    st.ruleset_version,
+                    st.cycles,
+                    tuple(logs[t]),
+                    tuple(evs),
+                )
+                continue
+            try:
+                m = measure_at(policy, history_of(h, rows[t]), now)
+            except InputError as e:
+                raise bad_input(e, f"ticket {t}") from None
+            out[t] = view_of(m, h.created_at, h.created_by, logs[t], evs)
+        return out
+
+    def ticket_page(
+        self, policy: Policy, f: TicketFilter, first: int, after: str | None, now: datetime
+    ) -> tuple[Page, list[TicketView]]:
+        page = self.store.queries.tickets(_fold_filter(f), first, after, now)
+        views = self.views(policy, page.ids, now)
+        return page, [views[i] for i in page.ids if i in views]
+
+    def _current(
+        self, policy: Policy, rows: Sequence[tuple[LogRow, bool]], now: datetime
+    ) -> list[LogRow]:
+        """Bring the figures of open tickets' rows up to `now` (a measure per ticket)."""
+        open_ids = [r.ticket_id for r, done in rows if not done]
+        views = self.views(policy, open_ids, now) if open_ids else {}
+        out = []
+        for r, done in rows:
+            v = views.get(r.ticket_id)
+            if not done and v is not None and v.level is not None:
+                c = next((c for c in v.cycles if c.metric == r.metric and c.index == r.index), None)
+                if c is not None:
+                    out.append(log_row(r.ticket_id, v.level, c, v.fields))
+                    continue
+            out.append(r)
+        return out
+
+    def sla_log(
+        self, policy: Policy, f: LogFilter, first: int, after: str | None, now: datetime
+    ) -> LogPage:
+        rows, cursors, has_next, total = self.store.queries.sla_log(
+            _fold_filter(f), first, after, now
+        )
+        return LogPage(tuple(self._current(policy, rows, now)), cursors, has_next, total)
+
+    def iter_log(self, policy: Policy, f: LogFilter, now: datetime) -> Iterator[list[LogRow]]:
+        for chunk in self.store.queries.iter_log(_fold_filter(f), now):
+            yield self._current(policy, chunk, now)
+
+    def compliance(
+        self,
+        policy: Policy,
+        start: datetime,
+        end: datetime,
+        group_by: Sequence[str],
+        now: datetime,
+    ) -> list[ComplianceRow]:
+        if end <= start:
+            raise ServiceError(BAD_USER_INPUT, "`to` must be after `from`", key="to")
+        rows = self.store.queries.finished_rows(start, end, now)
+        # running breached cycles still count up: re-measure only those tickets
+        fixed = [r for r, done in rows if r.stopped_at is not None or done]
+        running = [(r, done) for r, done in rows if r.stopped_at is None and not done]
+        for i in range(0, len(running), 500):
+            fixed.extend(self._current(policy, running[i : i + 500], now))
+        return compliance(fixed, start, end, group_by, policy.timezone)  # type: ignore[arg-type]
+
+    def cycle_states(self, now: datetime) -> dict[str, int]:
+        return self.store.queries.cycle_states(now)
+
+    def next_wakeup(self) -> datetime | None:
+        return self.store.queries.next_wakeup()
+
+    # -- dry runs ------------------------------------------------------------------------
+
+    @staticmethod
+    def explain(
+        policy: Policy, raw_ticket: Mapping[str, Any], raw_events: Sequence[Any], now: datetime
+    ) -> tuple[Measurement, tuple[RuleTrace, ...]]:
+        """Measure a ticket that is not stored (same intake as recording): the measurement
+        and the latest run of the rules with every condition's value."""
+        try:
+            h = intake.history(policy, raw_ticket, list(raw_events))
+            m = measure(policy, h, now)
+        except InputError as e:
+            raise bad_input(e) from None
+        return m, policy.explain(m.fields).trace

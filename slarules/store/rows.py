@@ -1,0 +1,52 @@
+"""Named rows the repositories read and write (no positional `r[15]` past this module)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from slarules.engine.measurement import Cycle, Evaluation, Measurement
+
+
+class TicketHead(NamedTuple):
+    """What a ticket was created with, and whether it is done (the ticket row)."""
+
+    id: str
+    created_at: datetime
+    created_by: str
+    initial_fields: dict[str, Any]  # typed values (store/codec.py)
+    done: bool
+    measured_at: datetime | None
+
+
+class EventRow(NamedTuple):
+    """One stored event: its idempotency key, instant, type and stored payload."""
+
+    event_id: str
+    at: datetime
+    type: str
+    payload: Mapping[str, Any]
+
+
+class StoredTicket(NamedTuple):
+    """A ticket's row as last measured: what a done ticket shows without re-measuring."""
+
+    head: TicketHead
+    fields: dict[str, Any]
+    level: str | None
+    decided_by: str | None
+    ruleset_version: str
+    cycles: tuple[Cycle, ...]
+
+
+class Derived(NamedTuple):
+    """What one measurement writes: the rows and the instants the service derived from it."""
+
+    measurement: Measurement
+    breach_at: tuple[datetime | None, ...]  # per cycle
+    cycle_next_at: tuple[datetime | None, ...]  # per cycle
+    due_key: datetime | None
+    next_at: datetime | None
+    new_evaluations: tuple[Evaluation, ...]  # appended to the log
+    keys: Mapping[str, str | None]  # folded text of the filter columns
