@@ -201,10 +201,12 @@ def alert_type(a: Alert) -> g.Alert:
         ticket_id=strawberry.ID(a.ticket_id),
         metric=g.Metric(a.metric),
         cycle_index=a.cycle_index,
+        cycle_started_at=a.cycle_started_at,
         percent=a.percent,
         before_seconds=a.before_seconds,
         at=a.at,
         level=a.level or "",
         assignee=a.assignee,
         department=a.department,
+        ruleset_version=a.ruleset_version,
     )

@@ -368,12 +368,14 @@ class Alert:
     ticket_id: strawberry.ID
     metric: Metric
     cycle_index: int
+    cycle_started_at: datetime
     percent: float | None
     before_seconds: int | None
     at: datetime
     level: str
     assignee: str | None
     department: str | None
+    ruleset_version: str
 
 
 @strawberry.type

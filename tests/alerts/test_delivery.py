@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from slarules.alerts.ids import alert_id
+from slarules.engine.alerts import alert_id
 from slarules.alerts.webhook import ID_HEADER, SIGNATURE_HEADER, verify
 from tests.alerts.conftest import T0, engine_api, move_clock, urgent
 from tests.alerts.receiver import wait_until, webhook_receiver
@@ -25,6 +25,7 @@ def _first_response_warning(**extra: Any) -> dict[str, Any]:
         "ticketId": "T-1",
         "metric": "FIRST_RESPONSE",
         "cycleIndex": 1,
+        "cycleStartedAt": "2026-03-02T12:00:00Z",
         "percent": 50.0,
         "beforeSeconds": None,
         "at": "2026-03-02T12:30:00Z",
@@ -35,7 +36,7 @@ def _first_response_warning(**extra: Any) -> dict[str, Any]:
 
 
 def _statuses(api: Api) -> dict[str, str]:
-    return {a["id"]: a["status"] for a in api.runtime.store.tickets.alerts.list()}
+    return {a["id"]: a["status"] for a in api.runtime.store.alerts.list()}
 
 
 def _alert_type_fields() -> set[str]:
@@ -70,7 +71,7 @@ def test_warnings_and_breach_arrive_once_and_signed(tmp_path: Path) -> None:
             **_first_response_warning(department="support"),
             "rulesetVersion": api.runtime.ruleset.policy.version,
         }
-        assert set(first) - {"rulesetVersion"} == _alert_type_fields()  # the same shape
+        assert set(first) == _alert_type_fields()  # the same shape
         headers, body = rec.posts[0]
         assert verify(SECRET, body, headers[SIGNATURE_HEADER.lower()])
         assert headers[ID_HEADER.lower()] == first["id"]
@@ -110,7 +111,7 @@ def test_a_failing_webhook_is_retried_with_backoff_and_never_blocks_ingestion(
         wait_until(lambda: len(rec.posts) == 1)
         # ingestion goes on while the webhook fails
         api.data(RECORD_TICKET, urgent("T-2", at="2026-03-02T12:30:00Z"))
-        (row,) = [a for a in api.runtime.store.tickets.alerts.list() if a["ticket_id"] == "T-1"]
+        (row,) = [a for a in api.runtime.store.alerts.list() if a["ticket_id"] == "T-1"]
         wait_until(lambda: _statuses(api)[row["id"]] == "pending")
         _settle(api)
         assert len(rec.posts) == 1  # the backoff has not passed on the frozen clock
@@ -120,7 +121,7 @@ def test_a_failing_webhook_is_retried_with_backoff_and_never_blocks_ingestion(
         assert [a["id"] for a in rec.wait_for(1)] == [row["id"]]
         _settle(api)
         assert len(rec.posts) == 3 and len(rec.delivered) == 1
-        (row,) = [a for a in api.runtime.store.tickets.alerts.list() if a["ticket_id"] == "T-1"]
+        (row,) = [a for a in api.runtime.store.alerts.list() if a["ticket_id"] == "T-1"]
         assert row["status"] == "delivered" and row["attempts"] == 3
         assert "slarules_alerts_failed_total 2.0" in api.client.get("/metrics").text
 
@@ -226,12 +227,12 @@ def test_stopped_history_raises_no_alerts_but_late_events_cancel(tmp_path: Path)
                 ]
             },
         )
-        assert api.runtime.store.tickets.alerts.list() == []
+        assert api.runtime.store.alerts.list() == []
 
 
 SUB = (
     "subscription { slaAlerts(filter: {metrics: [FIRST_RESPONSE]}) "
-    "{ id kind ticketId metric cycleIndex percent beforeSeconds at level assignee } }"
+    "{ id kind ticketId metric cycleIndex cycleStartedAt percent beforeSeconds at level assignee } }"
 )
 
 

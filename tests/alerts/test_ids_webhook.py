@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import ClassVar
 
-from slarules.alerts.ids import alert_id, threshold_key
+from slarules.engine.alerts import alert_id, threshold_key
 from slarules.alerts.webhook import (
     ID_HEADER,
     SIGNATURE_HEADER,
