@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any
 
 from slarules.engine.hints import did_you_mean
 from slarules.engine.policy import Policy, fold, is_unset
@@ -250,7 +250,7 @@ def _text(value: object, key: str, *, empty: bool = False) -> str:
 def _author(value: object, key: str) -> Author:
     if value not in ("customer", "agent"):
         raise InputError("bad-value", "expected `customer` or `agent`", key)
-    return cast(Author, value)
+    return value
 
 
 def event_id(value: object, key: str) -> str:

@@ -37,7 +37,6 @@ RESPONSE_METRICS: frozenset[str] = frozenset(
     {"first_response", "next_response", "periodic_response"}
 )
 Category = Literal["open", "waiting", "hold", "done"]
-CATEGORIES: tuple[Category, ...] = ("open", "waiting", "hold", "done")
 DEFAULT_STATUSES: Mapping[str, Category] = {
     "new": "open",
     "open": "open",

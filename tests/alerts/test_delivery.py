@@ -7,8 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from slarules.engine.alerts import alert_id
 from slarules.alerts.webhook import ID_HEADER, SIGNATURE_HEADER, verify
+from slarules.engine.alerts import alert_id
 from tests.alerts.conftest import T0, engine_api, move_clock, urgent
 from tests.alerts.receiver import wait_until, webhook_receiver
 from tests.service.conftest import Api
@@ -232,7 +232,8 @@ def test_stopped_history_raises_no_alerts_but_late_events_cancel(tmp_path: Path)
 
 SUB = (
     "subscription { slaAlerts(filter: {metrics: [FIRST_RESPONSE]}) "
-    "{ id kind ticketId metric cycleIndex cycleStartedAt percent beforeSeconds at level assignee } }"
+    "{ id kind ticketId metric cycleIndex cycleStartedAt percent beforeSeconds at level "
+    "assignee } }"
 )
 
 

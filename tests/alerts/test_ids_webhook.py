@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import ClassVar
 
-from slarules.engine.alerts import alert_id, threshold_key
 from slarules.alerts.webhook import (
     ID_HEADER,
     SIGNATURE_HEADER,
@@ -17,6 +16,7 @@ from slarules.alerts.webhook import (
     sign,
     verify,
 )
+from slarules.engine.alerts import alert_id, threshold_key
 
 START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 

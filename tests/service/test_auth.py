@@ -11,8 +11,8 @@ from slarules.dsl.source import BuildResult
 from slarules.engine.alerts import Alert
 from slarules.settings import DatabaseConfig
 from tests.service.conftest import Api, open_api
-from tests.service.rules import T0
 from tests.service.gql import RECORD_TICKET, ticket
+from tests.service.rules import T0
 
 TOKENS = {"rtok": "read", "wtok": "write", "atok": "admin"}
 

@@ -17,8 +17,8 @@ from graphql.utilities import ast_from_value
 from slarules.graphql.schema import make_schema
 from slarules.settings import DatabaseConfig, Settings
 from tests.service.conftest import Api, open_api
-from tests.service.rules import T0
 from tests.service.gql import RECORD_EVENTS, RECORD_TICKET, status, ticket
+from tests.service.rules import T0
 
 
 def test_schema_keeps_every_name_type_and_default_of_the_contract() -> None:

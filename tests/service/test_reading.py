@@ -11,8 +11,8 @@ from slarules.dsl.source import BuildResult
 from slarules.errors import Diagnostic
 from slarules.settings import DatabaseConfig
 from tests.service.conftest import Api, open_api
-from tests.service.rules import make_policy
 from tests.service.gql import RECORD_EVENTS, RECORD_TICKET, SLA_LOG, TICKETS, status, ticket
+from tests.service.rules import make_policy
 
 
 def _seed(api: Api) -> None:

@@ -140,3 +140,40 @@ def test_concurrent_claimers_get_disjoint_alerts(store: TicketService) -> None:
         t.join()
     ids = [i for g in got for i in g]
     assert len(ids) == 20 and len(set(ids)) == 20
+
+
+def test_an_alert_too_big_for_notify_is_raised_and_others_too(store: TicketService) -> None:
+    """PostgreSQL NOTIFY payloads stop at 8,000 bytes: the notification carries the id."""
+    store.store.alerts.webhook = True
+    _ticket(store, "BIG", tags=["urgent"], assignee="x" * 9000)
+    _ticket(store, "SMALL", tags=["urgent"])
+    at = T0 + timedelta(minutes=30)
+    assert store.remeasure_due(POLICY, at, 10) == 2
+    rows = store.store.alerts.list()
+    assert sorted(r["ticket_id"] for r in rows) == ["BIG", "SMALL"]
+    payloads = store.store.alerts.payloads([r["id"] for r in rows])
+    from slarules.alerts import codec
+
+    big = next(codec.decode(p) for p in payloads.values() if "BIG" in p)
+    assert big.assignee == "x" * 9000 and big.kind == "warning"
+
+
+def test_the_alert_codec_round_trips() -> None:
+    from slarules.alerts import codec
+    from slarules.engine.alerts import Alert
+
+    a = Alert(
+        "a1",
+        "breach",
+        "T",
+        "resolution",
+        2,
+        T0,
+        T0 + timedelta(hours=1),
+        "urgent",
+        before_seconds=None,
+        assignee="ana",
+        ruleset_version="v",
+    )
+    assert codec.decode(codec.encode(a)) == a
+    assert codec.decode(codec.to_json(a)) == a
