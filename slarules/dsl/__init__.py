@@ -9,6 +9,7 @@ import hashlib
 import os
 from collections.abc import Sequence
 
+from slarules.dsl import codes
 from slarules.dsl.checker import ParsedFile, check
 from slarules.dsl.compiler import compile_policy
 from slarules.dsl.format import format_module, format_source
@@ -58,15 +59,9 @@ def decode(source: SourceFile) -> str | Diagnostic:
         line = before.count(b"\n") + 1
         column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
         shown = source.data.decode("utf-8", "replace").split("\n")[line - 1]
+        msg = codes.invalid_encoding(source.data[e.start])
         return Diagnostic(
-            "error",
-            "invalid-encoding",
-            f"the file is not valid UTF-8 (byte 0x{source.data[e.start]:02x})",
-            source.name,
-            line,
-            column,
-            "save the file as UTF-8",
-            shown,
+            msg.severity, msg.code, msg.message, source.name, line, column, msg.hint, shown
         )
     return text[1:] if text.startswith("\ufeff") else text
 
@@ -92,18 +87,12 @@ def build(sources: Sequence[SourceFile]) -> BuildResult:
             broken = True
             continue
         if not module.decls:
-            diags.append(
-                Diagnostic(
-                    "warning",
-                    "empty-file",
-                    "the file declares nothing",
-                    s.name,
-                    hint="add declarations or remove the file",
-                )
-            )
+            msg = codes.empty_file()
+            diags.append(Diagnostic(msg.severity, msg.code, msg.message, s.name, hint=msg.hint))
         parsed.append(ParsedFile(s.name, module, tuple(text.split("\n"))))
     if not sources:
-        diags.append(Diagnostic("error", "no-level", "the ruleset has no files"))
+        msg = codes.no_files()
+        diags.append(Diagnostic(msg.severity, msg.code, msg.message))
     elif parsed or not broken:
         found, model = check(parsed)
         if broken:  # a broken file may declare the level or use the level/calendar

@@ -35,7 +35,9 @@ def test_check_errors_text_json_github(tmp_path: Path, capsys: pytest.CaptureFix
     assert data[1]["line"] == 4 and data[1]["column"] == 17
     assert main(["check", str(f), "--format", "github"]) == 1
     lines = capsys.readouterr().out.splitlines()
-    assert lines[1].startswith(f"::error file={f},line=4,col=17,title=type-mismatch::")
+    assert lines[1].startswith(
+        f"::error file={f},line=4,col=17,endLine=4,endColumn=30,title=type-mismatch::"
+    )
 
 
 def test_check_warnings_fail_only_with_strict(
