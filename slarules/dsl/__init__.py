@@ -1,6 +1,6 @@
 """The rules language: `.sla` text → checked → compiled `Policy` (pure, no I/O).
 
-Public API: `build`, `build_source`, `format_source`, `parse`, `RulesSyntaxError`.
+Public API: `build`, `build_source`, `analyze`, `analyze_source`, `format_source`, `parse`, `RulesSyntaxError`.
 """
 
 from __future__ import annotations
@@ -8,20 +8,28 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from slarules.dsl import codes
 from slarules.dsl.checker import ParsedFile, check
 from slarules.dsl.compiler import compile_policy
 from slarules.dsl.format import format_module, format_source
+from slarules.dsl.model import Model
 from slarules.dsl.parser import RulesSyntaxError, parse
 from slarules.dsl.source import BuildResult, SourceFile
 from slarules.errors import Diagnostic
+
+if TYPE_CHECKING:
+    from slarules.dsl.analysis import Finding
 
 __all__ = [
     "BuildResult",
     "RulesSyntaxError",
     "SourceFile",
+    "analyze",
+    "analyze_source",
     "build",
+    "build_model",
     "build_source",
     "decode",
     "format_module",
@@ -71,7 +79,28 @@ def build(sources: Sequence[SourceFile]) -> BuildResult:
 
     A file that does not decode or parse contributes its one diagnostic and
     nothing else; the other files are still checked (and no policy is built)."""
+    return build_model(sources)[0]
+
+
+def analyze(sources: Sequence[SourceFile]) -> tuple[BuildResult, list[Finding]]:
+    """`build`, then (when it gives a policy) the rule analysis of `check --analyze`."""
+    from slarules.dsl.analysis import analyze as run_analysis
+
+    result, model = build_model(sources)
+    if result.policy is None or model is None:
+        return result, []
+    return result, run_analysis(model, result.policy)
+
+
+def analyze_source(text: str, name: str = "<input>") -> tuple[BuildResult, list[Finding]]:
+    """`analyze` for one rules string."""
+    return analyze([SourceFile(name, text.encode("utf-8"))])
+
+
+def build_model(sources: Sequence[SourceFile]) -> tuple[BuildResult, Model | None]:
+    """`build`, also returning the resolved model (None when a file did not parse)."""
     diags: list[Diagnostic] = []
+    model: Model | None = None
     parsed: list[ParsedFile] = []
     broken = False
     for s in sources:
@@ -100,9 +129,10 @@ def build(sources: Sequence[SourceFile]) -> BuildResult:
         diags.extend(found)
     diags.sort(key=Diagnostic.sort_key)
     if broken or any(d.is_error for d in diags):
-        return BuildResult(None, tuple(diags))
+        return BuildResult(None, tuple(diags)), model
+    assert model is not None
     policy = compile_policy(model, [s.name for s in sources], version_of(sources))
-    return BuildResult(policy, tuple(diags))
+    return BuildResult(policy, tuple(diags)), model
 
 
 def build_source(text: str, name: str = "<input>") -> BuildResult:
