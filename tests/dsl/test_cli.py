@@ -88,3 +88,18 @@ def test_fmt_syntax_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert main(["fmt", str(f)]) == 2
     assert "error[syntax-error]" in capsys.readouterr().err
     assert f.read_text() == "level {\n"
+
+
+def test_check_analyze_writes_witness_fixtures_that_pass(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rules = Path(__file__).resolve().parents[1] / "cases" / "analysis" / "findings.sla"
+    out = tmp_path / "witnesses"
+    assert main(["check", "--analyze", str(rules), "--witness-dir", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "warning[shadowed-rule]" in text
+    assert 'witness: source = "chat", priority = "critical" → level standard' in text
+    assert main(["check", "--analyze", "--strict", str(rules)]) == 1
+    capsys.readouterr()
+    assert main(["test", str(rules), str(out)]) == 0
+    assert capsys.readouterr().out.rstrip().endswith("7 passed, 0 failed")

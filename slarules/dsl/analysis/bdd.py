@@ -75,7 +75,7 @@ class BDD:
     def or_(self, a: int, b: int) -> int:
         if a == TRUE or b == TRUE:
             return TRUE
-        if a == FALSE or a == b:
+        if a in (FALSE, b):
             return b
         if b == FALSE:
             return a
