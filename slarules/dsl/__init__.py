@@ -1,6 +1,7 @@
 """The rules language: `.sla` text → checked → compiled `Policy` (pure, no I/O).
 
-Public API: `build`, `build_source`, `analyze`, `analyze_source`, `format_source`, `parse`, `RulesSyntaxError`.
+Public API: `build`, `build_source`, `analyze`, `analyze_source`, `format_source`,
+`parse`, `RulesSyntaxError`.
 """
 
 from __future__ import annotations

@@ -85,7 +85,9 @@ def test_fmt_check_and_write(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 def test_fmt_syntax_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     f = tmp_path / "bad.sla"
     f.write_text("level {\n")
-    assert main(["fmt", str(f)]) == 2
+    assert (
+        main(["fmt", str(f)]) == 1
+    )  # a syntax error is the failure fmt reports, not a usage error
     assert "error[syntax-error]" in capsys.readouterr().err
     assert f.read_text() == "level {\n"
 
@@ -103,3 +105,28 @@ def test_check_analyze_writes_witness_fixtures_that_pass(
     capsys.readouterr()
     assert main(["test", str(rules), str(out)]) == 0
     assert capsys.readouterr().out.rstrip().endswith("7 passed, 0 failed")
+
+
+def test_version_fmt_diff_and_stdin(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out.startswith("slarules ")
+    f = tmp_path / "r.sla"
+    f.write_text('rule "z" {   stop }\n')
+    assert main(["fmt", "--diff", str(f)]) == 1
+    out = capsys.readouterr().out
+    assert '-rule "z" {   stop }' in out and "+  stop" in out
+    assert f.read_text() == 'rule "z" {   stop }\n'  # --diff writes nothing
+    stdin = io.TextIOWrapper(io.BytesIO(b'rule "z" {   stop }\n'))
+    monkeypatch.setattr("sys.stdin", stdin)
+    assert main(["fmt", "-"]) == 0
+    assert capsys.readouterr().out == 'rule "z" {\n  stop\n}\n'
+    stdin = io.TextIOWrapper(io.BytesIO(b"level a { first_response 1h }\ndefault level a\n"))
+    monkeypatch.setattr("sys.stdin", stdin)
+    assert main(["check", "-"]) == 0
+    assert capsys.readouterr().out.startswith("ok: 1 file")

@@ -53,7 +53,7 @@ class BDD:
     def and_(self, a: int, b: int) -> int:
         if a == FALSE or b == FALSE:
             return FALSE
-        if a == TRUE or a == b:
+        if a in (TRUE, b):
             return b
         if b == TRUE:
             return a
