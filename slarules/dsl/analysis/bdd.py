@@ -22,6 +22,7 @@ class BDD:
         self._and: dict[tuple[int, int], int] = {}
         self._or: dict[tuple[int, int], int] = {}
         self._not: dict[int, int] = {}
+        self._meets: dict[tuple[int, int], bool] = {}
 
     def node(self, var: int, low: int, high: int) -> int:
         if low == high:
@@ -92,6 +93,27 @@ class BDD:
             else:
                 hit = self.node(vb, self.or_(a, lb), self.or_(a, hb))
             self._or[(a, b)] = hit
+        return hit
+
+    def meets(self, a: int, b: int) -> bool:
+        """Whether a and b share a model (without building a and b)."""
+        if a == FALSE or b == FALSE:
+            return False
+        if a == TRUE or b == TRUE or a == b:
+            return True
+        if a > b:
+            a, b = b, a
+        hit = self._meets.get((a, b))
+        if hit is None:
+            va, la, ha = self._nodes[a]
+            vb, lb, hb = self._nodes[b]
+            if va == vb:
+                hit = self.meets(la, lb) or self.meets(ha, hb)
+            elif va < vb:
+                hit = self.meets(la, b) or self.meets(ha, b)
+            else:
+                hit = self.meets(a, lb) or self.meets(a, hb)
+            self._meets[(a, b)] = hit
         return hit
 
     def diff(self, a: int, b: int) -> int:

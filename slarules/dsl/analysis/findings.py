@@ -174,9 +174,9 @@ def _rules(run: _Run) -> None:
             shadows = [
                 q.title
                 for j, q in enumerate(rules)
-                if (j < i and q.stop and b.and_(run.matched[j], run.cond[i]) != FALSE)
-                or (j > i and q.sets_level and b.and_(run.matched[j], run.matched[i]) != FALSE)
-            ]
+                if (j < i and q.stop and b.meets(run.matched[j], run.cond[i]))
+                or (j > i and q.sets_level and b.meets(run.matched[j], run.matched[i]))
+            ][:5]
             w = run.witness(run.cond[i], _shadowed(run.when_fn[i], r.title))
             if _overwritten(rules, i):
                 later = next(q.title for q in rules[i + 1 :] if q.when is None and q.sets_level)
