@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-Severity = Literal["error", "warning"]
+Severity = Literal["error", "warning", "info"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +33,8 @@ class Diagnostic:
     column: int | None = None  # 1-based, in code points
     hint: str | None = None
     source_line: str | None = None  # the offending line, for the caret rendering
+    end_line: int | None = None  # where the offending token or expression ends
+    end_column: int | None = None  # exclusive, 1-based code points
 
     @property
     def is_error(self) -> bool:
@@ -52,14 +54,19 @@ class Diagnostic:
         if self.source_line is not None and self.column is not None:
             text = self.source_line.rstrip("\n")
             out.append(f"  {text}")
-            out.append("  " + " " * (self.column - 1) + "^")
+            width = 1
+            if self.end_line == self.line and self.end_column and self.end_column > self.column:
+                width = self.end_column - self.column
+            elif self.end_line is not None and self.line and self.end_line > self.line:
+                width = max(1, len(text) - self.column + 1)
+            out.append("  " + " " * (self.column - 1) + "^" * width)
         if self.hint:
             out.append(f"  hint: {self.hint}")
         return "\n".join(out)
 
     def github(self) -> str:
         """A GitHub Actions workflow command annotation."""
-        kind = "error" if self.is_error else "warning"
+        kind = {"error": "error", "warning": "warning"}.get(self.severity, "notice")
         parts = []
         if self.file:
             parts.append(f"file={self.file}")
@@ -67,6 +74,10 @@ class Diagnostic:
             parts.append(f"line={self.line}")
         if self.column is not None:
             parts.append(f"col={self.column}")
+        if self.end_line is not None:
+            parts.append(f"endLine={self.end_line}")
+        if self.end_column is not None:
+            parts.append(f"endColumn={self.end_column}")
         parts.append(f"title={self.code}")
         msg = self.message + (f" (hint: {self.hint})" if self.hint else "")
         msg = msg.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")

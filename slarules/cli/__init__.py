@@ -14,8 +14,18 @@ from collections.abc import Sequence
 COMMANDS = ("check", "test", "fmt", "explain", "diff", "serve")
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("slarules")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="slarules", description="SLA rules as config.")
+    parser.add_argument("--version", action="version", version=f"slarules {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     modules = {}
     for name in COMMANDS:

@@ -1,6 +1,7 @@
 """The rules language: `.sla` text → checked → compiled `Policy` (pure, no I/O).
 
-Public API: `build`, `build_source`, `format_source`, `parse`, `RulesSyntaxError`.
+Public API: `build`, `build_source`, `analyze`, `analyze_source`, `format_source`,
+`parse`, `RulesSyntaxError`.
 """
 
 from __future__ import annotations
@@ -8,19 +9,28 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
+from slarules.dsl import codes
 from slarules.dsl.checker import ParsedFile, check
 from slarules.dsl.compiler import compile_policy
 from slarules.dsl.format import format_module, format_source
+from slarules.dsl.model import Model
 from slarules.dsl.parser import RulesSyntaxError, parse
 from slarules.dsl.source import BuildResult, SourceFile
 from slarules.errors import Diagnostic
+
+if TYPE_CHECKING:
+    from slarules.dsl.analysis import Finding
 
 __all__ = [
     "BuildResult",
     "RulesSyntaxError",
     "SourceFile",
+    "analyze",
+    "analyze_source",
     "build",
+    "build_model",
     "build_source",
     "decode",
     "format_module",
@@ -58,15 +68,9 @@ def decode(source: SourceFile) -> str | Diagnostic:
         line = before.count(b"\n") + 1
         column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
         shown = source.data.decode("utf-8", "replace").split("\n")[line - 1]
+        msg = codes.invalid_encoding(source.data[e.start])
         return Diagnostic(
-            "error",
-            "invalid-encoding",
-            f"the file is not valid UTF-8 (byte 0x{source.data[e.start]:02x})",
-            source.name,
-            line,
-            column,
-            "save the file as UTF-8",
-            shown,
+            msg.severity, msg.code, msg.message, source.name, line, column, msg.hint, shown
         )
     return text[1:] if text.startswith("\ufeff") else text
 
@@ -76,7 +80,28 @@ def build(sources: Sequence[SourceFile]) -> BuildResult:
 
     A file that does not decode or parse contributes its one diagnostic and
     nothing else; the other files are still checked (and no policy is built)."""
+    return build_model(sources)[0]
+
+
+def analyze(sources: Sequence[SourceFile]) -> tuple[BuildResult, list[Finding]]:
+    """`build`, then (when it gives a policy) the rule analysis of `check --analyze`."""
+    from slarules.dsl.analysis import analyze as run_analysis
+
+    result, model = build_model(sources)
+    if result.policy is None or model is None:
+        return result, []
+    return result, run_analysis(model, result.policy)
+
+
+def analyze_source(text: str, name: str = "<input>") -> tuple[BuildResult, list[Finding]]:
+    """`analyze` for one rules string."""
+    return analyze([SourceFile(name, text.encode("utf-8"))])
+
+
+def build_model(sources: Sequence[SourceFile]) -> tuple[BuildResult, Model | None]:
+    """`build`, also returning the resolved model (None when a file did not parse)."""
     diags: list[Diagnostic] = []
+    model: Model | None = None
     parsed: list[ParsedFile] = []
     broken = False
     for s in sources:
@@ -92,18 +117,12 @@ def build(sources: Sequence[SourceFile]) -> BuildResult:
             broken = True
             continue
         if not module.decls:
-            diags.append(
-                Diagnostic(
-                    "warning",
-                    "empty-file",
-                    "the file declares nothing",
-                    s.name,
-                    hint="add declarations or remove the file",
-                )
-            )
+            msg = codes.empty_file()
+            diags.append(Diagnostic(msg.severity, msg.code, msg.message, s.name, hint=msg.hint))
         parsed.append(ParsedFile(s.name, module, tuple(text.split("\n"))))
     if not sources:
-        diags.append(Diagnostic("error", "no-level", "the ruleset has no files"))
+        msg = codes.no_files()
+        diags.append(Diagnostic(msg.severity, msg.code, msg.message))
     elif parsed or not broken:
         found, model = check(parsed)
         if broken:  # a broken file may declare the level or use the level/calendar
@@ -111,9 +130,10 @@ def build(sources: Sequence[SourceFile]) -> BuildResult:
         diags.extend(found)
     diags.sort(key=Diagnostic.sort_key)
     if broken or any(d.is_error for d in diags):
-        return BuildResult(None, tuple(diags))
+        return BuildResult(None, tuple(diags)), model
+    assert model is not None
     policy = compile_policy(model, [s.name for s in sources], version_of(sources))
-    return BuildResult(policy, tuple(diags))
+    return BuildResult(policy, tuple(diags)), model
 
 
 def build_source(text: str, name: str = "<input>") -> BuildResult:

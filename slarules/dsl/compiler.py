@@ -1,15 +1,21 @@
-"""Checked model → `Policy`: conditions compiled once into plain Python functions.
+"""Checked model → `Policy`: every condition of a ruleset compiled as ONE Python module.
 
-The ordered rule list becomes ONE generated function (and each pause one
-function). Generated source only ever contains: fixed code written here,
-field names (identifiers, guaranteed by the grammar, emitted with `repr`),
-and names of constants `_cN`; every user value (strings, numbers, dates,
-regexes, calendars, titles, level names) is passed in through the exec
-namespace as such a constant. So user text never becomes code, and
-compiling with `exec` below is safe.
+The compiler reads the resolved model (model.py) and re-derives nothing:
+field types, comparable constants and targets come from `check`. The
+ordered rule list becomes one generated function, each pause one function,
+each rule one tracing function for `explain`, and all of them are compiled
+by a single `compile()` call per ruleset (start-up: one call instead of one
+per condition).
 
-Evaluation reads each field once per call, folds text once per call, and
-treats an unset or wrongly typed value as "does not match" (never raises).
+Generated source only ever contains: fixed code written here, field names
+(identifiers, guaranteed by the grammar, emitted with `repr`), and names of
+constants `_cN`; every user value (strings, numbers, dates, regexes,
+calendars, titles, level names) is passed in through the namespace as such
+a constant. So user text never becomes code, and `exec` below is safe.
+
+Evaluation reads each field once per call, folds and encodes text once per
+call, and treats an unset or wrongly typed value as "does not match" (never
+raises).
 """
 
 from __future__ import annotations
@@ -20,14 +26,11 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from slarules.dsl import ast
-from slarules.dsl.checker import Model
-from slarules.dsl.names import DAYS
-from slarules.dsl.regex import compile_regex
-from slarules.dsl.unparse import expr_text, leaf_text
+from slarules.dsl.model import CAnd, CNot, Cond, COr, Model, RuleModel, TypedField, TypedLeaf
+from slarules.dsl.regex import MAX_MATCH_CHARS, compile_regex
+from slarules.dsl.unparse import leaf_text
 from slarules.engine.calendar import Calendar, CalendarSpec
 from slarules.engine.policy import (
-    METRICS,
     ConditionTrace,
     Decision,
     Fields,
@@ -36,38 +39,30 @@ from slarules.engine.policy import (
     Policy,
     RuleInfo,
     RuleTrace,
-    Table,
-    Target,
-    fold,
 )
 
 CalendarFactory = Callable[[CalendarSpec], Calendar]
 
 
-class Codegen:
-    """Turns conditions into Python expressions over prelude variables and constants."""
+class Consts:
+    """The namespace shared by every function of one generated module."""
 
     def __init__(
-        self,
-        fields: Mapping[str, str],
-        priorities: Sequence[str],
-        tz: ZoneInfo,
-        calendars: Mapping[str, Calendar],
+        self, priorities: Sequence[str], tz: ZoneInfo, calendars: Mapping[str, Calendar]
     ) -> None:
-        self.fields = fields
-        self.ranks = {fold(p): i for i, p in enumerate(priorities)}
+        import re2
+
         self.calendars = calendars
         self.ns: dict[str, Any] = {
             "_date": date,
             "_datetime": datetime,
             "_EMPTY": frozenset(),
             "_TZ": tz,
-            "_RANK": self.ranks,
+            "_RANK": {p.casefold(): i for i, p in enumerate(priorities)},
+            "_U": re2._Anchor.UNANCHORED,
+            "_Decision": Decision,
         }
-        self._consts: dict[tuple[type, Any], str] = {}
-        self.prelude: dict[str, str] = {}
-
-    # ---- constants and per-call variables -----------------------------------------
+        self._keys: dict[tuple[type, Any], str] = {}
 
     def const(self, value: Any) -> str:
         try:
@@ -75,13 +70,24 @@ class Codegen:
             hash(key)
         except TypeError:
             key = None
-        if key is not None and key in self._consts:
-            return self._consts[key]
+        if key is not None and key in self._keys:
+            return self._keys[key]
         name = f"_c{len(self.ns)}"
         self.ns[name] = value
         if key is not None:
-            self._consts[key] = name
+            self._keys[key] = name
         return name
+
+
+class Codegen:
+    """One generated function: conditions as Python expressions over prelude variables."""
+
+    def __init__(self, consts: Consts) -> None:
+        self.c = consts
+        self.prelude: dict[str, str] = {}
+
+    def const(self, value: Any) -> str:
+        return self.c.const(value)
 
     def _var(self, name: str, code: str) -> str:
         if name not in self.prelude:
@@ -91,136 +97,101 @@ class Codegen:
     def raw(self, field: str) -> str:
         return self._var(f"r_{field}", f"g({field!r})")
 
-    def typed(self, ref: ast.FieldRef) -> str:
+    def typed(self, ref: TypedField) -> str:
         """The variable holding the field (or part) as its comparable value, or None."""
         f = ref.name
         r = self.raw(f)
-        ftype = self.fields[f]
-        if ref.part == "weekday":
-            base = self.typed(ast.FieldRef(f))
-            conv = ".astimezone(_TZ).weekday()" if ftype == "datetime" else ".weekday()"
-            return self._var(f"w_{f}", f"{base}{conv} if {base} is not None else None")
-        if ref.part == "hour":
-            base = self.typed(ast.FieldRef(f))
+        if ref.part is not None:
+            ftype = ref.whole.type
+            whole = self.typed(ref.whole)
+            if ref.part == "weekday":
+                conv = ".astimezone(_TZ).weekday()" if ftype == "datetime" else ".weekday()"
+                return self._var(f"w_{f}", f"{whole}{conv} if {whole} is not None else None")
             return self._var(
-                f"h_{f}", f"{base}.astimezone(_TZ).hour if {base} is not None else None"
+                f"h_{f}", f"{whole}.astimezone(_TZ).hour if {whole} is not None else None"
             )
-        if ftype == "text":
+        t = ref.type
+        if t == "text":
             return self._var(f"t_{f}", f"{r}.casefold() if {r}.__class__ is str and {r} else None")
-        if ftype == "number":
+        if t == "number":
             return self._var(
                 f"n_{f}", f"{r} if ({r}.__class__ is int or {r}.__class__ is float) else None"
             )
-        if ftype == "bool":
+        if t == "bool":
             return self._var(f"b_{f}", f"{r} if {r}.__class__ is bool else None")
-        if ftype == "date":
+        if t == "date":
             return self._var(f"d_{f}", f"{r} if {r}.__class__ is _date else None")
-        if ftype == "datetime":
+        if t == "datetime":
             return self._var(
                 f"dt_{f}", f"{r} if isinstance({r}, _datetime) and {r}.tzinfo is not None else None"
             )
-        if ftype == "priority":
+        if t == "priority":
             return self._var(
                 f"p_{f}", f"_RANK.get({r}.casefold()) if {r}.__class__ is str else None"
             )
         return self._var(
             f"l_{f}",
             f"{{x.casefold() for x in {r} if x.__class__ is str}} "
-            f"if ({r}.__class__ is tuple or {r}.__class__ is list) "
-            "else _EMPTY",
+            f"if ({r}.__class__ is tuple or {r}.__class__ is list) else _EMPTY",
         )  # list: a set of folded strings
 
-    def text_raw(self, field: str) -> str:
+    def encoded(self, field: str) -> str:
+        """The field's text as capped UTF-8 bytes (once per call), or None."""
         r = self.raw(field)
-        return self._var(f"s_{field}", f"{r} if {r}.__class__ is str and {r} else None")
-
-    def ltype(self, ref: ast.FieldRef) -> str:
-        if ref.part == "weekday":
-            return "weekday"
-        if ref.part == "hour":
-            return "number"
-        return self.fields[ref.name]
-
-    def value(self, lt: str, lit: ast.Literal) -> Any:
-        """A literal as the comparable value for a left side of type `lt`."""
-        if isinstance(lit, ast.Str):
-            if lt == "priority":
-                return self.ranks.get(fold(lit.value))
-            if lt == "weekday":
-                return DAYS.index(fold(lit.value)) if fold(lit.value) in DAYS else None
-            return fold(lit.value)
-        return lit.value
+        return self._var(
+            f"e_{field}",
+            f"{r}[:{MAX_MATCH_CHARS}].encode('utf-8', 'surrogatepass') "
+            f"if {r}.__class__ is str and {r} else None",
+        )
 
     # ---- expressions --------------------------------------------------------------
 
-    def expr(self, e: ast.Expr, rec: bool = False) -> str:
+    def expr(self, e: Cond, rec: bool = False) -> str:
         """Python source for `e`; with rec, every leaf is recorded via `_rec` (no short cut)."""
-        if isinstance(e, ast.And | ast.Or):
+        if isinstance(e, CAnd | COr):
             parts = [self.expr(i, rec) for i in e.items]
             if rec:
-                fn = "all" if isinstance(e, ast.And) else "any"
+                fn = "all" if isinstance(e, CAnd) else "any"
                 return f"{fn}(({', '.join(parts)},))"
-            word = " and " if isinstance(e, ast.And) else " or "
+            word = " and " if isinstance(e, CAnd) else " or "
             return "(" + word.join(parts) + ")"
-        if isinstance(e, ast.Not):
+        if isinstance(e, CNot):
             return f"(not {self.expr(e.operand, rec)})"
-        if isinstance(e, ast.Group):
-            return self.expr(e.inner, rec)
         code = self.leaf(e)
+        if e.negated:
+            code = f"(not {code})"
         if rec:
-            k = self.const(leaf_text(e))
+            k = self.const(leaf_text(e.node))
             return f"_rec({k}, {self.raw(e.left.name)}, {code})"
         return code
 
-    def leaf(self, e: ast.Leaf) -> str:
-        if isinstance(e, ast.IsSet):
+    def leaf(self, e: TypedLeaf) -> str:
+        """The positive test (negation is applied by `expr`)."""
+        op = e.op
+        if op == "is set":
             r = self.raw(e.left.name)
-            p = f"({r} is not None and {r} != '' and {r} != () and {r} != [])"
-            return f"(not {p})" if e.negated else p
-        if isinstance(e, ast.Bare):
-            return f"({self.typed(e.left)} is True)"
-        if isinstance(e, ast.During):
-            v = self.typed(e.left)
-            cal = self.const(self.calendars[e.calendar.value])
-            return f"({v} is not None and {cal}.is_open({v}))"
-        if isinstance(e, ast.Matches):
-            s = self.text_raw(e.left.name)
-            rx = self.const(compile_regex(e.regex.pattern, e.regex.ignore_case))
-            return f"({s} is not None and {rx}.search({s}) is not None)"
-        negate = e.op in ("!=", "not in")
-        op = {"!=": "==", "not in": "in"}.get(e.op, e.op)
-        code = self._positive(e, op)
-        return f"(not {code})" if negate else code
-
-    def _positive(self, e: ast.Compare, op: str) -> str:
-        lt = self.ltype(e.left)
+            return f"({r} is not None and {r} != '' and {r} != () and {r} != [])"
         v = self.typed(e.left)
-        right = e.right
-        if isinstance(right, ast.FieldRef):
-            w = self.typed(right)
-            if op == "==":
-                if lt == "bool":
-                    return f"({v} is not None and {v} is {w})"
-                return f"({v} is not None and {v} == {w})"
-            if op in ("<", "<=", ">", ">="):
-                return f"({v} is not None and {w} is not None and {v} {op} {w})"
-            if op == "contains":
-                if lt == "list":
-                    return f"({w} is not None and {w} in {v})"
-                return f"({v} is not None and {w} is not None and {w} in {v})"
-            meth = "startswith" if op == "starts with" else "endswith"
-            return f"({v} is not None and {w} is not None and {v}.{meth}({w}))"
-        if isinstance(right, ast.ListLit):
-            if op == "in":
-                values = frozenset(
-                    x for x in (self.value(lt, i) for i in right.items) if x is not None and x != ""
-                )
-                return f"({v} in {self.const(values)})"
-            items = frozenset(fold(i.value) for i in right.items if isinstance(i, ast.Str))
-            if op == "contains any":
-                return f"(not {v}.isdisjoint({self.const(items)}))"
-            return f"({self.const(items)} <= {v})"  # contains all
-        value = self.value(lt, right)
+        if op == "bare":
+            return f"({v} is True)"
+        if op == "during":
+            assert e.calendar is not None
+            cal = self.const(self.c.calendars[e.calendar])
+            return f"({v} is not None and {cal}.is_open({v}))"
+        if op == "matches":
+            assert e.pattern is not None
+            b = self.encoded(e.left.name)
+            m = self.const(compile_regex(*e.pattern)._regexp.Match)
+            return f"({b} is not None and {m}(_U, {b}, 0, len({b}))[0][0] >= 0)"
+        if e.right is not None:
+            return self._fields(e, v, self.typed(e.right))
+        lt, value = e.left.type, e.value
+        if op == "in":
+            return f"({v} in {self.const(value)})"
+        if op == "contains any":
+            return f"(not {v}.isdisjoint({self.const(value)}))"
+        if op == "contains all":
+            return f"({self.const(value)} <= {v})"
         if op == "==":
             if value is None or value == "":
                 return "False"
@@ -239,50 +210,88 @@ class Codegen:
         meth = "startswith" if op == "starts with" else "endswith"
         return f"({v} is not None and {v}.{meth}({c}))"
 
-    def prelude_code(self, indent: str = "    ") -> str:
-        raws = sum(1 for name in self.prelude if name.startswith("r_"))
-        lines = [f"{indent}g = f.get"] if raws > 2 else []
-        for name, code in self.prelude.items():
-            if raws <= 2 and name.startswith("r_"):
+    def _fields(self, e: TypedLeaf, v: str, w: str) -> str:
+        op = e.op
+        if op == "==":
+            if e.left.type == "bool":
+                return f"({v} is not None and {v} is {w})"
+            return f"({v} is not None and {v} == {w})"
+        if op in ("<", "<=", ">", ">="):
+            return f"({v} is not None and {w} is not None and {v} {op} {w})"
+        if op == "contains":
+            if e.left.type == "list":
+                return f"({w} is not None and {w} in {v})"
+            return f"({v} is not None and {w} is not None and {w} in {v})"
+        meth = "startswith" if op == "starts with" else "endswith"
+        return f"({v} is not None and {w} is not None and {v}.{meth}({w}))"
+
+    def source(self, name: str, body: str, args: str = "f") -> str:
+        raws = sum(1 for n in self.prelude if n.startswith("r_"))
+        lines = ["    g = f.get"] if raws > 2 else []
+        for n, code in self.prelude.items():
+            if raws <= 2 and n.startswith("r_"):
                 code = "f.get" + code[1:]  # `g(...)` -> `f.get(...)`: no binding for 1-2 reads
-            lines.append(f"{indent}{name} = {code}")
-        return "\n".join(lines)
+            lines.append(f"    {n} = {code}")
+        return f"def {name}({args}):\n" + "\n".join([*lines, body]) + "\n"
 
-    def function(self, name: str, body: str, args: str = "f") -> Callable[..., Any]:
-        """Compile `def name(args): <prelude> <body>` as a closure over the constants.
 
-        The constants become closure cells (fast loads) of a factory `_make`
-        whose parameters are the namespace's names. Safe: the generated text
-        holds no user text (see the module docstring)."""
-        params = ", ".join(self.ns)
-        inner = f"def {name}({args}):\n{self.prelude_code()}\n{body}\n"
-        src = f"def _make({params}):\n{textwrap.indent(inner, '    ')}    return {name}\n"
-        code = compile(src, f"<slarules:{name}>", "exec")
+class ModuleBuilder:
+    """Collects generated functions and compiles them all with one `compile()` call."""
+
+    def __init__(self, consts: Consts, fields: Mapping[str, str]) -> None:
+        self.consts = consts
+        self.fields = fields
+        self.sources: list[str] = []
+        self.names: list[str] = []
+
+    def gen(self) -> Codegen:
+        return Codegen(self.consts)
+
+    def add(self, gen: Codegen, name: str, body: str, args: str = "f") -> int:
+        self.sources.append(gen.source(name, body, args))
+        self.names.append(name)
+        return len(self.names) - 1
+
+    def build(self) -> list[Callable[..., Any]]:
+        """Compile: the constants become closure cells (fast loads) of a factory `_make`."""
+        params = ", ".join(self.consts.ns)
+        inner = "".join(self.sources)
+        returns = "".join(f"{n}, " for n in self.names)
+        src = f"def _make({params}):\n{textwrap.indent(inner, '    ')}    return ({returns})\n"
+        code = compile(src, "<slarules:rules>", "exec")
         scope: dict[str, Any] = {}
         exec(code, scope)  # generated from fixed templates and identifiers only
-        fn: Callable[..., Any] = scope["_make"](**self.ns)
-        return fn
+        return list(scope["_make"](**self.consts.ns))
 
 
 def compile_condition(
-    e: ast.Expr,
+    e: Cond,
     fields: Mapping[str, str],
     priorities: Sequence[str],
     tz: ZoneInfo,
     calendars: Mapping[str, Calendar],
 ) -> Callable[[Fields], bool]:
     """One checked condition as a function of a ticket's fields."""
-    gen = Codegen(fields, priorities, tz, calendars)
-    body = f"    return {gen.expr(e)}"
-    fn: Callable[[Fields], bool] = gen.function("_holds", body)
-    return fn
+    return compile_conditions([e], fields, priorities, tz, calendars)[0]
 
 
-def _explainer(e: ast.Expr | None, gen_args: tuple[Any, ...]) -> Callable[..., bool]:
-    if e is None:
-        return lambda f, rec: True
-    gen = Codegen(*gen_args)
-    return gen.function("_explain", f"    return {gen.expr(e, rec=True)}", "f, _rec")
+def compile_conditions(
+    conds: Sequence[Cond],
+    fields: Mapping[str, str],
+    priorities: Sequence[str],
+    tz: ZoneInfo,
+    calendars: Mapping[str, Calendar],
+) -> list[Callable[[Fields], bool]]:
+    """Several checked conditions (e.g. every leaf, for the analysis) in one module."""
+    mb = ModuleBuilder(Consts(priorities, tz, calendars), fields)
+    for i, c in enumerate(conds):
+        gen = mb.gen()
+        mb.add(gen, f"_c_{i}", f"    return {gen.expr(c)}")
+    return mb.build() if conds else []
+
+
+# The built-in calendar `always` (same spec as `slarules.engine.calendar.always()`).
+_ALWAYS = CalendarSpec("always", "UTC", {d: ((0, 1440),) for d in range(7)})
 
 
 def compile_policy(
@@ -297,24 +306,44 @@ def compile_policy(
     calendars: dict[str, Calendar] = {"always": factory(_ALWAYS)}
     for name, spec in model.calendars.items():
         calendars[name] = factory(spec)
-    gen_args = (model.fields, model.priorities, tz, calendars)
+    mb = ModuleBuilder(Consts(model.priorities, tz, calendars), model.fields)
+    infos = tuple(RuleInfo(r.title, r.file, r.span.line, r.set_level, r.stop) for r in model.rules)
+
+    decide_at = _decide_source(mb, model, infos)
+    explain_at = []
+    for i, r in enumerate(model.rules):
+        if r.when is None:
+            explain_at.append(-1)
+            continue
+        gen = mb.gen()
+        explain_at.append(
+            mb.add(gen, f"_explain_{i}", f"    return {gen.expr(r.when, rec=True)}", "f, _rec")
+        )
+    pause_at: dict[tuple[str, int], int] = {}
+    for lm in model.levels.values():
+        for j, p in enumerate(lm.pauses):
+            gen = mb.gen()
+            pause_at[(lm.name, j)] = mb.add(
+                gen, f"_pause_{len(pause_at)}", f"    return {gen.expr(p.condition)}"
+            )
+    fns = mb.build()
 
     levels: dict[str, Level] = {}
-    for _file, d in model.levels:
-        levels[d.name.value] = _level(d, calendars, gen_args)
-
-    infos = tuple(
-        RuleInfo(
-            r.title.value,
-            file,
-            r.span.line,
-            r.set_level.value if r.set_level is not None else None,
-            r.stop,
+    for lm in model.levels.values():
+        pauses = tuple(
+            Pause(fns[pause_at[(lm.name, j)]], p.metrics, p.text) for j, p in enumerate(lm.pauses)
         )
-        for file, r in model.rules
-    )
-    decide = _decide_fn(model, infos, gen_args)
-    explain = _explain_fn(model, infos, gen_args)
+        levels[lm.name] = Level(
+            lm.name,
+            calendars[lm.calendar],
+            lm.calendar,
+            lm.title,
+            dict(lm.targets),
+            pauses,
+            lm.warn_percents,
+            lm.warn_befores,
+        )
+    checks: list[Callable[..., bool]] = [fns[k] if k >= 0 else _always for k in explain_at]
     return Policy(
         version=version,
         files=tuple(files),
@@ -326,110 +355,46 @@ def compile_policy(
         statuses=dict(model.statuses),
         fields=dict(model.fields),
         priorities=tuple(model.priorities),
-        decide_fn=decide,
-        explain_fn=explain,
+        decide_fn=fns[decide_at],
+        explain_fn=_explain_fn(model, infos, checks),
         sources=model.sources,
     )
 
 
-# The built-in calendar `always` (same spec as `slarules.engine.calendar.always()`).
-_ALWAYS = CalendarSpec("always", "UTC", {d: ((0, 1440),) for d in range(7)})
+def _always(f: Fields, rec: Any) -> bool:
+    return True
 
 
-def _table(t: ast.Table) -> Table:
-    rows = {fold(r.key.value): r.duration.seconds for r in t.rows}
-    return Table(t.by.value, rows, t.else_duration.seconds if t.else_duration else None)
-
-
-def _level(d: ast.LevelDecl, calendars: Mapping[str, Calendar], gen_args: tuple[Any, ...]) -> Level:
-    title: str | None = None
-    cal_name = "always"
-    mains: dict[str, ast.TargetStmt] = {}
-    overrides: dict[str, ast.Table] = {}
-    pauses: list[Pause] = []
-    percents: list[float] = []
-    befores: list[int] = []
-    for item in d.items:
-        if isinstance(item, ast.TitleStmt):
-            title = item.title.value
-        elif isinstance(item, ast.LevelCalendar):
-            cal_name = item.calendar.value
-        elif isinstance(item, ast.TargetStmt):
-            v = item.value
-            if isinstance(v, ast.Table) and v.by.value == "source" and v.else_duration is None:
-                overrides[item.metric.value] = v
-            else:
-                mains[item.metric.value] = item
-        elif isinstance(item, ast.PauseStmt):
-            gen = Codegen(*gen_args)
-            holds = gen.function("_holds", f"    return {gen.expr(item.condition)}")
-            metrics = frozenset(m.value for m in item.metrics) or None
-            pauses.append(Pause(holds, metrics, expr_text(item.condition)))
-        elif isinstance(item, ast.WarnAt):
-            percents.extend(p.value for p in item.percents)
-        elif isinstance(item, ast.WarnBefore):
-            befores.extend(x.seconds for x in item.durations)
-    targets: dict[str, Target] = {}
-    for metric in METRICS:
-        main = mains.get(metric)
-        over = overrides.get(metric)
-        if main is None and over is None:
-            continue
-        seconds = table = None
-        if main is not None:
-            if isinstance(main.value, ast.Duration):
-                seconds = main.value.seconds
-            else:
-                table = _table(main.value)
-        targets[metric] = Target(metric, seconds, table, _table(over) if over is not None else None)
-    return Level(
-        d.name.value,
-        calendars[cal_name],
-        cal_name,
-        title,
-        targets,
-        tuple(pauses),
-        tuple(sorted(percents)),
-        tuple(sorted(befores)),
-    )
-
-
-def _decide_fn(
-    model: Model, infos: tuple[RuleInfo, ...], gen_args: tuple[Any, ...]
-) -> Callable[[Fields], Decision]:
-    gen = Codegen(*gen_args)
-    gen.ns["_Decision"] = Decision
+def _decide_source(mb: ModuleBuilder, model: Model, infos: tuple[RuleInfo, ...]) -> int:
+    gen = mb.gen()
     default = model.default_level
     body = [
         f"    level = {gen.const(default)}",
         f"    by = {gen.const('default' if default is not None else None)}",
         "    m = []",
     ]
-    for (_file, r), info in zip(model.rules, infos, strict=True):
+    for r, info in zip(model.rules, infos, strict=True):
         cond = gen.expr(r.when) if r.when is not None else "True"
         title = gen.const(info.title)
         body.append(f"    if {cond}:")
         body.append(f"        m.append({title})")
         if r.set_level is not None:
-            lvl = None if r.set_level.value == "none" else r.set_level.value
-            body.append(f"        level = {gen.const(lvl)}")
+            body.append(f"        level = {gen.const(r.level)}")
             body.append(f"        by = {title}")
         if r.stop:
             body.append("        return _Decision(level, by, tuple(m))")
     body.append("    return _Decision(level, by, tuple(m))")
-    fn: Callable[[Fields], Decision] = gen.function("_decide", "\n".join(body))
-    return fn
+    return mb.add(gen, "_decide", "\n".join(body))
 
 
 def _explain_fn(
-    model: Model, infos: tuple[RuleInfo, ...], gen_args: tuple[Any, ...]
+    model: Model, infos: tuple[RuleInfo, ...], checks: list[Callable[..., bool]]
 ) -> Callable[[Fields], Decision]:
     """Rule by rule with a trace; rules after the stopping one appear as not matched,
     with no conditions (they were not evaluated). Every leaf of an evaluated rule is
     evaluated and recorded, so the trace shows all of them."""
-    checks = [_explainer(r.when, gen_args) for _file, r in model.rules]
     default = model.default_level
-    rules = [r for _f, r in model.rules]
+    rules: list[RuleModel] = list(model.rules)
 
     def explain(fields: Fields) -> Decision:
         level = default
@@ -451,7 +416,7 @@ def _explain_fn(
             if ok:
                 matched.append(info.title)
                 if r.set_level is not None:
-                    level = None if r.set_level.value == "none" else r.set_level.value
+                    level = r.level
                     by = info.title
                 stopped = r.stop
             traces.append(RuleTrace(info, ok, ok and r.stop, tuple(recs)))

@@ -35,7 +35,9 @@ def test_check_errors_text_json_github(tmp_path: Path, capsys: pytest.CaptureFix
     assert data[1]["line"] == 4 and data[1]["column"] == 17
     assert main(["check", str(f), "--format", "github"]) == 1
     lines = capsys.readouterr().out.splitlines()
-    assert lines[1].startswith(f"::error file={f},line=4,col=17,title=type-mismatch::")
+    assert lines[1].startswith(
+        f"::error file={f},line=4,col=17,endLine=4,endColumn=30,title=type-mismatch::"
+    )
 
 
 def test_check_warnings_fail_only_with_strict(
@@ -83,6 +85,48 @@ def test_fmt_check_and_write(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 def test_fmt_syntax_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     f = tmp_path / "bad.sla"
     f.write_text("level {\n")
-    assert main(["fmt", str(f)]) == 2
+    assert (
+        main(["fmt", str(f)]) == 1
+    )  # a syntax error is the failure fmt reports, not a usage error
     assert "error[syntax-error]" in capsys.readouterr().err
     assert f.read_text() == "level {\n"
+
+
+def test_check_analyze_writes_witness_fixtures_that_pass(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rules = Path(__file__).resolve().parents[1] / "cases" / "analysis" / "findings.sla"
+    out = tmp_path / "witnesses"
+    assert main(["check", "--analyze", str(rules), "--witness-dir", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "warning[shadowed-rule]" in text
+    assert 'witness: source = "chat", priority = "critical" → level standard' in text
+    assert main(["check", "--analyze", "--strict", str(rules)]) == 1
+    capsys.readouterr()
+    assert main(["test", str(rules), str(out)]) == 0
+    assert capsys.readouterr().out.rstrip().endswith("7 passed, 0 failed")
+
+
+def test_version_fmt_diff_and_stdin(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out.startswith("slarules ")
+    f = tmp_path / "r.sla"
+    f.write_text('rule "z" {   stop }\n')
+    assert main(["fmt", "--diff", str(f)]) == 1
+    out = capsys.readouterr().out
+    assert '-rule "z" {   stop }' in out and "+  stop" in out
+    assert f.read_text() == 'rule "z" {   stop }\n'  # --diff writes nothing
+    stdin = io.TextIOWrapper(io.BytesIO(b'rule "z" {   stop }\n'))
+    monkeypatch.setattr("sys.stdin", stdin)
+    assert main(["fmt", "-"]) == 0
+    assert capsys.readouterr().out == 'rule "z" {\n  stop\n}\n'
+    stdin = io.TextIOWrapper(io.BytesIO(b"level a { first_response 1h }\ndefault level a\n"))
+    monkeypatch.setattr("sys.stdin", stdin)
+    assert main(["check", "-"]) == 0
+    assert capsys.readouterr().out.startswith("ok: 1 file")
