@@ -273,6 +273,11 @@ function toneOf(cycle) {
   return "fine";
 }
 
+function clockRuns(row, now) {
+  // the server said the clock runs, and the instant it stops has not come
+  return row.counting && (row.changesAt === null || now < row.changesAt);
+}
+
 function remainingNow(row, now) {
   // counting: the server's figure minus the time since it was read, up to the instant the
   // clock stops; not counting (or a server that does not say): the server's figure as it is
@@ -307,10 +312,11 @@ function renderRemaining(row, now) {
   else if (rem < 0) text = `overdue ${fmtBusiness(rem, seconds)}`;
   else if (rem === 0) text = "due now";
   else text = `${fmtBusiness(rem, seconds)} left`;
-  if (row.cycle.state !== "PAUSED" && !row.counting && rem !== 0) text += row.countingKnown ? " (clock stopped)" : "";
+  const runs = clockRuns(row, t);
+  if (row.cycle.state !== "PAUSED" && !runs && row.countingKnown && rem !== 0) text += " (clock stopped)";
   td.textContent = text;
-  td.dataset.counting = String(row.counting);
-  td.title = row.counting
+  td.dataset.counting = String(runs);
+  td.title = runs
     ? "Business time left; it counts down while the level's calendar is open"
     : row.countingKnown
       ? `Business time left; the clock is stopped now (closed hours or paused)${row.changesAt !== null ? `, it starts again ${fmtTime(new Date(row.changesAt).toISOString(), row.zone)}` : ""}`
@@ -449,7 +455,8 @@ function tick() {
   }
   if (due.length > MAX_ROW_REFRESHES && board.rows.size <= PAGE_SIZE) loadList(true, true);
   else for (const id of due.slice(0, MAX_ROW_REFRESHES)) refreshTicketRow(id);
-  if (board.listReadAt && now - board.listReadAt > REFRESH_MS && board.rows.size <= PAGE_SIZE) {
+  const every = board.refreshEvery === undefined ? REFRESH_MS : board.refreshEvery;
+  if (board.listReadAt && now - board.listReadAt > every && board.rows.size <= PAGE_SIZE) {
     board.listReadAt = now;
     loadList(true, true);
   }
