@@ -134,7 +134,7 @@ function renderComplianceChart(rows, range) {
   if (range.target) {
     chart.append(svg("g", { class: "target" },
       svg("line", { class: "target-line", x1: M.l, x2: M.l + pw, y1: ySl(range.target), y2: ySl(range.target) }),
-      svg("text", { x: M.l + pw - 4, y: ySl(range.target) - 4, "text-anchor": "end", text: `target ${range.target}%` })));
+      svg("text", { x: M.l + 4, y: ySl(range.target) + 13, text: `target ${range.target}%` })));
   }
   const segments = [[]];
   const every = Math.ceil(n / (group === "DAY" ? 31 : 12));
