@@ -18,14 +18,15 @@ from typing import Any
 import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.routing import Route, WebSocketRoute
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from slarules.board.routes import routes as board_routes
 from slarules.clock import Clock, SystemClock
 from slarules.dsl.source import BuildResult
 from slarules.endpoints import AccessLog, export_compliance, export_sla_log, healthz, metrics
 from slarules.errors import RulesError
-from slarules.graphql.view import SlaGraphQL
+from slarules.graphql.view import ASSET_PATH, SlaGraphQL, graphiql_asset
 from slarules.logs import json_line
 from slarules.runtime import LiveRuleset, Runtime, build_ruleset
 from slarules.settings import Settings
@@ -79,10 +80,16 @@ def create_app(
                 runtime.store.close()
 
     gql = SlaGraphQL(runtime)
+    graphiql: list[BaseRoute] = (
+        [Route(f"{ASSET_PATH}/{{name}}", graphiql_asset, methods=["GET", "HEAD"])]
+        if settings.graphiql
+        else []
+    )
     app = Starlette(
         routes=[
             Route("/graphql", gql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", gql),
+            *graphiql,
             Route("/healthz", healthz),
             Route("/metrics", metrics),
             Route("/export/sla-log.csv", export_sla_log),
@@ -93,6 +100,17 @@ def create_app(
         max_body_size=settings.max_body_size,
     )
     app.state.runtime = runtime
+    if settings.cors_origins:
+        # Off unless SLA_CORS_ORIGINS lists origins. Bearer tokens, not cookies: no credentials.
+        # Inside the access log, so preflights are logged and counted too.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["authorization", "content-type"],
+            expose_headers=["content-disposition"],
+            max_age=600,
+        )
     app.add_middleware(AccessLog, runtime=runtime)
     return app
 

@@ -120,6 +120,52 @@ def parse_tokens(spec: str) -> dict[str, Role]:
     return out
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def parse_origins(spec: str, name: str = "SLA_CORS_ORIGINS") -> tuple[str, ...]:
+    """`https://a.example, http://localhost:5173` → origins as browsers send them, or ("*",).
+
+    Starlette compares origins as exact strings, so each is normalised the way a browser
+    writes its `Origin` header: lowercase scheme and host, no default port, no trailing slash.
+    """
+    out: list[str] = []
+    for item in (i.strip() for i in spec.split(",")):
+        if not item:
+            continue
+        if item == "*":
+            out.append("*")
+            continue
+        parts = urlsplit(item)
+        try:
+            port = parts.port
+        except ValueError:
+            port = -1
+        scheme = parts.scheme.lower()
+        if (
+            scheme not in _DEFAULT_PORTS
+            or not parts.hostname
+            or port == -1
+            or parts.path not in ("", "/")
+            or parts.query
+            or parts.fragment
+            or parts.username
+        ):
+            raise SettingsError(
+                f"{name}: `{item}` is not an origin like https://host[:port] "
+                "(scheme, host and optional port, no path)"
+            )
+        host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+        if port is not None and port != _DEFAULT_PORTS[scheme]:
+            host = f"{host}:{port}"
+        origin = f"{scheme}://{host}"
+        if origin not in out:
+            out.append(origin)
+    if "*" in out and len(out) > 1:
+        raise SettingsError(f"{name}: `*` allows every origin; list origins or `*`, not both")
+    return tuple(out)
+
+
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -161,6 +207,7 @@ class Settings:
     alert_lease: float = 30.0  # seconds a claimed alert stays with its claimer
     alert_max_age: float = 86_400.0  # seconds: thresholds older than this raise no alert
     max_clock_skew: float = 300.0  # seconds an input instant may be ahead of the server clock
+    cors_origins: tuple[str, ...] = ()  # browser origins allowed to call the API (off: none)
 
     @property
     def auth_enabled(self) -> bool:
@@ -250,6 +297,8 @@ def load_settings(
     kw["webhook_secret"] = pick(None, "SLA_WEBHOOK_SECRET")
     if (v := pick(None, "SLA_GRAPHIQL")) is not None:
         kw["graphiql"] = _flag(v, "SLA_GRAPHIQL")
+    if (v := pick(None, "SLA_CORS_ORIGINS")) is not None:
+        kw["cors_origins"] = parse_origins(v)
     if (v := pick(None, "SLA_SCHEDULER")) is not None:
         kw["scheduler"] = _flag(v, "SLA_SCHEDULER")
     if (v := pick(None, "SLA_WEBHOOK_TIMEOUT")) is not None:

@@ -1,103 +1,14 @@
-// SLA board: plain JavaScript + SVG over the GraphQL API at /graphql (no libraries, no build).
+// SLA board, part 5 of 5: counts, open cycles with honest countdowns, alerts, search, wiring.
+// Plain JavaScript + SVG over the GraphQL API at /graphql (no libraries, no build).
 // Each panel loads and fails on its own; a missing or refused token shows one clear banner.
 "use strict";
 
-const TOKEN_KEY = "slarules.token";
 const PAGE_SIZE = 50;
 const MET_TODAY_PAGE = 500;
 const MET_TODAY_MAX_PAGES = 10;
-const SVG_NS = "http://www.w3.org/2000/svg";
-const METRIC_NAMES = {
-  FIRST_RESPONSE: "First response", NEXT_RESPONSE: "Next response",
-  PERIODIC_RESPONSE: "Periodic response", REQUESTER_WAIT: "Requester wait",
-  AGENT_WORK: "Agent work", RESOLUTION: "Resolution",
-};
-const TONES = {
-  breached: "Breached", warned: "At risk", fine: "On track", paused: "Paused", met: "Met",
-};
-const MARK_NAMES = {
-  started: "started", paused: "paused", resumed: "resumed", warned: "warned",
-  breached: "breached", stopped: "stopped",
-};
-
-const board = {
-  token: localStorage.getItem(TOKEN_KEY) || "",
-  levels: new Map(),        // name -> {name, title, calendar}
-  rows: new Map(),          // ticket id -> {tr, ticket, cycle, deadline}
-  endCursor: null,
-  listGeneration: 0,
-  selected: null,
-  ws: null,
-  wsRetry: 0,
-  wsTimer: null,
-  countsTimer: null,
-  firstRenderMs: null,
-  alertsSeen: new Set(),
-};
-window.slaBoard = board; // for tests and the curious (board.refresh reloads every panel)
-
-// -- small helpers --------------------------------------------------------------------
-
-function el(tag, attrs, ...children) {
-  const node = document.createElement(tag);
-  setAttrs(node, attrs);
-  node.append(...children.filter((c) => c !== null && c !== undefined && c !== false));
-  return node;
-}
-
-function svg(tag, attrs, ...children) {
-  const node = document.createElementNS(SVG_NS, tag);
-  setAttrs(node, attrs);
-  node.append(...children.filter((c) => c !== null && c !== undefined && c !== false));
-  return node;
-}
-
-function setAttrs(node, attrs) {
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k === "text") node.textContent = v;
-    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-    else node.setAttribute(k, v === true ? "" : String(v));
-  }
-}
-
-function $(sel) { return document.querySelector(sel); }
-
-class BoardError extends Error {
-  constructor(code, message) { super(message); this.code = code; }
-}
-
-function authHeaders() {
-  return board.token ? { Authorization: `Bearer ${board.token}` } : {};
-}
-
-async function gql(query, variables) {
-  let resp;
-  try {
-    resp = await fetch("/graphql", {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json", ...authHeaders() },
-      body: JSON.stringify({ query, variables: variables || {} }),
-    });
-  } catch (e) {
-    throw new BoardError("NETWORK", `the server cannot be reached (${e.message})`);
-  }
-  let body;
-  try {
-    body = await resp.json();
-  } catch (e) {
-    throw new BoardError("HTTP", `the server answered HTTP ${resp.status} without GraphQL data`);
-  }
-  if (body.errors && body.errors.length) {
-    const err = body.errors[0];
-    const code = (err.extensions && err.extensions.code) || "ERROR";
-    throw new BoardError(code, err.message);
-  }
-  if (!resp.ok || !body.data) throw new BoardError("HTTP", `the server answered HTTP ${resp.status}`);
-  return body.data;
-}
-
-function isAuthError(e) { return e && (e.code === "UNAUTHENTICATED" || e.code === "FORBIDDEN"); }
+const REFRESH_MS = 60_000;     // the list is re-read this often (the server's figures win)
+const RETRY_MS = 5_000;        // a row whose instant passed is re-read at most this often
+const MAX_ROW_REFRESHES = 10;  // more rows due at once: reload the page of rows instead
 
 function showAuth(e) {
   const banner = $("#auth-message");
@@ -127,45 +38,13 @@ function panelError(panel, what, e) {
   panelStatus(panel, `Could not load ${what}: ${why}`, true);
 }
 
-function pad(n) { return String(n).padStart(2, "0"); }
-
-function localIso(d) {
-  // RFC 3339 with the browser's offset (the API rejects naive date-times)
-  const off = -d.getTimezoneOffset();
-  const sign = off >= 0 ? "+" : "-";
-  const a = Math.abs(off);
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:` +
-    `${pad(d.getMinutes())}:${pad(d.getSeconds())}${sign}${pad(Math.floor(a / 60))}:${pad(a % 60)}`;
-}
-
-function startOfDay(d) { return new Date(d.getFullYear(), d.getMonth(), d.getDate()); }
-function dateInput(d) { return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`; }
-function parseDateInput(s) { const [y, m, d] = s.split("-").map(Number); return new Date(y, m - 1, d); }
-
-function fmtDuration(seconds) {
-  const s = Math.abs(Math.round(seconds));
-  const d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600);
-  const m = Math.floor((s % 3600) / 60), sec = s % 60;
-  if (d) return `${d}d ${h}h ${pad(m)}m`;
-  if (h) return `${h}h ${pad(m)}m ${pad(sec)}s`;
-  return `${m}m ${pad(sec)}s`;
-}
-
-function fmtTime(iso) {
-  if (!iso) return "—";
-  return new Date(iso).toLocaleString(undefined, {
-    month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
-  });
-}
-
-function metricName(m) { return METRIC_NAMES[m] || m; }
-
 // -- token ----------------------------------------------------------------------------
 
 function setToken(token) {
   board.token = token;
   if (token) localStorage.setItem(TOKEN_KEY, token);
   else localStorage.removeItem(TOKEN_KEY);
+  board.features = null;
   showAuth(null);
   refreshAll();
   connectLive();
@@ -173,10 +52,12 @@ function setToken(token) {
 
 // -- filters & exports ----------------------------------------------------------------
 
+const FILTER_KEYS = ["level", "department", "assignee", "metric"];
+
 function currentFilter() {
   const form = $("#filters");
   const f = {};
-  for (const key of ["level", "department", "assignee", "metric"]) {
+  for (const key of FILTER_KEYS) {
     const v = form.elements[key].value.trim();
     if (v) f[key] = v;
   }
@@ -186,7 +67,7 @@ function currentFilter() {
 function filtersFromUrl() {
   const q = new URLSearchParams(location.search);
   const form = $("#filters");
-  for (const key of ["level", "department", "assignee", "metric"]) {
+  for (const key of FILTER_KEYS) {
     const v = q.get(key);
     if (!v) continue;
     const input = form.elements[key];
@@ -199,7 +80,7 @@ function filtersFromUrl() {
 
 function filtersToUrl(f) {
   const q = new URLSearchParams(f);
-  const url = q.toString() ? `${location.pathname}?${q}` : location.pathname;
+  const url = `${location.pathname}${q.toString() ? `?${q}` : ""}${location.hash}`;
   history.replaceState(null, "", url);
 }
 
@@ -216,6 +97,7 @@ function updateExportLinks() {
     comp.set("to", localIso(range.to));
     comp.set("group_by", range.group.toLowerCase());
   }
+  if (board.features && board.features.complianceFilter) for (const [k, v] of log) comp.set(k, v);
   $("#export-compliance").href = `/export/compliance.csv${comp.toString() ? `?${comp}` : ""}`;
 }
 
@@ -244,12 +126,15 @@ async function downloadExport(ev) {
   }
 }
 
-// -- ruleset (levels for the filter, calendars for the timeline) ----------------------
+// -- ruleset (levels for the filter, calendars' zones) ----------------------------------
 
 async function loadRuleset() {
   const status = $("#filters-status");
   try {
-    const data = await gql("{ ruleset { version levels { name title calendar } } }");
+    const [data] = await Promise.all([
+      gql(`{ ruleset { version levels { ${levelFields()} } } }`),
+      loadZones().catch(() => null), // without zones, times are shown in the viewer's zone
+    ]);
     const select = $("#f-level");
     const chosen = select.value;
     for (const opt of [...select.options]) if (opt.value) opt.remove();
@@ -278,6 +163,10 @@ const COUNTS_QUERY = `query($a: SlaLogFilter, $p: SlaLogFilter, $b: SlaLogFilter
 const MET_QUERY = `query($f: SlaLogFilter, $first: Int, $after: String) {
   slaLog(filter: $f, first: $first, after: $after) {
     pageInfo { hasNextPage endCursor } edges { node { stoppedAt } } } }`;
+const SLA_QUERY = `query($with: TicketFilter, $without: TicketFilter) {
+  withSla: tickets(filter: $with, first: 0) { totalCount }
+  withoutSla: tickets(filter: $without, first: 50) { totalCount
+    edges { node { id createdAt fields } } } }`;
 
 async function metToday(f) {
   // met cycles newest stop first: count until the first stop before today's start
@@ -300,7 +189,7 @@ async function loadCounts() {
   const panel = "counts-panel";
   const f = currentFilter();
   const vars = { a: { ...f, state: "ACTIVE" }, p: { ...f, state: "PAUSED" }, b: { ...f, state: "BREACHED" } };
-  const [main, met] = await Promise.allSettled([gql(COUNTS_QUERY, vars), metToday(f)]);
+  const [main, met] = await Promise.allSettled([gql(COUNTS_QUERY, vars), metToday(f), loadSlaCounts(f)]);
   const errors = [];
   if (main.status === "fulfilled") {
     $("#count-active").textContent = main.value.active.totalCount;
@@ -317,20 +206,47 @@ async function loadCounts() {
   $("#counts-panel").dataset.loaded = String(Date.now());
 }
 
+async function loadSlaCounts(f) {
+  // tickets with and without an SLA: only where the API can filter on it (TicketFilter.hasSla)
+  const box = $("#sla-split");
+  try {
+    await detectFeatures();
+  } catch (e) { box.hidden = true; return; }
+  if (!board.features.hasSla) { box.hidden = true; return; }
+  const rest = { ...f };
+  delete rest.level; delete rest.metric; // tickets without an SLA have neither
+  try {
+    const data = await gql(SLA_QUERY, { with: { ...f, hasSla: true }, without: { ...rest, hasSla: false } });
+    $("#count-with-sla").textContent = data.withSla.totalCount;
+    $("#count-without-sla").textContent = data.withoutSla.totalCount;
+    $("#without-sla-list").replaceChildren(...data.withoutSla.edges.map(({ node: t }) => el("li", { "data-ticket": t.id },
+      el("button", { type: "button", class: "ticket-link", text: t.id, onclick: (ev) => openTimeline(t.id, ev.currentTarget) }),
+      ` ${t.fields.subject ? String(t.fields.subject) : ""}`,
+      el("span", { class: "others", text: [t.fields.assignee, t.fields.department].filter(Boolean).join(" · ") || "unassigned" }))));
+    box.hidden = false;
+  } catch (e) {
+    box.hidden = true;
+    throw e;
+  }
+}
+
 function scheduleCounts() {
   clearTimeout(board.countsTimer);
   board.countsTimer = setTimeout(loadCounts, 800);
 }
 
-// -- open cycles list -----------------------------------------------------------------
+// -- open cycles list: the server's remaining time, moved only while the cycle counts ------
 
-const TICKET_FIELDS = `id fields level { name title calendar }
-  cycles { metric index state startedAt stoppedAt dueAt breachedAt targetSeconds
-           elapsedSeconds remainingSeconds warnings { at } }`;
-const LIST_QUERY = `query($filter: TicketFilter, $first: Int, $after: String) {
+function ticketFields() {
+  return `id fields level { ${levelFields()} } cycles { ${cycleFields()} }`;
+}
+
+function listQuery() {
+  return `query($filter: TicketFilter, $first: Int, $after: String) {
   tickets(filter: $filter, first: $first, after: $after) {
     totalCount pageInfo { hasNextPage endCursor }
-    edges { node { ${TICKET_FIELDS} } } } }`;
+    edges { node { ${ticketFields()} } } } }`;
+}
 
 function openCycles(ticket, metric) {
   return ticket.cycles.filter((c) => !c.stoppedAt && (!metric || c.metric === metric));
@@ -348,31 +264,63 @@ function primaryCycle(cycles) {
   return best;
 }
 
-function toneOf(cycle, remaining) {
-  if (cycle.state === "BREACHED" || (cycle.state === "ACTIVE" && remaining !== null && remaining < 0)) return "breached";
+function toneOf(cycle) {
+  // only what the server reported: breached when it says BREACHED, at risk when it sent a warning
+  if (cycle.state === "BREACHED") return "breached";
   if (cycle.state === "PAUSED") return "paused";
   if (cycle.state === "MET") return "met";
   if (cycle.warnings && cycle.warnings.length) return "warned";
   return "fine";
 }
 
-function remainingNow(row) {
-  if (row.cycle.state !== "ACTIVE" && row.cycle.state !== "BREACHED") return row.cycle.remainingSeconds;
-  return (row.deadline - Date.now()) / 1000;
+function clockRuns(row, now) {
+  // the server said the clock runs, and the instant it stops has not come
+  return row.counting && (row.changesAt === null || now < row.changesAt);
 }
 
-function renderRemaining(row) {
+function remainingNow(row, now) {
+  // counting: the server's figure minus the time since it was read, up to the instant the
+  // clock stops; not counting (or a server that does not say): the server's figure as it is
+  const c = row.cycle;
+  if (!row.counting) return c.remainingSeconds;
+  const until = row.changesAt === null ? now : Math.min(now, row.changesAt);
+  const rem = c.remainingSeconds - Math.max(0, until - row.fetchedAt) / 1000;
+  return c.state === "BREACHED" ? rem : Math.max(0, rem); // a breach is the server's to say
+}
+
+function refreshInstant(row) {
+  // when this row must be read again: its clock starts or stops, or it falls due
+  const at = [];
+  if (row.changesAt !== null) at.push(row.changesAt);
+  if (row.cycle.state === "ACTIVE" && row.cycle.dueAt) at.push(Date.parse(row.cycle.dueAt));
+  return at.length ? Math.min(...at) : null;
+}
+
+function renderRemaining(row, now) {
+  const t = now === undefined ? Date.now() : now;
   const td = row.tr.querySelector(".remaining");
   const badge = row.tr.querySelector(".badge");
-  const rem = remainingNow(row);
-  let tone = toneOf(row.cycle, row.cycle.state === "ACTIVE" ? rem : null);
+  const rem = remainingNow(row, t);
+  let tone = toneOf(row.cycle);
   // an alert for the shown cycle counts at once, before the refreshed figures arrive
   const alerted = row.alert && row.alert.metric === row.cycle.metric && row.alert.index === row.cycle.index
     ? row.alert.tone : null;
   if (alerted === "breached" || (alerted === "warned" && tone === "fine")) tone = alerted;
-  if (row.cycle.state === "PAUSED") td.textContent = `${fmtDuration(rem)} left (paused)`;
-  else if (rem < 0) td.textContent = `overdue ${fmtDuration(rem)}`;
-  else td.textContent = `${fmtDuration(rem)} left`;
+  const seconds = Math.abs(rem) < 3600;
+  let text;
+  if (row.cycle.state === "PAUSED") text = `${fmtBusiness(rem, seconds)} left (paused)`;
+  else if (rem < 0) text = `overdue ${fmtBusiness(rem, seconds)}`;
+  else if (rem === 0) text = "due now";
+  else text = `${fmtBusiness(rem, seconds)} left`;
+  const runs = clockRuns(row, t);
+  if (row.cycle.state !== "PAUSED" && !runs && row.countingKnown && rem !== 0) text += " (clock stopped)";
+  td.textContent = text;
+  td.dataset.counting = String(runs);
+  td.title = runs
+    ? "Business time left; it counts down while the level's calendar is open"
+    : row.countingKnown
+      ? `Business time left; the clock is stopped now (closed hours or paused)${row.changesAt !== null ? `, it starts again ${fmtTime(new Date(row.changesAt).toISOString(), row.zone)}` : ""}`
+      : `Business time left when the board last asked the server (${fmtTime(new Date(row.fetchedAt).toISOString())})`;
   td.classList.toggle("overdue", rem < 0);
   if (badge.dataset.tone !== tone) {
     badge.dataset.tone = tone;
@@ -381,7 +329,7 @@ function renderRemaining(row) {
   }
 }
 
-function buildRow(ticket, cycle, others) {
+function buildRow(ticket, cycle, others, zone) {
   const fields = ticket.fields || {};
   const button = el("button", {
     type: "button", class: "ticket-link", "data-ticket": ticket.id,
@@ -390,66 +338,81 @@ function buildRow(ticket, cycle, others) {
   button.addEventListener("click", () => openTimeline(ticket.id, button));
   const subject = fields.subject ? el("span", { class: "others", text: String(fields.subject) }) : null;
   const otherText = others.length
-    ? `also: ${others.map((c) => `${metricName(c.metric)} ${c.dueAt ? `due ${fmtTime(c.dueAt)}` : c.state.toLowerCase()}`).join("; ")}`
+    ? `also: ${others.map((c) => `${metricName(c.metric)} ${c.dueAt ? `due ${fmtTime(c.dueAt, zone)}` : c.state.toLowerCase()}`).join("; ")}`
     : null;
   const tr = el("tr", {
     "data-ticket": ticket.id, "data-metric": cycle.metric, "data-state": cycle.state,
     "data-due": cycle.dueAt || "",
   },
-  el("td", {}, button, subject),
-  el("td", {}, el("span", { class: "badge" })),
-  el("td", {}, metricName(cycle.metric), otherText ? el("span", { class: "others", text: otherText }) : null),
-  el("td", {}, cycle.dueAt ? el("time", { datetime: cycle.dueAt, text: fmtTime(cycle.dueAt) }) : "— (paused)"),
-  el("td", { class: "remaining" }),
-  el("td", { text: ticket.level ? ticket.level.name : "none" }),
-  el("td", { text: fields.assignee || "—" }),
-  el("td", { text: fields.department || "—" }));
+  el("td", { "data-label": "Ticket" }, button, subject),
+  el("td", { "data-label": "State" }, el("span", { class: "badge" })),
+  el("td", { "data-label": "Metric" }, metricName(cycle.metric), el("span", { class: "others", text: `target ${fmtBusiness(cycle.targetSeconds)}` }),
+    otherText ? el("span", { class: "others", text: otherText }) : null),
+  el("td", { "data-label": "Due", class: "due" }, cycle.dueAt ? timeEl(cycle.dueAt, zone, "due") : "— (paused)"),
+  el("td", { "data-label": "Remaining", class: "remaining" }),
+  el("td", { "data-label": "Level", text: ticket.level ? ticket.level.name : "none" }),
+  el("td", { "data-label": "Assignee", text: fields.assignee || "—" }),
+  el("td", { "data-label": "Department", text: fields.department || "—" }));
   if (board.selected === ticket.id) tr.classList.add("selected");
   return tr;
 }
 
-function rowFor(ticket) {
+function rowFor(ticket, fetchedAt) {
   const metric = currentFilter().metric;
   const open = openCycles(ticket, metric);
   const cycle = primaryCycle(open);
   if (!cycle) return null;
   const others = open.filter((c) => c !== cycle);
+  const zone = zoneOfLevel(ticket.level);
+  const known = typeof cycle.counting === "boolean";
   const row = {
-    ticket, cycle, tr: buildRow(ticket, cycle, others),
-    deadline: Date.now() + cycle.remainingSeconds * 1000,
+    ticket, cycle, zone, fetchedAt,
+    tr: buildRow(ticket, cycle, others, zone),
+    countingKnown: known,
+    counting: known && cycle.counting,
+    changesAt: known && cycle.countingChangesAt ? Date.parse(cycle.countingChangesAt) : null,
+    retryAt: 0,
   };
-  renderRemaining(row);
+  row.refreshAt = refreshInstant(row);
+  renderRemaining(row, fetchedAt);
   return row;
 }
 
-async function loadList(reset) {
+async function loadList(reset, quiet) {
   const panel = "list-panel";
   const generation = reset ? ++board.listGeneration : board.listGeneration;
   const tbody = $("#cycles tbody");
   const more = $("#load-more");
   if (reset) board.endCursor = null;
-  panelStatus(panel, "Loading…");
+  if (!quiet) panelStatus(panel, "Loading…");
   more.disabled = true;
   try {
-    const data = await gql(LIST_QUERY, { filter: currentFilter(), first: PAGE_SIZE, after: board.endCursor });
+    await detectFeatures();
+    const data = await gql(listQuery(), { filter: currentFilter(), first: PAGE_SIZE, after: board.endCursor });
     if (generation !== board.listGeneration) return; // filters changed meanwhile
+    const fetchedAt = Date.now();
     const conn = data.tickets;
     if (reset) { tbody.replaceChildren(); board.rows.clear(); }
     let hidden = 0;
     const frag = document.createDocumentFragment();
     for (const edge of conn.edges) {
-      const row = rowFor(edge.node);
+      const old = board.rows.get(edge.node.id);
+      const row = rowFor(edge.node, fetchedAt);
       if (!row) { hidden += 1; continue; }
+      if (old) row.alert = old.alert;
       board.rows.set(edge.node.id, row);
       frag.append(row.tr);
     }
     tbody.append(frag);
     board.endCursor = conn.pageInfo.endCursor;
+    board.listReadAt = fetchedAt;
     more.hidden = !conn.pageInfo.hasNextPage;
+    const asOf = board.features.counting ? ""
+      : ` Remaining times as the server reported them at ${fmtTime(new Date(fetchedAt).toISOString())}; re-read every minute.`;
     $("#list-summary").textContent =
       `Showing ${board.rows.size} ticket${board.rows.size === 1 ? "" : "s"} with open cycles ` +
       `(${conn.totalCount} ticket${conn.totalCount === 1 ? "" : "s"} match the filters` +
-      `${hidden ? `; ${hidden} on this page have no open cycle` : ""}).`;
+      `${hidden ? `; ${hidden} on this page have no open cycle` : ""}).${asOf}`;
     panelStatus(panel, board.rows.size ? "" : "No open cycles match the filters.");
     $("#list-panel").dataset.loaded = String(Date.now());
     if (board.firstRenderMs === null) {
@@ -467,12 +430,13 @@ async function refreshTicketRow(id) {
   const row = board.rows.get(id);
   if (!row) return;
   try {
-    const data = await gql(`query($id: ID!) { ticket(id: $id) { ${TICKET_FIELDS} } }`, { id });
-    const fresh = data.ticket && rowFor(data.ticket);
+    const data = await gql(`query($id: ID!) { ticket(id: $id) { ${ticketFields()} } }`, { id });
+    const fresh = data.ticket && rowFor(data.ticket, Date.now());
     if (!fresh) { row.tr.remove(); board.rows.delete(id); return; }
     fresh.alert = row.alert;
+    fresh.retryAt = row.retryAt;
     renderRemaining(fresh);
-    row.tr.replaceWith(fresh.tr);
+    if (document.contains(row.tr)) row.tr.replaceWith(fresh.tr);
     board.rows.set(id, fresh);
   } catch (e) {
     panelError("list-panel", `ticket ${id}`, e);
@@ -480,7 +444,22 @@ async function refreshTicketRow(id) {
 }
 
 function tick() {
-  for (const row of board.rows.values()) renderRemaining(row);
+  const now = Date.now();
+  const due = [];
+  for (const row of board.rows.values()) {
+    renderRemaining(row, now);
+    if (row.refreshAt !== null && row.refreshAt <= now && row.retryAt <= now) {
+      row.retryAt = now + RETRY_MS; // the browser's clock may run ahead of the server's
+      due.push(row.ticket.id);
+    }
+  }
+  if (due.length > MAX_ROW_REFRESHES && board.rows.size <= PAGE_SIZE) loadList(true, true);
+  else for (const id of due.slice(0, MAX_ROW_REFRESHES)) refreshTicketRow(id);
+  const every = board.refreshEvery === undefined ? REFRESH_MS : board.refreshEvery;
+  if (board.listReadAt && now - board.listReadAt > every && board.rows.size <= PAGE_SIZE) {
+    board.listReadAt = now;
+    loadList(true, true);
+  }
 }
 
 function listKeys(ev) {
@@ -493,330 +472,58 @@ function listKeys(ev) {
   if (next) { next.focus(); ev.preventDefault(); }
 }
 
-// -- compliance -----------------------------------------------------------------------
+// -- search and direct links: #ticket=ID opens any ticket, closed ones included -----------
 
-function complianceRange() {
-  const form = $("#compliance-form");
-  const from = form.elements.from.value, to = form.elements.to.value;
-  if (!from || !to) return null;
-  const end = parseDateInput(to);
-  end.setDate(end.getDate() + 1); // the "to" day is included
-  return { from: parseDateInput(from), to: end, group: form.elements.group.value };
+function ticketFromHash() {
+  const m = /^#ticket=(.+)$/.exec(location.hash);
+  return m ? decodeURIComponent(m[1]) : null;
 }
 
-const COMPLIANCE_QUERY = `query($from: DateTime!, $to: DateTime!, $groupBy: [ComplianceDimension!]!) {
-  compliance(from: $from, to: $to, groupBy: $groupBy) {
-    day department assignee level metric metCount breachedCount serviceLevel } }`;
-
-function groupLabel(row, group) {
-  const v = row[group.toLowerCase()];
-  if (v === null || v === undefined || v === "") return "(none)";
-  return group === "METRIC" ? metricName(v) : String(v);
+function onHash() {
+  const id = ticketFromHash();
+  if (id && id !== board.selected) openTimeline(id, null);
 }
 
-async function loadCompliance() {
-  const panel = "compliance-panel";
-  const range = complianceRange();
-  updateExportLinks();
-  if (!range || range.to <= range.from) {
-    panelStatus(panel, "Choose a range whose start is not after its end.", true);
-    return;
-  }
-  panelStatus(panel, "Loading…");
-  try {
-    const data = await gql(COMPLIANCE_QUERY, {
-      from: localIso(range.from), to: localIso(range.to), groupBy: [range.group],
-    });
-    let rows = data.compliance.map((r) => ({ ...r, label: groupLabel(r, range.group) }));
-    if (range.group === "DAY") rows = fillDays(rows, range);
-    rows.sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
-    renderComplianceChart(rows, range.group);
-    renderComplianceTable(rows);
-    panelStatus(panel, rows.some((r) => r.metCount + r.breachedCount) ? "" : "No finished cycles started in this range.");
-    $("#compliance-panel").dataset.loaded = String(Date.now());
-  } catch (e) {
-    $("#compliance-chart").replaceChildren(); // never leave a stale chart beside an error
-    $("#compliance-table tbody").replaceChildren();
-    panelError(panel, "the compliance report", e);
-  }
-}
+// -- alerts: recent ones from the store (when the API has `alerts`), then live ---------------
 
-function fillDays(rows, range) {
-  // one bar per day of the range, empty days included (at most 62 shown)
-  const byDay = new Map(rows.map((r) => [r.day, r]));
-  const out = [];
-  for (let d = new Date(range.from); d < range.to && out.length < 62; d.setDate(d.getDate() + 1)) {
-    const key = dateInput(d);
-    out.push(byDay.get(key) || { day: key, label: key, metCount: 0, breachedCount: 0, serviceLevel: null });
-    byDay.delete(key);
-  }
-  for (const r of byDay.values()) out.push(r); // days in the ruleset's zone outside the local range
+const ALERT_FIELDS = "id kind ticketId metric cycleIndex percent beforeSeconds at level assignee department";
+const ALERTS_SUBSCRIPTION = `subscription($f: AlertFilter) { slaAlerts(filter: $f) { ${ALERT_FIELDS} } }`;
+
+function alertFilter(fields) {
+  const f = currentFilter();
+  const out = {};
+  for (const k of ["level", "department", "assignee"]) if (f[k] && fields.has(k)) out[k] = f[k];
+  if (f.metric && fields.has("metrics")) out.metrics = [f.metric];
+  else if (f.metric && fields.has("metric")) out.metric = f.metric;
   return out;
 }
 
-function renderComplianceTable(rows) {
-  const tbody = $("#compliance-table tbody");
-  tbody.replaceChildren(...rows.map((r) => el("tr", {},
-    el("th", { scope: "row", text: r.label }),
-    el("td", { text: r.metCount }), el("td", { text: r.breachedCount }),
-    el("td", { text: r.serviceLevel === null ? "—" : `${r.serviceLevel.toFixed(1)} %` }))));
-}
-
-function renderComplianceChart(rows, group) {
-  const W = 760, H = 280, M = { l: 44, r: 48, t: 24, b: group === "DAY" ? 64 : 48 };
-  const pw = W - M.l - M.r, ph = H - M.t - M.b;
-  const maxCount = Math.max(1, ...rows.map((r) => r.metCount + r.breachedCount));
-  const n = Math.max(rows.length, 1);
-  const slot = pw / n, bw = Math.max(2, Math.min(40, slot * 0.7));
-  const y = (v) => M.t + ph - (v / maxCount) * ph;
-  const ySl = (p) => M.t + ph - (p / 100) * ph;
-  const summary = rows.map((r) => `${r.label}: ${r.metCount} met, ${r.breachedCount} breached` +
-    `${r.serviceLevel === null ? "" : `, ${r.serviceLevel.toFixed(1)} %`}`).join("; ");
-  const chart = svg("svg", {
-    viewBox: `0 0 ${W} ${H}`, role: "img",
-    "aria-label": `Met and breached cycles and service level by ${group.toLowerCase()}. ${summary}`,
-  });
-  const axis = svg("g", { class: "axis" });
-  axis.append(svg("line", { x1: M.l, y1: M.t + ph, x2: M.l + pw, y2: M.t + ph }),
-    svg("line", { x1: M.l, y1: M.t, x2: M.l, y2: M.t + ph }),
-    svg("line", { x1: M.l + pw, y1: M.t, x2: M.l + pw, y2: M.t + ph }));
-  for (const frac of [0, 0.5, 1]) {
-    axis.append(svg("text", { x: M.l - 6, y: y(maxCount * frac) + 4, "text-anchor": "end", text: Math.round(maxCount * frac) }));
-    axis.append(svg("text", { x: M.l + pw + 6, y: ySl(100 * frac) + 4, text: `${100 * frac}%` }));
-  }
-  axis.append(svg("text", { x: M.l, y: M.t - 8, text: "cycles" }),
-    svg("text", { x: M.l + pw, y: M.t - 8, "text-anchor": "end", text: "service level" }));
-  chart.append(axis);
-  const points = [];
-  rows.forEach((r, i) => {
-    const cx = M.l + slot * i + slot / 2;
-    const g = svg("g", { class: "bar", "data-group": r.label },
-      svg("title", { text: `${r.label}: ${r.metCount} met, ${r.breachedCount} breached, service level ${r.serviceLevel === null ? "n/a" : `${r.serviceLevel.toFixed(1)} %`}` }));
-    const met0 = y(r.metCount), br0 = y(r.metCount + r.breachedCount);
-    if (r.metCount) g.append(svg("rect", { class: "bar-met", x: cx - bw / 2, y: met0, width: bw, height: M.t + ph - met0 }));
-    if (r.breachedCount) g.append(svg("rect", { class: "bar-breached", x: cx - bw / 2, y: br0, width: bw, height: met0 - br0 }));
-    const label = group === "DAY" ? r.label.slice(5) : r.label;
-    if (n <= 31 || i % Math.ceil(n / 31) === 0) {
-      g.append(svg("text", {
-        x: cx, y: M.t + ph + 14, "text-anchor": group === "DAY" ? "end" : "middle",
-        transform: group === "DAY" ? `rotate(-45 ${cx} ${M.t + ph + 14})` : null, text: label,
-      }));
-    }
-    if (r.serviceLevel !== null) {
-      points.push([cx, ySl(r.serviceLevel)]);
-      g.append(svg("circle", { class: "sl-dot", cx, cy: ySl(r.serviceLevel), r: 3.5 }));
-    }
-    chart.append(g);
-  });
-  if (points.length > 1) chart.append(svg("polyline", { class: "sl-line", points: points.map((p) => p.join(",")).join(" ") }));
-  const legend = el("p", { class: "legend" },
-    el("span", {}, el("span", { class: "swatch met", "aria-hidden": "true" }), "met (lower bar)"),
-    el("span", {}, el("span", { class: "swatch breached", "aria-hidden": "true" }), "breached (upper bar)"),
-    el("span", {}, el("span", { class: "swatch sl", "aria-hidden": "true" }), "service level % (line, right axis)"));
-  $("#compliance-chart").replaceChildren(el("div", { class: "chart" }, chart), legend);
-}
-
-// -- a ticket's timeline --------------------------------------------------------------
-
-const TIMELINE_QUERY = `query($id: ID!) { ticket(id: $id) {
-  id createdAt fields decidedBy level { name title calendar }
-  cycles { metric index state startedAt stoppedAt dueAt breachedAt targetSeconds elapsedSeconds
-           remainingSeconds rulesetVersion timeline { kind at } }
-  events { eventId at type payload }
-  evaluations { at rulesetVersion matchedRules levelBefore levelAfter decidedBy } } }`;
-
-async function openHours(calendar, from, to) {
-  const q = new URLSearchParams({ calendar, from: from.toISOString(), to: to.toISOString() });
-  const resp = await fetch(`/board/open-hours?${q}`, { headers: authHeaders() });
-  const body = await resp.json();
-  if (!resp.ok) throw new BoardError(body.code || "HTTP", body.error || `HTTP ${resp.status}`);
-  return body.intervals.map(([a, b]) => [Date.parse(a), Date.parse(b)]);
-}
-
-async function openTimeline(id, opener) {
-  const panel = $("#timeline-panel");
-  board.selected = id;
-  board.timelineOpener = opener || null;
-  for (const tr of document.querySelectorAll("#cycles tr.selected")) tr.classList.remove("selected");
-  const row = board.rows.get(id);
-  if (row) row.tr.classList.add("selected");
-  panel.hidden = false;
-  panel.dataset.ticket = id;
-  delete panel.dataset.loaded;
-  $("#timeline-title").textContent = `Timeline of ticket ${id}`;
-  $("#timeline-body").replaceChildren();
-  panelStatus("timeline-panel", "Loading…");
-  panel.scrollIntoView({ block: "nearest" });
-  panel.focus();
+async function loadRecentAlerts() {
+  const panel = "alerts-panel";
   try {
-    const data = await gql(TIMELINE_QUERY, { id });
-    if (board.selected !== id) return;
-    if (!data.ticket) { panelStatus("timeline-panel", `Ticket ${id} does not exist (any more).`, true); return; }
-    const t = data.ticket;
-    const now = Date.now();
-    const times = [Date.parse(t.createdAt), now];
-    for (const c of t.cycles) for (const m of c.timeline) times.push(Date.parse(m.at));
-    for (const e of t.events) times.push(Date.parse(e.at));
-    let t0 = Math.min(...times), t1 = Math.max(...times);
-    const span = Math.max(t1 - t0, 60_000);
-    t0 -= span * 0.03; t1 = t0 + span * 1.08;
-    let hours = null, hoursNote = "";
-    const calendar = t.level ? t.level.calendar : null;
-    if (calendar) {
-      try {
-        if (t1 - t0 > 62 * 86400_000) hoursNote = "Business hours are not shaded for spans over 62 days.";
-        else hours = await openHours(calendar, new Date(t0), new Date(t1));
-      } catch (e) {
-        hoursNote = `Business hours could not be loaded: ${e.message}`;
-      }
-    }
-    if (board.selected !== id) return;
-    renderTimeline(t, t0, t1, now, hours, hoursNote);
-    panelStatus("timeline-panel", "");
-    panel.dataset.loaded = String(Date.now());
+    await detectFeatures();
+  } catch (e) { return; }
+  const ft = board.features.alerts;
+  if (ft === null) {
+    if (!$("#alerts").children.length) panelStatus(panel, "No alerts since this page opened.");
+    return;
+  }
+  try {
+    const decl = ft ? `($f: ${ft})` : "";
+    const arg = ft ? "filter: $f, " : "";
+    const data = await gql(`query${decl} { alerts(${arg}first: 20) { edges { node { ${ALERT_FIELDS} } } } }`,
+      ft ? { f: alertFilter(board.features.alertFilterFields) } : {});
+    const nodes = data.alerts.edges.map((e) => e.node);
+    nodes.sort((a, b) => Date.parse(a.at) - Date.parse(b.at)); // oldest first: each is prepended
+    $("#alerts").replaceChildren();
+    board.alertsSeen.clear();
+    for (const a of nodes) addAlertItem(a, true);
+    panelStatus(panel, nodes.length ? "" : "No recent alerts.");
+    $("#alerts-panel").dataset.loaded = String(Date.now());
   } catch (e) {
-    if (board.selected === id) panelError("timeline-panel", `the timeline of ${id}`, e);
+    panelError(panel, "the recent alerts", e);
   }
 }
-
-function closeTimeline() {
-  const panel = $("#timeline-panel");
-  panel.hidden = true;
-  board.selected = null;
-  for (const tr of document.querySelectorAll("#cycles tr.selected")) tr.classList.remove("selected");
-  if (board.timelineOpener && document.contains(board.timelineOpener)) board.timelineOpener.focus();
-}
-
-function countingBands(cycle, now) {
-  const bands = [];
-  let start = null;
-  for (const m of cycle.timeline) {
-    const at = Date.parse(m.at);
-    if ((m.kind === "started" || m.kind === "resumed") && start === null) start = at;
-    else if ((m.kind === "paused" || m.kind === "stopped") && start !== null) { bands.push([start, at]); start = null; }
-  }
-  if (start !== null && !cycle.stoppedAt) bands.push([start, now]);
-  return bands;
-}
-
-function markShape(kind, x, y) {
-  const s = 6;
-  switch (kind) {
-    case "started": case "resumed":
-      return svg("path", { d: `M${x - s} ${y - s} L${x + s} ${y} L${x - s} ${y + s} Z` });
-    case "paused":
-      return svg("path", { d: `M${x - s} ${y - s}h4v${2 * s}h-4z M${x + 2} ${y - s}h4v${2 * s}h-4z` });
-    case "warned":
-      return svg("path", { d: `M${x} ${y - s - 1} L${x + s + 1} ${y} L${x} ${y + s + 1} L${x - s - 1} ${y} Z` });
-    case "breached":
-      return svg("path", { d: `M${x - s} ${y - s} L${x + s} ${y + s} M${x + s} ${y - s} L${x - s} ${y + s}`, "stroke-width": 3 });
-    case "stopped":
-      return svg("rect", { x: x - s, y: y - s, width: 2 * s, height: 2 * s });
-    default:
-      return svg("circle", { cx: x, cy: y, r: s });
-  }
-}
-
-function renderTimeline(t, t0, t1, now, hours, hoursNote) {
-  const W = 900, L = 150, R = 20, laneH = 34, top = 10;
-  const lanes = [{ key: "events", label: "Events" }, { key: "level", label: "Level decisions" },
-    ...t.cycles.map((c) => ({ key: `${c.metric}-${c.index}`, label: `${metricName(c.metric)} #${c.index}`, cycle: c }))];
-  const H = top + lanes.length * laneH + 40;
-  const x = (ms) => L + ((ms - t0) / (t1 - t0)) * (W - L - R);
-  const chart = svg("svg", {
-    viewBox: `0 0 ${W} ${H}`, role: "img",
-    "aria-label": `Time axis of ticket ${t.id}: events, level decisions and each cycle's marks (listed below)`,
-  });
-  if (hours) {
-    for (const [a, b] of hours) {
-      if (b <= t0 || a >= t1) continue;
-      chart.append(svg("rect", { class: "open-hours", x: x(Math.max(a, t0)), y: top, width: Math.max(1, x(Math.min(b, t1)) - x(Math.max(a, t0))), height: lanes.length * laneH }));
-    }
-  }
-  lanes.forEach((lane, i) => {
-    const y0 = top + i * laneH, cy = y0 + laneH / 2;
-    chart.append(svg("rect", { class: "lane-bg", x: L, y: y0 + 4, width: W - L - R, height: laneH - 8, "fill-opacity": 0.35 }));
-    chart.append(svg("text", { x: L - 8, y: cy + 4, "text-anchor": "end", text: lane.label }));
-    const g = svg("g", { class: "lane", "data-lane": lane.key });
-    if (lane.key === "events") {
-      for (const e of t.events) {
-        g.append(svg("g", { class: "mark mark-event", "data-kind": e.type },
-          svg("title", { text: `${fmtTime(e.at)}: ${e.type} ${JSON.stringify(e.payload)}` }),
-          svg("circle", { cx: x(Date.parse(e.at)), cy, r: 4 })));
-      }
-    } else if (lane.key === "level") {
-      for (const ev of t.evaluations) {
-        const px = x(Date.parse(ev.at));
-        g.append(svg("g", { class: "mark mark-eval", "data-kind": "evaluation" },
-          svg("title", { text: `${fmtTime(ev.at)}: level ${ev.levelBefore || "none"} → ${ev.levelAfter || "none"} (${ev.decidedBy || "no rule"}, ruleset ${ev.rulesetVersion})` }),
-          svg("rect", { x: px - 4, y: cy - 4, width: 8, height: 8, transform: `rotate(45 ${px} ${cy})` })));
-      }
-    } else {
-      const c = lane.cycle;
-      for (const [a, b] of countingBands(c, now)) {
-        g.append(svg("rect", { class: "counting", x: x(a), y: cy - 3, width: Math.max(1, x(b) - x(a)), height: 6 }));
-      }
-      for (const m of c.timeline) {
-        const mark = svg("g", { class: `mark mark-${m.kind}`, "data-kind": m.kind, "data-cycle": lane.key },
-          svg("title", { text: `${metricName(c.metric)} #${c.index} ${MARK_NAMES[m.kind] || m.kind} at ${fmtTime(m.at)}` }),
-          markShape(m.kind, x(Date.parse(m.at)), cy));
-        g.append(mark);
-      }
-    }
-    chart.append(g);
-  });
-  // the time axis
-  const axisY = top + lanes.length * laneH + 6;
-  const axis = svg("g", { class: "axis" }, svg("line", { x1: L, y1: axisY, x2: W - R, y2: axisY }));
-  for (let i = 0; i <= 5; i++) {
-    const ms = t0 + ((t1 - t0) * i) / 5;
-    axis.append(svg("line", { x1: x(ms), y1: axisY, x2: x(ms), y2: axisY + 4 }),
-      svg("text", { x: x(ms), y: axisY + 16, "text-anchor": "middle", text: fmtTime(new Date(ms).toISOString()) }));
-  }
-  chart.append(axis);
-  if (now >= t0 && now <= t1) {
-    chart.append(svg("line", { class: "now-line", x1: x(now), y1: top, x2: x(now), y2: axisY }),
-      svg("text", { x: x(now), y: top - 1, "text-anchor": "middle", text: "now" }));
-  }
-
-  const level = t.level ? `${t.level.title || t.level.name} (${t.level.name}, calendar ${t.level.calendar})` : "no SLA";
-  const legend = el("p", { class: "legend" },
-    el("span", {}, el("span", { class: "swatch open", "aria-hidden": "true" }), "business hours (level calendar)"),
-    el("span", {}, el("span", { class: "swatch counting", "aria-hidden": "true" }), "cycle counting (not paused)"),
-    el("span", { text: "marks: ▶ started/resumed · ‖ paused · ◆ warned · ✖ breached · ■ stopped" }));
-  const cycleList = el("ul", {}, ...t.cycles.map((c) => el("li", { "data-cycle": `${c.metric}-${c.index}` },
-    el("strong", { text: `${metricName(c.metric)} #${c.index}` }),
-    ` — ${TONES[toneOf(c, null)] || c.state} (${c.state.toLowerCase()}); target ${fmtDuration(c.targetSeconds)}, elapsed ${fmtDuration(c.elapsedSeconds)}` +
-    `${c.dueAt ? `, due ${fmtTime(c.dueAt)}` : ""}; ruleset ${c.rulesetVersion}: `,
-    c.timeline.map((m) => `${MARK_NAMES[m.kind] || m.kind} ${fmtTime(m.at)}`).join(" · "))));
-  const events = el("ol", {}, ...t.events.map((e) => el("li", {},
-    el("time", { datetime: e.at, text: fmtTime(e.at) }), ` ${e.type}: ${describePayload(e.payload)}`)));
-  const evals = el("ol", {}, ...t.evaluations.map((ev) => el("li", {},
-    el("time", { datetime: ev.at, text: fmtTime(ev.at) }),
-    ` level ${ev.levelBefore || "none"} → ${ev.levelAfter || "none"}, decided by ${ev.decidedBy || "no rule"}` +
-    `${ev.matchedRules.length ? ` (matched: ${ev.matchedRules.join(", ")})` : ""}; ruleset ${ev.rulesetVersion}`)));
-  $("#timeline-body").replaceChildren(...[
-    el("p", {}, `Level: ${level}; decided by ${t.decidedBy || "no rule"}. Created ${fmtTime(t.createdAt)}.`),
-    el("div", { class: "timeline" }, chart), legend,
-    hoursNote ? el("p", { class: "hint", text: hoursNote }) : null,
-    el("div", { class: "timeline-lists" },
-      el("div", {}, el("h3", { text: "Cycles" }), cycleList),
-      el("div", {}, el("h3", { text: "Events" }), events),
-      el("div", {}, el("h3", { text: "Level decisions" }), evals)),
-  ].filter(Boolean));
-}
-
-function describePayload(p) {
-  if (!p || typeof p !== "object") return String(p);
-  if (p.status) return `status → ${p.status}`;
-  if (p.by) return `${String(p.by).toLowerCase()} message${p.public === false ? " (private)" : ""}`;
-  return JSON.stringify(p);
-}
-
-// -- live alerts (graphql-transport-ws) -----------------------------------------------
-
-const ALERTS_SUBSCRIPTION = `subscription($f: AlertFilter) { slaAlerts(filter: $f) {
-  id kind ticketId metric cycleIndex percent beforeSeconds at level assignee department } }`;
 
 function setLive(state, text) {
   const p = $("#live-status");
@@ -844,10 +551,7 @@ function connectLive() {
     try { msg = JSON.parse(ev.data); } catch (e) { return; }
     if (msg.type === "connection_ack") {
       board.wsRetry = 0;
-      const f = currentFilter();
-      const filter = {};
-      for (const k of ["level", "department", "assignee"]) if (f[k]) filter[k] = f[k];
-      if (f.metric) filter.metrics = [f.metric];
+      const filter = alertFilter(new Set(["level", "department", "assignee", "metrics"]));
       ws.send(JSON.stringify({ id: "alerts", type: "subscribe", payload: { query: ALERTS_SUBSCRIPTION, variables: { f: filter } } }));
       setLive("on", "connected");
     } else if (msg.type === "ping") {
@@ -877,18 +581,26 @@ function connectLive() {
   };
 }
 
-function handleAlert(a) {
-  if (board.alertsSeen.has(a.id)) return;
+function addAlertItem(a, past) {
+  if (board.alertsSeen.has(a.id)) return false;
   board.alertsSeen.add(a.id);
-  const what = a.kind === "BREACH" ? "Breached" : `Warning${a.percent !== null && a.percent !== undefined ? ` (${a.percent}%)` : a.beforeSeconds ? ` (${fmtDuration(a.beforeSeconds)} before due)` : ""}`;
+  const before = a.beforeSeconds ? ` (${fmtBusiness(a.beforeSeconds)} before due)` : "";
+  const what = a.kind === "BREACH" ? "Breached"
+    : `Warning${a.percent !== null && a.percent !== undefined ? ` (${a.percent}%)` : before}`;
   const button = el("button", { type: "button", class: "ticket-link", text: a.ticketId });
   button.addEventListener("click", () => openTimeline(a.ticketId, button));
-  const item = el("li", { "data-alert-id": a.id, "data-ticket": a.ticketId, "data-kind": a.kind },
-    el("time", { datetime: a.at, text: fmtTime(a.at) }), ` ${what}: `, button,
+  const level = board.levels.get(a.level);
+  const item = el("li", { "data-alert-id": a.id, "data-ticket": a.ticketId, "data-kind": a.kind, class: past ? "past" : "new" },
+    timeEl(a.at, zoneOfLevel(level)), ` ${what}: `, button,
     ` — ${metricName(a.metric)} #${a.cycleIndex}, level ${a.level}${a.assignee ? `, ${a.assignee}` : ""}`);
   const list = $("#alerts");
   list.prepend(item);
   while (list.children.length > 100) list.lastElementChild.remove();
+  return true;
+}
+
+function handleAlert(a) {
+  if (!addAlertItem(a, false)) return;
   panelStatus("alerts-panel", "");
   const row = board.rows.get(a.ticketId);
   if (row) {
@@ -913,38 +625,52 @@ function scheduleListRefresh() {
   // a ticket not on screen changed: reload the first page if only one page is shown
   if (board.rows.size > PAGE_SIZE) return;
   clearTimeout(board.listTimer);
-  board.listTimer = setTimeout(() => loadList(true), 1000);
+  board.listTimer = setTimeout(() => loadList(true, true), 1000);
 }
 
 // -- wiring ---------------------------------------------------------------------------
 
-function refreshAll() {
+async function refreshAll() {
+  updateExportLinks();
+  try {
+    await detectFeatures();
+  } catch (e) { /* each panel reports the refusal */ }
   updateExportLinks();
   loadRuleset();
   loadCounts();
   loadList(true);
   loadCompliance();
+  loadRecentAlerts();
 }
 
 function init() {
   board.refresh = refreshAll;
+  board.tick = tick;
   const today = startOfDay(new Date());
   const from = new Date(today);
   from.setDate(from.getDate() - 13);
   const cform = $("#compliance-form");
   cform.elements.from.value = dateInput(from);
   cform.elements.to.value = dateInput(today);
+  cform.elements.target.value = localStorage.getItem(TARGET_KEY) || "95";
   filtersFromUrl();
   $("#token-input").value = board.token;
 
   $("#token-form").addEventListener("submit", (ev) => { ev.preventDefault(); setToken($("#token-input").value.trim()); });
   $("#token-clear").addEventListener("click", () => { $("#token-input").value = ""; setToken(""); });
+  $("#search-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const id = $("#search-id").value.trim();
+    if (id) openTimeline(id, $("#search-id"));
+  });
   $("#filters").addEventListener("submit", (ev) => {
     ev.preventDefault();
     filtersToUrl(currentFilter());
     updateExportLinks();
     loadCounts();
     loadList(true);
+    loadCompliance();
+    loadRecentAlerts();
     connectLive(); // the alert filter follows the board's filters
   });
   $("#filters").addEventListener("reset", () => setTimeout(() => $("#filters").requestSubmit(), 0));
@@ -956,10 +682,12 @@ function init() {
   $("#timeline-panel").addEventListener("keydown", (ev) => { if (ev.key === "Escape") closeTimeline(); });
   $("#cycles").addEventListener("keydown", listKeys);
   for (const id of ["#export-log", "#export-compliance"]) $(id).addEventListener("click", downloadExport);
+  window.addEventListener("hashchange", onHash);
 
   panelStatus("alerts-panel", "No alerts since this page opened.");
   refreshAll();
   connectLive();
+  onHash();
   setInterval(tick, 1000);
 }
 

@@ -2,8 +2,9 @@
 
 The page is plain HTML, CSS and JavaScript shipped in this package (no CDN, no
 build step); it talks to `/graphql` like any other front end. `open-hours` gives
-a level calendar's open intervals so a ticket's timeline can shade business hours
-(the GraphQL contract exposes only the calendar's name).
+a level calendar's open intervals so a ticket's timeline can shade business hours,
+and `calendars` each calendar's time zone so due instants are shown in it (the
+GraphQL contract exposes only the calendar's name).
 """
 
 from __future__ import annotations
@@ -21,8 +22,13 @@ from slarules.auth import check_role, role_for
 from slarules.errors import ServiceError
 from slarules.instants import parse_rfc3339 as parse_instant
 
+JS = "text/javascript; charset=utf-8"
 ASSETS: dict[str, str] = {
-    "board.js": "text/javascript; charset=utf-8",
+    "format.js": JS,
+    "api.js": JS,
+    "timeline.js": JS,
+    "compliance.js": JS,
+    "board.js": JS,
     "board.css": "text/css; charset=utf-8",
 }
 MAX_OPEN_HOURS_SPAN = timedelta(days=62)
@@ -89,11 +95,28 @@ async def open_hours(request: Request) -> Response:
     return JSONResponse({"calendar": name, "intervals": await run_in_threadpool(intervals)})
 
 
+async def calendars(request: Request) -> Response:
+    """Each calendar's IANA time zone and the ruleset's own (read role)."""
+    runtime: Any = request.app.state.runtime
+    try:
+        check_role(role_for(runtime, request.headers.get("authorization")), "read")
+    except ServiceError as e:
+        return _error(e.code, e.message)
+    policy = runtime.ruleset.policy
+    return JSONResponse(
+        {
+            "timeZone": policy.timezone.key,
+            "calendars": {name: c.spec.timezone for name, c in policy.calendars.items()},
+        }
+    )
+
+
 def routes() -> list[BaseRoute]:
     """Mount with `Starlette(routes=[..., *routes()])`."""
     return [
         Route("/", page, methods=["GET", "HEAD"]),
         Route("/board", page, methods=["GET", "HEAD"]),
         Route("/board/open-hours", open_hours, methods=["GET"]),
+        Route("/board/calendars", calendars, methods=["GET"]),
         Route("/board/{name}", asset, methods=["GET", "HEAD"]),
     ]

@@ -244,7 +244,7 @@ def browser_missing() -> str | None:
 
 
 @contextmanager
-def chromium() -> Iterator[Any]:
+def chromium(*extra_flags: str) -> Iterator[Any]:
     from selenium import webdriver
     from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.chrome.service import Service
@@ -252,7 +252,7 @@ def chromium() -> Iterator[Any]:
     os.environ.setdefault("SE_OFFLINE", "true")  # never let Selenium Manager download anything
     opts = webdriver.ChromeOptions()
     opts.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    for flag in CHROME_FLAGS:
+    for flag in (*CHROME_FLAGS, *extra_flags):
         opts.add_argument(flag)
     profile = tempfile.mkdtemp(prefix="board-chromium-")
     opts.add_argument(f"--user-data-dir={profile}")

@@ -18,7 +18,15 @@ from slarules.app import create_app
 from slarules.board.routes import ASSETS
 from slarules.settings import Settings, parse_database_url
 
-FILES = ("index.html", "board.js", "board.css")
+FILES = (
+    "index.html",
+    "format.js",
+    "api.js",
+    "timeline.js",
+    "compliance.js",
+    "board.js",
+    "board.css",
+)
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"  # an XML namespace name, never fetched
 
 
@@ -41,7 +49,8 @@ def test_the_page_is_served_as_html_without_a_token(client: TestClient, path: st
     r = client.get(path)
     assert r.status_code == 200
     assert r.headers["content-type"] == "text/html; charset=utf-8"
-    assert '<script src="/board/board.js" defer></script>' in r.text
+    scripts = re.findall(r'<script src="(/board/[\w.]+)" defer></script>', r.text)
+    assert scripts == [f"/board/{n}" for n in FILES if n.endswith(".js")]  # in load order
     assert '<link rel="stylesheet" href="/board/board.css">' in r.text
     assert "default-src 'self'" in r.headers["content-security-policy"]
 
@@ -70,7 +79,7 @@ def test_only_the_listed_assets_are_served(client: TestClient, path: str) -> Non
 
 
 def test_every_served_asset_is_listed() -> None:
-    assert set(ASSETS) == {"board.js", "board.css"}
+    assert set(ASSETS) == set(FILES) - {"index.html"}
 
 
 @pytest.mark.parametrize("name", FILES)
@@ -107,13 +116,28 @@ def test_page_references_only_same_origin_and_labels_every_control() -> None:
     assert p.controls and all(c and c in p.labels for c in p.controls), (p.controls, p.labels)
 
 
-def test_the_script_parses() -> None:
+@pytest.mark.parametrize("name", [n for n in FILES if n.endswith(".js")])
+def test_the_scripts_parse(name: str) -> None:
     node = shutil.which("node")
     if node is None:
-        pytest.skip("node is not installed: cannot syntax-check board.js")
-    path = resources.files("slarules.board").joinpath("board.js")
+        pytest.skip(f"node is not installed: cannot syntax-check {name}")
+    path = resources.files("slarules.board").joinpath(name)
     r = subprocess.run([node, "--check", str(path)], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
+
+
+def test_calendars_give_each_time_zone(client: TestClient) -> None:
+    assert client.get("/board/calendars").status_code == 401
+    r = client.get("/board/calendars", headers={"Authorization": "Bearer reader"})
+    assert r.status_code == 200
+    assert r.json() == {
+        "timeZone": "America/Sao_Paulo",
+        "calendars": {
+            "always": "UTC",  # the built-in 24x7 calendar
+            "business": "America/Sao_Paulo",
+            "follow_the_sun": "Europe/Berlin",
+        },
+    }
 
 
 # -- open hours (business-hours shading of the timeline) ----------------------------------
