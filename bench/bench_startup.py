@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_analysis import generated  # noqa: E402
+from bench_analysis import generated
 
 TINY = 'level a { first_response 1h }\ndefault level a\nrule "x" { when source == "chat" stop }\n'
 

@@ -99,7 +99,7 @@ class BDD:
         """Whether a and b share a model (without building a and b)."""
         if a == FALSE or b == FALSE:
             return False
-        if a == TRUE or b == TRUE or a == b:
+        if TRUE in (a, b) or a == b:
             return True
         if a > b:
             a, b = b, a
