@@ -30,7 +30,6 @@ import uvicorn  # noqa: E402
 from slarules.app import create_app  # noqa: E402
 from slarules.clock import SystemClock  # noqa: E402
 from slarules.settings import Settings, parse_database_url  # noqa: E402
-from slarules.store.records import TicketInput  # noqa: E402
 
 LEVELS = """timezone "UTC"
 
@@ -156,9 +155,13 @@ def seed(srv: Server, n: int, start: datetime) -> float:
     rt = srv.runtime
     t = time.perf_counter()
     for i in range(n):
-        rt.store.tickets.record_ticket(
+        rt.service.record_ticket(
             rt.ruleset.policy,
-            TicketInput(f"S{i:06}", start, {"status": "new", "department": f"d{i % 250}"}),
+            {
+                "id": f"S{i:06}",
+                "created_at": start,
+                "fields": {"status": "new", "department": f"d{i % 250}"},
+            },
             rt.clock.now(),
         )
     return time.perf_counter() - t

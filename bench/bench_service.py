@@ -5,7 +5,7 @@
 2. `tickets(filter: {state: BREACHED}, first: 50)` over 100,000 stored tickets: ms.
 3. `ticket(id)` throughput as a ratio of `{ __typename }` on the same app (the floor).
 
-Uses the real engine and the bundled examples when they load, else the test fakes.
+Uses the real engine and the bundled examples.
 """
 
 from __future__ import annotations
@@ -173,11 +173,11 @@ def seed_many(c: TestClient, n: int) -> None:
             cur,
             'INSERT INTO "ticket" ("id", "created_at", "created_by", '
             '"initial_fields", "fields", "level", "decided_by", "requester", '
-            '"department", "assignee", "done", "ruleset_version", "measured_at", '
+            '"department_key", "assignee_key", "done", "ruleset_version", "measured_at", '
             '"due_key", "next_at") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)',
             trows,
         )
-        from slarules.store.tickets import CYCLE_INSERT
+        from slarules.store.cycles import CYCLE_INSERT
 
         s.executemany(cur, CYCLE_INSERT, crows)
     if s.pg:  # fresh statistics, as autovacuum would give a table this size

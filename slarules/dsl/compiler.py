@@ -264,17 +264,6 @@ class ModuleBuilder:
         return list(scope["_make"](**self.consts.ns))
 
 
-def compile_condition(
-    e: Cond,
-    fields: Mapping[str, str],
-    priorities: Sequence[str],
-    tz: ZoneInfo,
-    calendars: Mapping[str, Calendar],
-) -> Callable[[Fields], bool]:
-    """One checked condition as a function of a ticket's fields."""
-    return compile_conditions([e], fields, priorities, tz, calendars)[0]
-
-
 def compile_conditions(
     conds: Sequence[Cond],
     fields: Mapping[str, str],

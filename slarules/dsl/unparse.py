@@ -41,17 +41,3 @@ def expr_text(e: ast.Expr) -> str:
     if isinstance(e, ast.Group):
         return "(" + expr_text(e.inner) + ")"
     return leaf_text(e)
-
-
-def expr_lines(e: ast.Expr) -> list[str]:
-    """The condition split before each `and`/`or` outside parentheses (multi-line layout)."""
-    if isinstance(e, ast.And | ast.Or):
-        word = "and" if isinstance(e, ast.And) else "or"
-        out: list[str] = []
-        for i, item in enumerate(e.items):
-            parts = expr_lines(item)
-            if i > 0:
-                parts[0] = f"{word} {parts[0]}"
-            out.extend(parts)
-        return out
-    return [expr_text(e)]

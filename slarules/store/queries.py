@@ -2,146 +2,37 @@
 
 Filters run in SQL on indexed columns; state is read "as of now" from the
 stored rows by `engine.alerts.effective_state`, stated in SQL once here
-(`_BREACHED_NOW`). Text filters compare the case-folded `_key` columns with
+(`BREACHED_NOW`). Text filters compare the case-folded `_key` columns with
 values the caller folded. Rows come back as stored: the service brings the
 figures of open tickets up to `now`.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from slarules.engine.policy import METRICS
 from slarules.engine.reports import LOG_COLUMNS, LogRow
 from slarules.errors import BAD_USER_INPUT, ServiceError
+from slarules.store.filters import (
+    BREACHED_NOW,
+    DENSE_MATCHES,
+    ORDER,
+    LogFilter,
+    Page,
+    TicketFilter,
+    Where,
+    check_metric,
+    cursor_of,
+    effective_state_sql,
+    parse_cursor,
+    snake,
+    state_sql,
+    text_filters,
+)
 from slarules.store.sql import Sql
 from slarules.store.times import from_db, opt_from_db
-
-STATES = ("active", "paused", "met", "breached")
-# engine.alerts.is_breached in SQL: an active cycle is breached once now is past breach_at
-_BREACHED_NOW = '{c}."state" = \'active\' AND {c}."breach_at" < ?'
-
-
-def effective_state_sql(c: str = "c") -> str:
-    """engine.alerts.effective_state as a SQL expression (one `?`: now)."""
-    return f"CASE WHEN {_BREACHED_NOW.format(c=c)} THEN 'breached' ELSE {c}.\"state\" END"
-
-
-DENSE_MATCHES = 2000  # above this many matching tickets, walk the due index instead of sorting
-
-
-@dataclass(frozen=True, slots=True)
-class TicketFilter:
-    level: str | None = None
-    department: str | None = None
-    assignee: str | None = None
-    metric: str | None = None
-    state: str | None = None
-    due_before: datetime | None = None
-    due_after: datetime | None = None
-    breached_from: datetime | None = None
-    breached_to: datetime | None = None
-    created_from: datetime | None = None
-    created_to: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class LogFilter:
-    department: str | None = None
-    assignee: str | None = None
-    level: str | None = None
-    metric: str | None = None
-    state: str | None = None
-    started_from: datetime | None = None
-    started_to: datetime | None = None
-    order_by: str = "started_at"
-    descending: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    ids: tuple[str, ...]
-    cursors: tuple[str, ...]
-    has_next: bool
-    total: int
-
-
-@dataclass
-class _Where:
-    parts: list[str] = field(default_factory=list)
-    params: list[Any] = field(default_factory=list)
-
-    def add(self, part: str, *params: Any) -> None:
-        self.parts.append(part)
-        self.params.extend(params)
-
-    def sql(self) -> str:
-        return (" WHERE " + " AND ".join(self.parts)) if self.parts else ""
-
-
-def _cursor(obj: Any) -> str:
-    return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
-
-
-def _uncursor(text: str) -> Any:
-    try:
-        return json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise ServiceError(
-            BAD_USER_INPUT, f"`after`: `{text}` is not a cursor of this list", key="after"
-        ) from None
-
-
-def _state_sql(state: str, s: Sql, now: datetime, w: _Where, alias: str = "c") -> None:
-    if state not in STATES:
-        raise ServiceError(BAD_USER_INPUT, f"unknown state `{state}`", key="state")
-    if state == "breached":
-        w.add(f"({alias}.\"state\" = 'breached' OR ({_BREACHED_NOW.format(c=alias)}))", s.t(now))
-    elif state == "active":
-        w.add(f"{alias}.\"state\" = 'active' AND NOT ({_BREACHED_NOW.format(c=alias)})", s.t(now))
-    else:
-        w.add(f'{alias}."state" = ?', state)
-
-
-def _metric(metric: str | None) -> None:
-    if metric is not None and metric not in METRICS:
-        raise ServiceError(BAD_USER_INPUT, f"unknown metric `{metric}`", key="metric")
-
-
-def _snake(name: str) -> str:
-    out = re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-    return (
-        out.removesuffix("_seconds")
-        if out in ("target_seconds", "elapsed_seconds", "remaining_seconds")
-        else out
-    )
-
-
-_ORDER = {
-    "ticket_id": 'c."ticket_id"',
-    "requester": 't."requester"',
-    "department": 't."department"',
-    "assignee": 't."assignee"',
-    "level": 't."level"',
-    "metric": 'c."metric"',
-    "index": 'c."idx"',
-    "started_at": 'c."started_at"',
-    "due_at": 'c."due_at"',
-    "stopped_at": 'c."stopped_at"',
-    "state": "eff_state",
-    "target": 'c."target"',
-    "elapsed": 'c."elapsed"',
-    "remaining": 'c."remaining"',
-    "ruleset_version": 'c."ruleset_version"',
-}
-assert set(_ORDER) == set(LOG_COLUMNS)
 
 
 class Queries:
@@ -150,29 +41,28 @@ class Queries:
 
     # -- tickets ---------------------------------------------------------------------
 
-    def _ticket_where(self, f: TicketFilter, now: datetime) -> tuple[_Where, _Where]:
+    def _ticket_where(self, f: TicketFilter, now: datetime) -> tuple[Where, Where]:
         """Conditions on the ticket row, and on one of its cycles."""
         s = self.sql
-        w = _Where()
-        _text_filters(f, w)
+        w = Where()
+        text_filters(f, w)
         if f.created_from is not None:
             w.add('t."created_at" >= ?', s.t(f.created_from))
         if f.created_to is not None:
             w.add('t."created_at" < ?', s.t(f.created_to))
-        _metric(f.metric)
-        cw = _Where()
+        check_metric(f.metric)
+        cw = Where()
         if f.metric is not None:
             cw.add('c."metric" = ?', f.metric)
         if f.state is not None:
-            _state_sql(f.state, s, now, cw)
+            state_sql(f.state, s, now, cw)
         if f.due_before is not None:
             cw.add('c."due_at" < ?', s.t(f.due_before))
         if f.due_after is not None:
             cw.add('c."due_at" >= ?', s.t(f.due_after))
         if f.breached_from is not None or f.breached_to is not None:
             eff = (
-                f"(CASE WHEN {_BREACHED_NOW.format(c='c')} "
-                'THEN c."due_at" ELSE c."breached_at" END)'
+                f'(CASE WHEN {BREACHED_NOW.format(c="c")} THEN c."due_at" ELSE c."breached_at" END)'
             )
             if f.breached_from is not None:
                 cw.add(f"{eff} >= ?", s.t(now), s.t(f.breached_from))
@@ -192,7 +82,7 @@ class Queries:
         s = self.sql
         tw, cw = self._ticket_where(f, now)
         conds = " AND ".join(cw.parts)
-        w = _Where(list(tw.parts), list(tw.params))
+        w = Where(list(tw.parts), list(tw.params))
         if cw.parts and not tw.parts:
             count_sql = f'SELECT COUNT(DISTINCT c."ticket_id") FROM "cycle" c WHERE {conds}'
             count_params = list(cw.params)
@@ -205,7 +95,7 @@ class Queries:
             s.execute(cur, count_sql, count_params)
             total = int(cur.fetchone()[0])
         if cw.parts:
-            w = _Where(list(tw.parts), list(tw.params))
+            w = Where(list(tw.parts), list(tw.params))
             if total <= DENSE_MATCHES:
                 w.add(f't."id" IN (SELECT c."ticket_id" FROM "cycle" c WHERE {conds})', *cw.params)
             else:
@@ -214,7 +104,7 @@ class Queries:
                     *cw.params,
                 )
         if after:
-            key = _uncursor(after)
+            key = parse_cursor(after)
             if not (
                 isinstance(key, list) and len(key) == 2 and all(isinstance(k, str) for k in key)
             ):
@@ -243,7 +133,7 @@ class Queries:
         has_next = len(rows) > first
         rows = rows[:first]
         cursors = tuple(
-            _cursor([from_db(r[1]).replace(tzinfo=None).isoformat(), r[0]]) for r in rows
+            cursor_of([from_db(r[1]).replace(tzinfo=None).isoformat(), r[0]]) for r in rows
         )
         return Page(tuple(r[0] for r in rows), cursors, has_next, total)
 
@@ -258,15 +148,15 @@ class Queries:
 
     # -- SLA log -----------------------------------------------------------------------
 
-    def _log_where(self, f: LogFilter, now: datetime) -> _Where:
+    def _log_where(self, f: LogFilter, now: datetime) -> Where:
         s = self.sql
-        w = _Where()
-        _text_filters(f, w)
-        _metric(f.metric)
+        w = Where()
+        text_filters(f, w)
+        check_metric(f.metric)
         if f.metric is not None:
             w.add('c."metric" = ?', f.metric)
         if f.state is not None:
-            _state_sql(f.state, s, now, w)
+            state_sql(f.state, s, now, w)
         if f.started_from is not None:
             w.add('c."started_at" >= ?', s.t(f.started_from))
         if f.started_to is not None:
@@ -312,7 +202,7 @@ class Queries:
             raise ServiceError(BAD_USER_INPUT, "`first` must be between 0 and 1000", key="first")
         offset = 0
         if after:
-            key = _uncursor(after)
+            key = parse_cursor(after)
             if not isinstance(key, int) or isinstance(key, bool) or not 0 <= key < 2**53:
                 raise ServiceError(
                     BAD_USER_INPUT, "`after` is not a cursor of this list", key="after"
@@ -321,14 +211,14 @@ class Queries:
         rows, total = self._log_rows(f, now, first + 1, offset, count=True)
         has_next = len(rows) > first
         rows = rows[:first]
-        return rows, tuple(_cursor(offset + i) for i in range(len(rows))), has_next, total
+        return rows, tuple(cursor_of(offset + i) for i in range(len(rows))), has_next, total
 
     def _log_rows(
         self, f: LogFilter, now: datetime, limit: int, offset: int, count: bool = False
     ) -> tuple[list[tuple[LogRow, bool]], int]:
         s = self.sql
-        col = _snake(f.order_by or "started_at")
-        expr = _ORDER.get(col)
+        col = snake(f.order_by or "started_at")
+        expr = ORDER.get(col)
         if expr is None:
             raise ServiceError(
                 BAD_USER_INPUT,
@@ -382,10 +272,10 @@ class Queries:
         """Log rows (with `done`) of cycles finished as of `now` (met or breached) started in
         [start, end)."""
         s = self.sql
-        w = _Where()
+        w = Where()
         w.add('c."started_at" >= ?', s.t(start))
         w.add('c."started_at" < ?', s.t(end))
-        w.add(f"(c.\"state\" IN ('met', 'breached') OR ({_BREACHED_NOW.format(c='c')}))", s.t(now))
+        w.add(f"(c.\"state\" IN ('met', 'breached') OR ({BREACHED_NOW.format(c='c')}))", s.t(now))
         select, params = self._log_select(now)
         with s.read() as cur:
             s.execute(cur, f"{select}{w.sql()}", [*params, *w.params])
@@ -403,11 +293,4 @@ class Queries:
             return {r[0]: int(r[1]) for r in cur.fetchall()}
 
 
-def _text_filters(f: TicketFilter | LogFilter, w: _Where) -> None:
-    """Level by name; department and assignee by their folded keys (values come folded)."""
-    if f.level is not None:
-        w.add('t."level" = ?', f.level)
-    for col in ("department", "assignee"):
-        value = getattr(f, col)
-        if value is not None:
-            w.add(f't."{col}_key" = ?', value)
+__all__ = ["LogFilter", "Page", "Queries", "TicketFilter", "effective_state_sql"]
