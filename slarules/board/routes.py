@@ -99,7 +99,7 @@ async def calendars(request: Request) -> Response:
     """Each calendar's IANA time zone and the ruleset's own (read role)."""
     runtime: Any = request.app.state.runtime
     try:
-        check_role(role_for(runtime, request.headers.get("authorization")), "read")
+        check_role(role_for(runtime.settings, request.headers.get("authorization")), "read")
     except ServiceError as e:
         return _error(e.code, e.message)
     policy = runtime.ruleset.policy
