@@ -35,9 +35,22 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report to FILE")
     p.add_argument(
         "--format",
-        choices=("text", "github"),
+        choices=("text", "github", "json"),
         default="text",
-        help="failure output: readable text (default) or GitHub annotations",
+        help="output: readable text (default), GitHub annotations, or one JSON document",
+    )
+    p.add_argument(
+        "-k",
+        metavar="PATTERN",
+        dest="pattern",
+        help="run only fixtures whose path or name contains PATTERN (case-insensitive; "
+        "several with `or`, e.g. `vip or dst`)",
+    )
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="print every fixture's verdict, not only failures",
     )
     p.add_argument(
         "--coverage",
@@ -106,6 +119,41 @@ def _github(path: str, text: str) -> str:
     return f"::error file={path},title=fixture failed::{text}"
 
 
+def _selected(files: list[Path], pattern: str | None) -> list[Path]:
+    """Fixtures whose path (or file stem) contains one of the `or`-separated words."""
+    if not pattern:
+        return files
+    words = [w.strip().casefold() for w in pattern.split(" or ") if w.strip()]
+    return [f for f in files if any(w in str(f).casefold() for w in words)]
+
+
+def _json(outcomes: list[Any], failed: int, cov: Any) -> str:
+    import json
+
+    doc: dict[str, Any] = {
+        "passed": len(outcomes) - failed,
+        "failed": failed,
+        "fixtures": [
+            {
+                "path": o.path,
+                "name": o.name,
+                "passed": o.passed,
+                "level": o.level,
+                "decided_by": o.decided_by,
+                "problems": list(o.lines),
+            }
+            for o in outcomes
+        ],
+    }
+    if cov is not None:
+        doc["coverage"] = {
+            "percent": round(cov.percent, 1),
+            "rules_missed": list(cov.rules_missed),
+            "levels_missed": list(cov.levels_missed),
+        }
+    return json.dumps(doc, indent=2, ensure_ascii=False)
+
+
 def run(args: argparse.Namespace) -> int:
     from slarules.fixtures import coverage, junit_xml
     from slarules.fixtures.runner import run_fixtures
@@ -122,9 +170,23 @@ def run(args: argparse.Namespace) -> int:
     if args.jobs is not None and args.jobs < 1:
         _err("--jobs takes a number of processes of at least 1")
         return 2
+    files = _selected(files, args.pattern)
+    if not files:
+        _err(f"no fixture matches `-k {args.pattern}`")
+        return 2
     outcomes = run_fixtures(policy, files, jobs=args.jobs)
+    failed = sum(not o.passed for o in outcomes)
+    if args.format == "json":
+        cov = coverage(policy, outcomes) if args.coverage or args.min_coverage is not None else None
+        print(_json(outcomes, failed, cov))
+        if args.junit:
+            Path(args.junit).write_bytes(junit_xml(outcomes))
+        low = cov is not None and args.min_coverage is not None and cov.percent < args.min_coverage
+        return 1 if failed or low else 0
     for o in outcomes:
         if o.passed:
+            if args.verbose:
+                print(f"PASS {o.title}" + (f" level {o.level or 'none'}" if o.measured else ""))
             continue
         if args.format == "github":
             print(_github(o.path, "\n".join([o.name or o.path, *o.lines])))
@@ -132,7 +194,6 @@ def run(args: argparse.Namespace) -> int:
             print(f"FAIL {o.title}")
             for line in o.lines:
                 print(f"  {line}")
-    failed = sum(not o.passed for o in outcomes)
     code = 1 if failed else 0
     if args.junit:
         try:

@@ -159,6 +159,8 @@ def explanation_lines(policy: Policy, m: Measurement) -> list[str]:
     ]
     out.extend("  " + line for line in rule_lines(decision, tz))
     out.append(decision_line(m.decision))
+    notes = list(dict.fromkeys(e.note for e in m.evaluations if e.note))
+    out.extend(f"note: {n}" for n in notes)  # e.g. an unknown status treated as open
     history = level_history_lines(m, tz)
     if len(history) > 1:
         out.append("level changes (the whole history is measured under the final level):")

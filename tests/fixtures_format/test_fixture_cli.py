@@ -285,3 +285,31 @@ def test_diff_reports_levels_flips_and_compliance(
     lines, _ = _out(capsys)
     assert any(ln.startswith(f"ERROR {fx / 'd.toml'}: bad-value") for ln in lines)
     assert main(["diff", str(EXAMPLE), str(new), str(tmp_path / "none")]) == 2
+
+
+def test_explain_text_shows_the_notes(capsys: pytest.CaptureFixture[str]) -> None:
+    from slarules.cli import main
+
+    case = Path("tests/cases/engine/unknown_status")
+    assert main(["explain", str(case / "rules.sla"), str(case / "unknown-is-open.toml")]) == 0
+    out = capsys.readouterr().out
+    assert any(ln.startswith("note: ") and "treated as" in ln for ln in out.splitlines())
+
+
+def test_test_selects_with_k_prints_verdicts_with_v_and_speaks_json(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import json
+
+    from slarules.cli import main
+
+    rules, fixtures = "examples/helpdesk", "examples/helpdesk/fixtures"
+    assert main(["test", rules, fixtures, "-k", "DST", "-v"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [ln for ln in out if ln.startswith("PASS")] and all("dst" in ln for ln in out[:-1])
+    assert out[-1] == "2 passed, 0 failed"
+    assert main(["test", rules, fixtures, "-k", "spam", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["passed"] == len(doc["fixtures"]) >= 1 and doc["failed"] == 0
+    assert all("spam" in f["path"] for f in doc["fixtures"])
+    assert main(["test", rules, fixtures, "-k", "no-such-fixture"]) == 2
