@@ -131,11 +131,7 @@ def is_loopback(host: str) -> bool:
 
 def default_rules_path() -> Path:
     """The bundled examples' ruleset, found relative to the package (any cwd)."""
-    pkg = Path(__file__).resolve().parent
-    for candidate in (pkg.parent / "examples" / "helpdesk", pkg / "examples" / "helpdesk"):
-        if candidate.is_dir():
-            return candidate
-    return pkg.parent / "examples" / "helpdesk"
+    return Path(__file__).resolve().parent / "examples" / "helpdesk"
 
 
 @dataclass(frozen=True, slots=True)
