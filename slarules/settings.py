@@ -21,6 +21,7 @@ ROLES: tuple[Role, ...] = ("read", "write", "admin")  # each includes the ones b
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 DEFAULT_DB_FILE = "slarules.db"
+DEMO_DB_FILE = "slarules-demo.db"  # `serve --demo` without a database setting
 
 
 @dataclass(frozen=True, slots=True)

@@ -239,7 +239,7 @@ class Scheduler:
 
 
 def log_delivery(a: ClaimedAlert, result: webhook.DeliveryResult, took: float) -> None:
-    """One JSON line per delivery attempt."""
+    """One JSON line per delivery attempt: info when delivered, warning when it failed."""
     line: dict[str, Any] = {
         "event": "alert.delivery",
         "alert": a.id,
@@ -254,4 +254,4 @@ def log_delivery(a: ClaimedAlert, result: webhook.DeliveryResult, took: float) -
     }
     if result.error:
         line["error"] = result.error
-    log.info(json.dumps(line, separators=(",", ":")))
+    log.log(logging.INFO if result.ok else logging.WARNING, json.dumps(line, separators=(",", ":")))

@@ -125,7 +125,20 @@ def database_sink(settings: Settings, clock: Clock | None = None) -> GraphQLSink
     no alert, so an old backlog does not flood the webhook.
     """
     from slarules.app import create_app
+    from slarules.store import Store
 
-    app = create_app(replace(settings, scheduler=False, tokens={}), clock)
-    transport = AppTransport(app)
-    return GraphQLSink(transport, transport.close)
+    store = Store.open(settings.database)  # a bad database: one-line SettingsError here
+    try:
+        app = create_app(replace(settings, scheduler=False, tokens={}), clock, store=store)
+        transport = AppTransport(app)
+    except BaseException:
+        store.close()
+        raise
+
+    def close() -> None:
+        try:
+            transport.close()
+        finally:
+            store.close()
+
+    return GraphQLSink(transport, close)
