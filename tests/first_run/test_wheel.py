@@ -81,8 +81,8 @@ def test_wheel_installs_and_serves_with_no_settings(tmp_path: Path) -> None:
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline()
-        assert first.startswith(f"slarules: SLA board http://127.0.0.1:{port}/ "), (
-            first + (proc.stderr.read() if proc.stderr else "")
+        assert first.startswith(f"slarules: SLA board http://127.0.0.1:{port}/ "), first + (
+            proc.stderr.read() if proc.stderr else ""
         )
         health: dict[str, object] = {}
         deadline = time.monotonic() + 60
