@@ -1,11 +1,12 @@
 """The load loop: items from files → batches → a sink, idempotent, errors kept per line.
 
 Tickets already stored are not sent again (one `ticket(id)` query per few
-tickets); events carry their ids, so the server applies each once however
-often it is sent (`duplicates` counts the rest). A batch of events is one
-transaction: when it fails, the failing line is taken out (the error names
-its index) or the batch is halved until it is found, and the rest is sent
-again, so one bad line never stops the load.
+tickets, skipped when the database was empty at the start); events carry
+their ids, so the server applies each once however often it is sent
+(`duplicates` counts the rest). A batch of events is one transaction: when
+it fails, the failing line is taken out (the error names its index) or the
+batch is halved until it is found, and the rest is sent again, so one
+bad line never stops the load.
 """
 
 from __future__ import annotations
@@ -66,9 +67,13 @@ class Loader:
         self._event_bytes = 0
         self._failed: set[str] = set()  # tickets not recorded: their events are not sent
         self._present: set[str] = set()  # tickets stored before this load (demo skips events)
+        self._empty = False  # the database had no tickets when the load began
+        self._recorded: set[str] = set()  # tickets this load recorded
 
     def run(self, items: Iterable[Item | LoadError]) -> Summary:
         started = time.perf_counter()
+        # into an empty database every ticket is new: no need to ask for each
+        self._empty = self.sink.ticket_count() == 0
         for item in items:
             if isinstance(item, LoadError):
                 self._error(item)
@@ -95,13 +100,13 @@ class Loader:
         if not items:
             return
         ids = list(dict.fromkeys(i.ticket_id for i in items))
-        present = self.sink.existing(ids)
+        present = set() if self._empty else self.sink.existing(ids)
         self._present |= present
         todo: list[Item] = []
         seen: set[str] = set()
         for item in items:
             tid = item.ticket_id
-            if tid in present or tid in seen:
+            if tid in present or tid in seen or tid in self._recorded:
                 self.summary.tickets_present += 1
             else:
                 seen.add(tid)
@@ -110,6 +115,7 @@ class Loader:
         for item, err in zip(todo, results, strict=True):
             if err is None:
                 self.summary.tickets_new += 1
+                self._recorded.add(item.ticket_id)
             else:
                 self._failed.add(item.ticket_id)
                 self._error(_line_error(item, err))

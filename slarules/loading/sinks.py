@@ -57,6 +57,10 @@ class EventsResult:
 
 
 class Sink(Protocol):
+    def ticket_count(self) -> int:
+        """How many tickets are stored."""
+        ...
+
     def existing(self, ids: Sequence[str]) -> set[str]:
         """Which of these tickets are stored already."""
         ...
@@ -86,6 +90,12 @@ class GraphQLSink:
     def __init__(self, transport: Transport, closer: Callable[[], None] | None = None) -> None:
         self.transport = transport
         self._closer = closer
+
+    def ticket_count(self) -> int:
+        got = self.transport({"query": "{ tickets(first: 0) { totalCount } }"})
+        if got.get("errors"):
+            raise TransportError(f"cannot read tickets: {_error(got['errors'][0]).message}")
+        return int(got["data"]["tickets"]["totalCount"])
 
     def existing(self, ids: Sequence[str]) -> set[str]:
         out: set[str] = set()
