@@ -61,7 +61,7 @@ def create_app(
         if settings.database.provider == "postgres":
             # one PG connection per worker thread: cap the threads (stack.md 2.9)
             anyio.to_thread.current_default_thread_limiter().total_tokens = settings.db_threads
-        await run_in_threadpool(runtime.record_live_ruleset)
+        await run_in_threadpool(_record_live_ruleset, runtime)
         runtime.loop = asyncio.get_running_loop()
         runtime.attach_alerts()
         await _start_alerts(runtime)
@@ -124,6 +124,14 @@ def app_from_environment() -> Starlette:
 
     configure_json_logs()  # a spawned worker does not inherit the parent's logging
     return create_app(load_settings(os.environ))
+
+
+def _record_live_ruleset(rt: Runtime) -> None:
+    """Record the ruleset; processes starting at once on one database take turns."""
+    from slarules.store.database import startup_lock
+
+    with startup_lock(rt.settings.database):
+        rt.record_live_ruleset()
 
 
 async def _start_alerts(rt: Runtime) -> None:

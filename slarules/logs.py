@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import sys
+from datetime import datetime
 from typing import Any
 
 LOGGERS = ("slarules.access", "slarules.alerts", "slarules.app", "slarules.graphql")
@@ -17,7 +18,7 @@ class JsonLines(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         msg = record.getMessage()
         out: dict[str, Any] = {
-            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "ts": timestamp(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
         }
@@ -29,6 +30,11 @@ class JsonLines(logging.Formatter):
         if record.exc_info:
             out["exception"] = self.formatException(record.exc_info)
         return json.dumps(out, separators=(",", ":"), default=str)
+
+
+def timestamp(created: float) -> str:
+    """RFC 3339 local time with its offset and milliseconds: `2026-03-02T09:00:00.123-03:00`."""
+    return datetime.fromtimestamp(created).astimezone().isoformat(timespec="milliseconds")
 
 
 def configure_json_logs() -> None:

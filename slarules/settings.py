@@ -21,6 +21,7 @@ ROLES: tuple[Role, ...] = ("read", "write", "admin")  # each includes the ones b
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 DEFAULT_DB_FILE = "slarules.db"
+DEMO_DB_FILE = "slarules-demo.db"  # `serve --demo` without a database setting
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,11 +178,7 @@ def is_loopback(host: str) -> bool:
 
 def default_rules_path() -> Path:
     """The bundled examples' ruleset, found relative to the package (any cwd)."""
-    pkg = Path(__file__).resolve().parent
-    for candidate in (pkg.parent / "examples" / "helpdesk", pkg / "examples" / "helpdesk"):
-        if candidate.is_dir():
-            return candidate
-    return pkg.parent / "examples" / "helpdesk"
+    return Path(__file__).resolve().parent / "examples" / "helpdesk"
 
 
 @dataclass(frozen=True, slots=True)

@@ -249,7 +249,7 @@ class Scheduler:
 def log_delivery(
     a: ClaimedAlert, body: dict[str, Any], result: webhook.DeliveryResult, took: float
 ) -> None:
-    """One JSON line per delivery attempt."""
+    """One JSON line per delivery attempt: info when delivered, warning when it failed."""
     line: dict[str, Any] = {
         "event": "alert.delivery",
         "alert": a.id,
@@ -264,4 +264,4 @@ def log_delivery(
     }
     if result.error:
         line["error"] = result.error
-    log.info(json.dumps(line, separators=(",", ":")))
+    log.log(logging.INFO if result.ok else logging.WARNING, json.dumps(line, separators=(",", ":")))

@@ -11,7 +11,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-COMMANDS = ("check", "test", "fmt", "explain", "diff", "serve")
+COMMANDS = ("check", "test", "fmt", "explain", "diff", "serve", "load")
 
 
 def _version() -> str:

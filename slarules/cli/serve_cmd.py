@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from slarules.errors import RulesError, SettingsError
+from slarules.settings import DEMO_DB_FILE
 
 
 def add_parser(sub: Any) -> None:
@@ -32,6 +33,12 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--webhook-url", dest="webhook_url", help="alert webhook (SLA_WEBHOOK_URL)")
     p.add_argument(
         "--workers", help="server processes (SLA_WORKERS, default 1; more need PostgreSQL)"
+    )
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        help="first record the bundled example tickets, moved to the current time "
+        f"(database default: {DEMO_DB_FILE} in the current directory)",
     )
 
 
@@ -53,7 +60,10 @@ def _check_bind(host: str, port: int) -> None:
         try:
             s.bind((host, port))
         except OSError as e:
-            raise SettingsError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
+            hint = " (another server runs there? choose one with --port)" if port else ""
+            raise SettingsError(
+                f"cannot listen on {host}:{port}: {e.strerror or e}{hint}"
+            ) from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -64,11 +74,14 @@ def run(args: argparse.Namespace) -> int:
     from slarules.store import Store
 
     clock = SystemClock()
+    db = args.db
+    if args.demo and db is None and not os.environ.get("SLA_DATABASE_URL"):
+        db = f"sqlite:///{DEMO_DB_FILE}"  # demo tickets stay out of a real database
     try:
         settings = load_settings(
             os.environ,
             rules=args.rules,
-            db=args.db,
+            db=db,
             host=args.host,
             port=args.port,
             tokens=args.tokens,
@@ -85,6 +98,8 @@ def run(args: argparse.Namespace) -> int:
             )
             return 2
         _check_bind(settings.host, settings.port)
+        if args.demo:
+            _record_demo(settings, clock)
         store = Store.open(settings.database)
         app = create_app(settings, clock, ruleset=live, store=store)
     except RulesError as e:  # no .sla files at the path
@@ -97,10 +112,11 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    base = f"http://{host}:{settings.port}"
+    print(f"slarules: SLA board {base}/  GraphQL API {base}/graphql", flush=True)
     print(
-        f"slarules: serving http://{host}:{settings.port}/graphql "
-        f"(rules {_shown(settings.rules)}, version {live.policy.version}, "
-        f"database {settings.database.display})",
+        f"slarules: rules {_shown(settings.rules)} (version {live.policy.version}), "
+        f"database {settings.database.display}",
         flush=True,
     )
     if not settings.tokens:
@@ -136,6 +152,19 @@ def run(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=10,
     )
     return 0
+
+
+def _record_demo(settings: Any, clock: Any) -> None:
+    from slarules.loading.demo import record_demo
+
+    summary = record_demo(settings, clock)
+    for e in summary.errors:
+        print(f"slarules: demo: {e.render()}", file=sys.stderr)
+    print(
+        f"slarules: demo: {summary.tickets_new} example tickets recorded "
+        f"({summary.tickets_present} there already), moved to the current time",
+        flush=True,
+    )
 
 
 def _environment(args: argparse.Namespace, settings: Any) -> dict[str, str]:

@@ -9,6 +9,8 @@ Each call makes a new `Database`, so tests can open several side by side.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from typing import Any
 
@@ -20,6 +22,7 @@ from slarules.settings import DatabaseConfig
 from slarules.store.entities import Entities, define_entities
 
 MIGRATION_LOCK = 7_406_113  # PostgreSQL advisory lock key: one migrator at a time
+STARTUP_LOCK = 7_406_114  # one process at a time records its start-up rows (the ruleset)
 
 
 def migrations(dialect: str) -> list[tuple[int, str, str]]:
@@ -93,6 +96,29 @@ def migrate(config: DatabaseConfig) -> list[int]:
     finally:
         conn.close()
     return applied
+
+
+@contextmanager
+def startup_lock(config: DatabaseConfig) -> Iterator[None]:
+    """Hold PostgreSQL's session advisory lock `STARTUP_LOCK` (its own connection) around
+    start-up writes that several processes make at once on a fresh database, such as
+    recording the live ruleset: the next process then finds the row. Nothing on SQLite
+    (one server process)."""
+    if config.provider != "postgres":
+        yield
+        return
+    conn = _raw_connect(config)
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_lock(%s)", (STARTUP_LOCK,))
+        try:
+            yield
+        finally:
+            with conn.cursor() as cur:
+                cur.execute("SELECT pg_advisory_unlock(%s)", (STARTUP_LOCK,))
+    finally:
+        conn.close()
 
 
 def open_database(config: DatabaseConfig) -> Entities:

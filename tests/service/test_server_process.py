@@ -45,9 +45,11 @@ def test_server_serves_the_bundled_examples_over_a_socket(tmp_path: Path) -> Non
         line = proc.stdout.readline()
         if not line:
             pytest.fail(f"server did not start: {proc.stderr.read() if proc.stderr else ''}")
-        assert line.startswith(f"slarules: serving http://127.0.0.1:{port}/graphql (rules ")
-        assert "examples/helpdesk, version " in line
-        assert f"database sqlite:///{tmp_path / 'slarules.db'})" in line
+        base = f"http://127.0.0.1:{port}"
+        assert line == f"slarules: SLA board {base}/  GraphQL API {base}/graphql\n"
+        line = proc.stdout.readline()
+        assert line.startswith("slarules: rules ") and "examples/helpdesk (version " in line
+        assert line.endswith(f"database sqlite:///{tmp_path / 'slarules.db'}\n")
         while True:  # the URL is printed before uvicorn listens: wait for the socket
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=1):
@@ -56,6 +58,8 @@ def test_server_serves_the_bundled_examples_over_a_socket(tmp_path: Path) -> Non
                 assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as r:
             health = json.loads(r.read())
+        with urllib.request.urlopen(f"{base}/", timeout=10) as r:  # the printed board URL
+            assert r.status == 200 and b"<html" in r.read().lower()
         assert health["ok"] is True and health["database"] == "reachable"
         got = _post(
             port,
@@ -126,3 +130,23 @@ def test_rules_with_errors_print_diagnostics(tmp_path: Path) -> None:
     assert r.returncode == 2
     assert "bad.sla:" in r.stderr and "have errors; not starting" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_taken_port_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        r = subprocess.run(
+            [sys.executable, str(SERVER), "--port", str(port)],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert r.returncode == 2
+    assert r.stderr == (
+        f"slarules: cannot listen on 127.0.0.1:{port}: Address already in use "
+        "(another server runs there? choose one with --port)\n"
+    )
+    assert r.stdout == ""
