@@ -38,7 +38,7 @@ def alert_records() -> Iterator[list[logging.LogRecord]]:
         logger.setLevel(old_level)
 
 
-ALERT = ClaimedAlert("a-1", datetime(2026, 3, 2, 12, tzinfo=UTC), 2, {"ticketId": "T-1"})
+ALERT = ClaimedAlert("a-1", datetime(2026, 3, 2, 12, tzinfo=UTC), 2, '{"ticketId": "T-1"}')
 
 
 @pytest.mark.parametrize(
@@ -52,7 +52,7 @@ ALERT = ClaimedAlert("a-1", datetime(2026, 3, 2, 12, tzinfo=UTC), 2, {"ticketId"
 def test_delivery_log_level(
     alert_records: list[logging.LogRecord], result: DeliveryResult, level: int
 ) -> None:
-    log_delivery(ALERT, result, 0.01)
+    log_delivery(ALERT, json.loads(ALERT.payload), result, 0.01)
     (record,) = alert_records
     assert record.levelno == level
     line = json.loads(JsonLines().format(record))
