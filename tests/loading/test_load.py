@@ -89,7 +89,7 @@ def test_jsonl_loads_once_and_reports_bad_lines_without_stopping(tmp_path: Path)
         (str(n), "NOT_FOUND"),
     }
     bad_field = next(e for e in first.errors if e.where.endswith(f":{n - 2}"))
-    assert bad_field.key is not None and bad_field.key.startswith("T-6 fields.priority")
+    assert bad_field.key is not None and bad_field.key.startswith("T-6 ticket.priority")
     assert _count(db, "ticket") == 5 and _count(db, "event") == 15
 
     again = _load(db, [path])  # re-running loads nothing twice
@@ -108,7 +108,7 @@ def test_fixture_files_load_with_their_events(tmp_path: Path) -> None:
     files = find_files([FIXTURES])
     summary = _load(db, files)
     # HD-017 is created after NOW (Christmas 2026): refused, the rest goes in
-    assert [e.code for e in summary.errors] == ["BAD_USER_INPUT/now-before-creation"]
+    assert [e.code for e in summary.errors] == ["BAD_USER_INPUT/in-the-future"]
     assert summary.errors[0].where.endswith("17-closed-christmas-eve-and-new-year.toml:13")
     assert summary.tickets_new == len(files) - 1
     events = sum(
