@@ -11,7 +11,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-COMMANDS = ("check", "test", "fmt", "explain", "diff", "serve")
+COMMANDS = ("check", "test", "fmt", "explain", "diff", "serve", "lsp")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
