@@ -1,9 +1,9 @@
 """One ruleset as the editor sees it: its files (open buffers over the files on disk), the
-checker's diagnostics with ranges, related places and "did you mean" suggestions, and the
-name index of the trees.
+checker's diagnostics with ranges, related places and "did you mean" suggestions, and a cache
+of parse trees for the name index.
 
-Pure apart from nothing: the server hands in the texts; this module only calls the public
-`slarules.dsl` API (`build`, `parse`, `decode`).
+No I/O: the server hands in the texts; this module only calls the public `slarules.dsl` API
+(`build`, `parse`, `decode`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from slarules.dsl import RulesSyntaxError, SourceFile, ast, build, decode, parse
 from slarules.errors import Diagnostic
-from slarules.lsp.index import Index, Place, add_module
+from slarules.lsp.index import Place
 
 # One token at a diagnostic's column: a string, a regex, a word/number/duration, or one char.
 _TOKEN = re.compile(r'"(?:[^"\\\n]|\\["\\])*"?|/(?:\\[^\n]|[^/\\\n])+/i?|[\w.:%-]+|\S')
@@ -40,7 +40,6 @@ class Finding:
 class Snapshot:
     files: dict[str, str]  # path -> text, in ruleset order
     findings: dict[str, list[Finding]] = field(default_factory=dict)
-    index: Index = field(default_factory=Index)
     ok: bool = False  # the ruleset builds (no errors)
 
 
@@ -110,10 +109,9 @@ def place_diagnostic(d: Diagnostic, files: dict[str, str], focus: str) -> Findin
     )
 
 
-def analyse(
-    files: dict[str, str], focus: str, cache: ParseCache, raw: dict[str, bytes] | None = None
-) -> Snapshot:
-    """Build the ruleset (`raw` bytes where given, so encoding errors are reported) and index it."""
+def analyse(files: dict[str, str], focus: str, raw: dict[str, bytes] | None = None) -> Snapshot:
+    """Build the ruleset (`raw` bytes where given, so encoding errors are reported) and place
+    its diagnostics. No second parse here: `build` parses, and the features parse lazily."""
     raw = raw or {}
     sources = [SourceFile(f, raw.get(f, t.encode("utf-8"))) for f, t in files.items()]
     result = build(sources)
@@ -121,11 +119,7 @@ def analyse(
     for d in result.diagnostics:
         found = place_diagnostic(d, files, focus)
         snap.findings.setdefault(found.where.file, []).append(found)
-    for f, text in files.items():
-        got = cache.tree(f, text)
-        if got is not None:
-            add_module(snap.index, f, got[0], got[1])
-    return snap
+    return snap  # the name index is built lazily by the features (server.index_for)
 
 
 def text_of(data: bytes) -> str:

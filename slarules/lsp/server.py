@@ -63,7 +63,9 @@ class SlaServer(LanguageServer):
         self.cache = ParseCache()
         self.pending: dict[str, asyncio.TimerHandle] = {}  # ruleset key -> scheduled check
         self.published: dict[str, set[str]] = {}  # ruleset key -> uris with diagnostics
-        self.checks = 0  # ruleset checks run (tests and the bench read it)
+        self.generation: dict[str, int] = {}  # ruleset key -> number of the latest check
+        self.tasks: set[asyncio.Task[None]] = set()  # running checks, kept referenced
+        self.checks = 0  # ruleset checks run
 
 
 server = SlaServer()
@@ -164,14 +166,21 @@ def lsp_diagnostic(ls: SlaServer, snap: Snapshot, f: Finding) -> t.Diagnostic:
     )
 
 
-def check_now(ls: SlaServer, uri: str) -> Snapshot | None:
-    """Check the document's ruleset and publish diagnostics for its open files."""
+async def check(ls: SlaServer, uri: str) -> Snapshot | None:
+    """Check the document's ruleset and publish diagnostics for its open files.
+
+    The texts are read on the event loop; `build` runs in a worker thread so requests
+    (completion, hover) are still answered meanwhile. A result overtaken by a newer check of
+    the same ruleset is dropped."""
     if uri not in ls.workspace.text_documents:
         return None
     key, files, raw, focus = ruleset(ls, uri)
     ls.pending.pop(key, None)
-    snap = analyse(files, focus, ls.cache, raw)
+    gen = ls.generation[key] = ls.generation.get(key, 0) + 1
+    snap = await asyncio.get_running_loop().run_in_executor(None, analyse, files, focus, raw)
     ls.checks += 1
+    if ls.generation.get(key) != gen:
+        return None
     opened = {p: u for p, u in _open_docs(ls).items() if p in files}
     before = ls.published.get(key, set())
     now: set[str] = set()
@@ -188,13 +197,27 @@ def check_now(ls: SlaServer, uri: str) -> Snapshot | None:
     return snap
 
 
+async def check_safely(ls: SlaServer, uri: str) -> None:
+    try:
+        await check(ls, uri)
+    except Exception:
+        log.exception("slarules lsp: checking %s failed", uri)
+
+
 def schedule(ls: SlaServer, uri: str, delay: float = DEBOUNCE) -> None:
+    """Check `delay` seconds after the last edit of the ruleset (debounce)."""
     key = ruleset_key(uri)
     old = ls.pending.pop(key, None)
     if old is not None:
         old.cancel()
     loop = asyncio.get_running_loop()
-    ls.pending[key] = loop.call_later(delay, lambda: safe(lambda: check_now(ls, uri), None))
+
+    def fire() -> None:
+        task = loop.create_task(check_safely(ls, uri))
+        ls.tasks.add(task)
+        task.add_done_callback(ls.tasks.discard)
+
+    ls.pending[key] = loop.call_later(delay, fire)
 
 
 def ruleset_key(uri: str) -> str:
@@ -203,8 +226,8 @@ def ruleset_key(uri: str) -> str:
 
 
 @server.feature(t.TEXT_DOCUMENT_DID_OPEN)
-def did_open(ls: SlaServer, params: t.DidOpenTextDocumentParams) -> None:
-    safe(lambda: check_now(ls, params.text_document.uri), None)
+async def did_open(ls: SlaServer, params: t.DidOpenTextDocumentParams) -> None:
+    await check_safely(ls, params.text_document.uri)
 
 
 @server.feature(t.TEXT_DOCUMENT_DID_CHANGE)
@@ -213,8 +236,8 @@ def did_change(ls: SlaServer, params: t.DidChangeTextDocumentParams) -> None:
 
 
 @server.feature(t.TEXT_DOCUMENT_DID_SAVE)
-def did_save(ls: SlaServer, params: t.DidSaveTextDocumentParams) -> None:
-    safe(lambda: check_now(ls, params.text_document.uri), None)
+async def did_save(ls: SlaServer, params: t.DidSaveTextDocumentParams) -> None:
+    await check_safely(ls, params.text_document.uri)
 
 
 @server.feature(t.TEXT_DOCUMENT_DID_CLOSE)
