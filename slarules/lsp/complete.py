@@ -85,9 +85,12 @@ def _statement(block: str, since: list[str]) -> list[str]:
         starts = {"timezone", "default", *_DECLS}
     for i in range(len(since) - 1, -1, -1):
         tok = since[i]
-        if tok in starts and not (tok == "calendar" and i > 0 and since[i - 1] == "during"):
-            if (block == "level" and tok == "when") or (
-                tok == "set" and i > 0 and since[i - 1] in ("is", "not")
+        if tok in starts:
+            prev = since[i - 1] if i > 0 else ""
+            if (
+                (block == "level" and tok == "when")
+                or (tok == "set" and prev in ("is", "not"))
+                or (tok == "level" and prev in ("default", "set"))
             ):
                 continue
             return since[i:]
