@@ -3,7 +3,8 @@ calendar's hours and next days off, a duration in business terms."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slarules.dsl import ast
 from slarules.lsp import vocab
@@ -143,7 +144,7 @@ def _days_off(cal: ast.CalendarDecl, today: date, limit: int = 5) -> list[str]:
     return [f"{d.isoformat()} {d.strftime('%a')} — {n}" for d, n in found[:limit]]
 
 
-def calendar_hover(ix: Index, name: str, today: date) -> str | None:
+def calendar_hover(ix: Index, name: str, now: datetime) -> str | None:
     if name == "always":
         return "**calendar** `always` (built in): open 24 hours, 7 days, UTC, no holidays"
     cal = ix.calendars.get(name)
@@ -157,6 +158,10 @@ def calendar_hover(ix: Index, name: str, today: date) -> str | None:
         if isinstance(item, ast.HoursStmt):
             out.append(f"- {source_of(ix, file, item.span)}")
     out.append(f"\n{_num(sum(per_day.values()) / 60)} open hours a week")
+    try:
+        today = now.astimezone(ZoneInfo(zone)).date()
+    except (ValueError, ZoneInfoNotFoundError):
+        today = now.date()
     off = _days_off(cal, today)
     if off:
         out.append("\nnext days off:\n" + "\n".join(f"- {x}" for x in off))

@@ -13,7 +13,6 @@ import logging
 import os
 import re
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,6 +20,7 @@ from lsprotocol import types as t
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
+from slarules.clock import Clock, SystemClock
 from slarules.dsl import ast
 from slarules.errors import RulesError
 from slarules.lsp import hover as hov
@@ -61,6 +61,7 @@ class SlaServer(LanguageServer):
             v = "0"
         super().__init__("slarules", v)
         self.cache = ParseCache()
+        self.clock: Clock = SystemClock()  # "next days off" in calendar hovers
         self.pending: dict[str, asyncio.TimerHandle] = {}  # ruleset key -> scheduled check
         self.published: dict[str, set[str]] = {}  # ruleset key -> uris with diagnostics
         self.generation: dict[str, int] = {}  # ruleset key -> number of the latest check
@@ -306,7 +307,7 @@ def hover_text(ls: SlaServer, uri: str, pos: t.Position) -> str | None:
         kind, name = named
         if kind == "level":
             return hov.level_hover(ix, name)
-        return hov.calendar_hover(ix, name, date.today())
+        return hov.calendar_hover(ix, name, ls.clock.now())
     word, _ = _word(line, col)
     if _DURATION.fullmatch(word):
         lv = _enclosing(ix, path, ln, "level")
@@ -318,7 +319,7 @@ def hover_text(ls: SlaServer, uri: str, pos: t.Position) -> str | None:
     if word in vocab.METRIC_MEANINGS:
         return f"**metric** `{word}`: {vocab.METRIC_MEANINGS[word]}"
     if word == "always":
-        return hov.calendar_hover(ix, word, date.today())
+        return hov.calendar_hover(ix, word, ls.clock.now())
     return hov.field_hover(ix, word)
 
 

@@ -101,3 +101,17 @@ def test_hover_and_token_helpers(ix: Index) -> None:
     assert token_end("  set level vpi", 12) == (15, False)
     assert suggestions("did you mean `a`, `b` or `c`?") == ("a", "b", "c")
     assert suggestions("the first is at x.sla:3") == ()
+
+
+def test_calendar_hover_lists_the_next_days_off(ix: Index) -> None:
+    from datetime import UTC, datetime
+
+    text = hover.calendar_hover(ix, "business", datetime(2026, 12, 20, 12, tzinfo=UTC)) or ""
+    assert "time zone `America/Sao_Paulo`" in text and "40 open hours a week" in text
+    days = text.split("next days off:\n")[1].splitlines()
+    assert days[:3] == [
+        "- 2026-12-24 Thu — Christmas Eve",  # a `closed` day of the calendar
+        "- 2026-12-25 Fri — Christmas Day",  # a BR holiday
+        "- 2026-12-31 Thu — New Year's Eve",
+    ]
+    assert "always" in (hover.calendar_hover(ix, "always", datetime.now(UTC)) or "")
