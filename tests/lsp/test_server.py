@@ -231,3 +231,25 @@ async def test_a_file_outside_a_folder_is_checked_alone(client: Client) -> None:
     p = await client.diagnostics(uri)
     assert sorted(d.code for d in p.diagnostics) == ["no-level", "unknown-level"]
     await asyncio.sleep(0)
+
+
+async def test_incremental_edits_are_applied(client: Client, ruleset: Path) -> None:
+    """Editors send ranges (TextDocumentContentChangePartial), not whole texts."""
+    path = ruleset / "20-rules.sla"
+    text = path.read_text(encoding="utf-8")
+    uri = client.open(path)
+    assert (await client.diagnostics(uri)).diagnostics == ()
+    start = position_of(text, "set level vip", len("set level "))
+    end = t.Position(start.line, start.character + 3)
+    client.text_document_did_change(
+        t.DidChangeTextDocumentParams(
+            text_document=t.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[
+                t.TextDocumentContentChangePartial(range=t.Range(start, end), text="gold")
+            ],
+        )
+    )
+    [d] = (await client.diagnostics(uri)).diagnostics
+    assert d.code == "unknown-level" and d.range == t.Range(
+        start, t.Position(start.line, start.character + 4)
+    )
