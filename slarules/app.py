@@ -28,6 +28,7 @@ from slarules.endpoints import AccessLog, export_compliance, export_sla_log, hea
 from slarules.errors import RulesError
 from slarules.graphql.view import ASSET_PATH, SlaGraphQL, graphiql_asset
 from slarules.logs import json_line
+from slarules.playground import routes as playground_routes
 from slarules.runtime import LiveRuleset, Runtime, build_ruleset
 from slarules.settings import Settings
 from slarules.store import Store
@@ -95,6 +96,7 @@ def create_app(
             Route("/export/sla-log.csv", export_sla_log),
             Route("/export/compliance.csv", export_compliance),
             *board_routes(),
+            *playground_routes,
         ],
         lifespan=lifespan,
         max_body_size=settings.max_body_size,

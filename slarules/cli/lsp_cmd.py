@@ -1,0 +1,20 @@
+"""`slarules lsp`: the `.sla` language server over stdio (for editors; see README "Editors")."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("lsp", help="run the .sla language server over stdio (for editors)")
+    p.add_argument(
+        "--stdio", action="store_true", help="accepted for editors (stdio is the default)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from slarules.lsp.server import main
+
+    main()
+    return 0
