@@ -26,14 +26,14 @@ from lark.exceptions import (
     VisitError,
 )
 
-from slarules.dsl import ast
+from slarules.dsl import ast, limits
 from slarules.errors import Diagnostic, RulesError
 
 GRAMMAR_PATH = Path(__file__).with_name("grammar.lark")
 
 
 class RulesSyntaxError(RulesError):
-    """A syntax error in one file; `diagnostic` is the `syntax-error` diagnostic."""
+    """A file that does not parse; `diagnostic` is its `syntax-error` or limit diagnostic."""
 
     def __init__(self, diagnostic: Diagnostic) -> None:
         super().__init__([diagnostic])
@@ -486,13 +486,17 @@ def parse(text: str, file: str = "<input>") -> ast.Module:
     comments: list[Token] = []
     _local.comments = comments
     try:
-        tree = parser.parse(text)
+        tree = limits.parse_bounded(parser, text, file)
     except UnexpectedInput as e:
         raise RulesSyntaxError(_syntax_error(e, text, file, parser)) from None
+    except limits.LimitError as e:
+        raise RulesSyntaxError(e.diagnostic) from None
     finally:
         _local.comments = None
     try:
         module = _TO_AST.transform(tree)
+    except RecursionError:  # last resort; the stack has unwound by now
+        raise RulesSyntaxError(limits.too_deep(file)) from None
     except VisitError as e:  # pragma: no cover - a bug in the transformer, not bad input
         raise e.orig_exc from None
     return ast.Module(
