@@ -115,7 +115,8 @@ def run(args: argparse.Namespace) -> int:
     )
     if not settings.tokens:
         print(
-            "slarules: no SLA_TOKENS or SLA_TOKENS_FILE set: every caller is admin, so only loopback is served",
+            "slarules: no SLA_TOKENS or SLA_TOKENS_FILE set: every caller is admin, "
+            "so only loopback is served",
             flush=True,
         )
     from slarules.logs import configure_json_logs
