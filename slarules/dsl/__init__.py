@@ -136,4 +136,5 @@ def _cannot_compile(file: str, e: Exception) -> Diagnostic:
 
 def build_source(text: str, name: str = "<input>") -> BuildResult:
     """`build` for one rules string (GraphQL `checkRules`/`explain`)."""
-    return build([SourceFile(name, text.encode("utf-8"))])
+    # surrogatepass: a lone surrogate (possible in JSON text) becomes `invalid-encoding`
+    return build([SourceFile(name, text.encode("utf-8", "surrogatepass"))])

@@ -192,3 +192,9 @@ def test_a_compiler_failure_is_a_diagnostic_not_an_exception(
     assert result.policy is None
     [d] = result.errors
     assert d.code == "cannot-compile" and d.file == "r.sla" and "RecursionError" in d.message
+
+
+def test_a_lone_surrogate_is_a_diagnostic() -> None:
+    """Found by tests/fuzz: `checkRules(source: "\\ud800")` raised UnicodeEncodeError."""
+    [d] = build_source("level a { }\n\ud800", "r.sla").errors
+    assert (d.code, d.line) == ("invalid-encoding", 2)
