@@ -109,3 +109,15 @@ def test_an_engine_failure_fails_the_fixture_with_cannot_run(helpdesk: Policy) -
     assert outcome.lines == (
         "cannot-run: the fixture could not be run (OverflowError: date value out of range)",
     )
+
+
+def test_a_duration_with_thousands_of_digits_is_bad_value(tmp_path: Path, helpdesk: Policy) -> None:
+    """Found by tests/fuzz: `elapsed = "9…9h"` (4,302 digits) raised ValueError in `int()`."""
+    text = GOOD.read_text(encoding="utf-8").replace(
+        'elapsed = "1h30m"', f'elapsed = "{"9" * 4302}h"'
+    )
+    path = tmp_path / "f.toml"
+    path.write_text(text, encoding="utf-8")
+    outcome = run_fixture(helpdesk, path)
+    assert outcome.lines[0].startswith("bad-value:")
+    assert outcome.lines[0].endswith("(at `expect.first_response.elapsed`)")
