@@ -6,8 +6,11 @@ one line naming the setting, its value and what is expected.
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
-from collections.abc import Mapping
+import os
+import stat
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -96,28 +99,67 @@ def parse_database_url(url: str, cwd: Path | None = None) -> DatabaseConfig:
     )
 
 
-def parse_tokens(spec: str) -> dict[str, Role]:
-    """`token:role,token:role` → {token: role}."""
+class TokenTable(Mapping[str, Role]):
+    """Bearer tokens → roles. A lookup compares the presented token with every
+    configured one in constant time (`hmac.compare_digest`, no early exit, no
+    hashing of the secret); `repr` and `str` never show a token."""
+
+    __slots__ = ("_pairs",)
+
+    def __init__(self, tokens: Mapping[str, Role] | None = None) -> None:
+        self._pairs = tuple((t.encode("utf-8"), r) for t, r in (tokens or {}).items())
+
+    def __getitem__(self, token: str) -> Role:
+        presented = token.encode("utf-8", "surrogatepass")
+        found: Role | None = None
+        for known, role in self._pairs:
+            if hmac.compare_digest(known, presented):
+                found = role
+        if found is None:
+            raise KeyError("unknown token")  # never the token itself
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return (t.decode("utf-8") for t, _ in self._pairs)
+
+    def __len__(self) -> int:
+        return len(self._pairs)
+
+    def __repr__(self) -> str:
+        return f"<{len(self._pairs)} bearer tokens>"
+
+    __str__ = __repr__
+
+
+def parse_tokens(spec: str, source: str = "SLA_TOKENS") -> dict[str, Role]:
+    """`token:role,token:role` → {token: role}; a file may also put one pair per line
+    and `#` comment lines."""
     out: dict[str, Role] = {}
-    for item in spec.split(","):
+    items = [
+        i
+        for line in spec.splitlines()
+        if source == "SLA_TOKENS" or not line.strip().startswith("#")
+        for i in line.split(",")
+    ]
+    for n, item in enumerate((i for i in items if i.strip()), 1):
         item = item.strip()
         if not item:
             continue
         token, sep, role = item.rpartition(":")
         token, role = token.strip(), role.strip().lower()
         if not sep or not token:
-            raise SettingsError(
-                f"SLA_TOKENS: `{item}` is not `token:role` (roles: read, write, admin)"
+            raise SettingsError(  # the entry is not shown: it may be a secret
+                f"{source}: entry {n} is not `token:role` (roles: read, write, admin)"
             )
         if role not in ROLES:
             raise SettingsError(
-                f"SLA_TOKENS: unknown role `{role}` for a token (roles: read, write, admin)"
+                f"{source}: unknown role `{role}` for a token (roles: read, write, admin)"
             )
         if token in out:
-            raise SettingsError("SLA_TOKENS: a token is listed twice")
+            raise SettingsError(f"{source}: a token is listed twice")
         out[token] = role
     if not out:
-        raise SettingsError("SLA_TOKENS is set but lists no `token:role`")
+        raise SettingsError(f"{source} is set but lists no `token:role`")
     return out
 
 
@@ -167,6 +209,37 @@ def parse_origins(spec: str, name: str = "SLA_CORS_ORIGINS") -> tuple[str, ...]:
     return tuple(out)
 
 
+def read_tokens_file(path: str, cwd: Path | None = None) -> dict[str, Role]:
+    """Tokens from SLA_TOKENS_FILE (the SLA_TOKENS format; commas or lines).
+
+    Refused: a file that cannot be read, or that users other than the owner and
+    group may read or write (mode `o+r`/`o+w`; use `chmod 600` or `640`)."""
+    p = Path(path)
+    if not p.is_absolute():
+        p = (cwd or Path.cwd()) / p
+    try:
+        fd = os.open(p, os.O_RDONLY)
+    except OSError as e:
+        raise SettingsError(f"SLA_TOKENS_FILE `{path}` cannot be read: {e.strerror or e}") from None
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise SettingsError(f"SLA_TOKENS_FILE `{path}` is not a regular file")
+        if info.st_mode & (stat.S_IROTH | stat.S_IWOTH):
+            raise SettingsError(
+                f"SLA_TOKENS_FILE `{path}` is readable or writable by other users "
+                f"(mode {stat.S_IMODE(info.st_mode):o}): run `chmod 600 {path}`"
+            )
+        data = f.read(1_000_001)
+    if len(data) > 1_000_000:
+        raise SettingsError(f"SLA_TOKENS_FILE `{path}` is larger than 1 MB")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SettingsError(f"SLA_TOKENS_FILE `{path}` is not UTF-8 text") from None
+    return parse_tokens(text, "SLA_TOKENS_FILE")
+
+
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -205,6 +278,10 @@ class Settings:
     alert_max_age: float = 86_400.0  # seconds: thresholds older than this raise no alert
     max_clock_skew: float = 300.0  # seconds an input instant may be ahead of the server clock
     cors_origins: tuple[str, ...] = ()  # browser origins allowed to call the API (off: none)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.tokens, TokenTable):  # constant-time lookups, hidden in repr
+            object.__setattr__(self, "tokens", TokenTable(self.tokens))
 
     @property
     def auth_enabled(self) -> bool:
@@ -248,6 +325,7 @@ def load_settings(
     host: str | None = None,
     port: str | int | None = None,
     tokens: str | None = None,
+    tokens_file: str | None = None,
     webhook_url: str | None = None,
     workers: str | int | None = None,
     cwd: Path | None = None,
@@ -280,12 +358,17 @@ def load_settings(
         kw["port"] = _port(v, "SLA_PORT")
     the_host = pick(host, "SLA_HOST") or DEFAULT_HOST
     kw["host"] = the_host
-    if (v := pick(tokens, "SLA_TOKENS")) is not None:
-        kw["tokens"] = parse_tokens(v)
+    inline, from_file = pick(tokens, "SLA_TOKENS"), pick(tokens_file, "SLA_TOKENS_FILE")
+    if inline is not None and from_file is not None:
+        raise SettingsError("set SLA_TOKENS or SLA_TOKENS_FILE, not both")
+    if inline is not None:
+        kw["tokens"] = parse_tokens(inline)
+    elif from_file is not None:
+        kw["tokens"] = read_tokens_file(from_file, cwd)
     elif not is_loopback(the_host):
         raise SettingsError(
-            f"SLA_HOST `{the_host}` is not loopback: set SLA_TOKENS (token:role,…) "
-            "before listening on other interfaces"
+            f"SLA_HOST `{the_host}` is not loopback: set SLA_TOKENS_FILE or SLA_TOKENS "
+            "(token:role,…) before listening on other interfaces"
         )
     if (v := pick(webhook_url, "SLA_WEBHOOK_URL")) is not None:
         if urlsplit(v).scheme not in ("http", "https"):

@@ -29,7 +29,16 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--host", help="interface to listen on (SLA_HOST, default 127.0.0.1)")
     p.add_argument("--port", help="port (SLA_PORT, default 8000)")
-    p.add_argument("--tokens", help="bearer tokens `token:role,…` (SLA_TOKENS)")
+    p.add_argument(
+        "--tokens",
+        help="bearer tokens `token:role,…` (SLA_TOKENS; visible in the process list, "
+        "prefer --tokens-file)",
+    )
+    p.add_argument(
+        "--tokens-file",
+        dest="tokens_file",
+        help="a file of bearer tokens, same format, mode 600 (SLA_TOKENS_FILE)",
+    )
     p.add_argument("--webhook-url", dest="webhook_url", help="alert webhook (SLA_WEBHOOK_URL)")
     p.add_argument(
         "--workers", help="server processes (SLA_WORKERS, default 1; more need PostgreSQL)"
@@ -85,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
             host=args.host,
             port=args.port,
             tokens=args.tokens,
+            tokens_file=args.tokens_file,
             webhook_url=args.webhook_url,
             workers=args.workers,
         )
@@ -121,7 +131,8 @@ def run(args: argparse.Namespace) -> int:
     )
     if not settings.tokens:
         print(
-            "slarules: no SLA_TOKENS set: every caller is admin, so only loopback is served",
+            "slarules: no SLA_TOKENS or SLA_TOKENS_FILE set: every caller is admin, "
+            "so only loopback is served",
             flush=True,
         )
     from slarules.logs import configure_json_logs
@@ -179,6 +190,8 @@ def _environment(args: argparse.Namespace, settings: Any) -> dict[str, str]:
         env["SLA_DATABASE_URL"] = args.db
     if args.tokens:
         env["SLA_TOKENS"] = args.tokens
+    if args.tokens_file:
+        env["SLA_TOKENS_FILE"] = str(Path(args.tokens_file).resolve())
     if args.webhook_url:
         env["SLA_WEBHOOK_URL"] = args.webhook_url
     return env

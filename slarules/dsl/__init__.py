@@ -15,6 +15,7 @@ from slarules.dsl import codes
 from slarules.dsl.checker import ParsedFile, check
 from slarules.dsl.compiler import compile_policy
 from slarules.dsl.format import format_module, format_source
+from slarules.dsl.limits import range_diagnostics, ruleset_size_diagnostic
 from slarules.dsl.model import Model
 from slarules.dsl.parser import RulesSyntaxError, parse
 from slarules.dsl.source import BuildResult, SourceFile
@@ -103,8 +104,9 @@ def build_model(sources: Sequence[SourceFile]) -> tuple[BuildResult, Model | Non
     diags: list[Diagnostic] = []
     model: Model | None = None
     parsed: list[ParsedFile] = []
-    broken = False
-    for s in sources:
+    too_large = ruleset_size_diagnostic([(s.name, len(s.data)) for s in sources])
+    broken = too_large is not None
+    for s in () if too_large else sources:
         text = decode(s)
         if isinstance(text, Diagnostic):
             diags.append(text)
@@ -120,7 +122,9 @@ def build_model(sources: Sequence[SourceFile]) -> tuple[BuildResult, Model | Non
             msg = codes.empty_file()
             diags.append(Diagnostic(msg.severity, msg.code, msg.message, s.name, hint=msg.hint))
         parsed.append(ParsedFile(s.name, module, tuple(text.split("\n"))))
-    if not sources:
+    if too_large is not None:
+        diags.append(too_large)
+    elif not sources:
         msg = codes.no_files()
         diags.append(Diagnostic(msg.severity, msg.code, msg.message))
     elif parsed or not broken:
@@ -128,14 +132,29 @@ def build_model(sources: Sequence[SourceFile]) -> tuple[BuildResult, Model | Non
         if broken:  # a broken file may declare the level or use the level/calendar
             found = [d for d in found if d.code not in _NEEDS_ALL_FILES]
         diags.extend(found)
+        diags.extend(range_diagnostics([(p.name, p.module, p.lines) for p in parsed]))
     diags.sort(key=Diagnostic.sort_key)
     if broken or any(d.is_error for d in diags):
         return BuildResult(None, tuple(diags)), model
     assert model is not None
-    policy = compile_policy(model, [s.name for s in sources], version_of(sources))
+    try:
+        policy = compile_policy(model, [s.name for s in sources], version_of(sources))
+    except Exception as e:  # a ruleset `check` accepted must not crash a caller
+        return BuildResult(None, (*diags, _cannot_compile(sources[0].name, e))), model
     return BuildResult(policy, tuple(diags)), model
+
+
+def _cannot_compile(file: str, e: Exception) -> Diagnostic:
+    return Diagnostic(
+        "error",
+        "cannot-compile",
+        f"the ruleset passed its checks but could not be compiled ({type(e).__name__}: {e})"[:300],
+        file,
+        hint="simplify the conditions named in the message and report this as a bug",
+    )
 
 
 def build_source(text: str, name: str = "<input>") -> BuildResult:
     """`build` for one rules string (GraphQL `checkRules`/`explain`)."""
-    return build([SourceFile(name, text.encode("utf-8"))])
+    # surrogatepass: a lone surrogate (possible in JSON text) becomes `invalid-encoding`
+    return build([SourceFile(name, text.encode("utf-8", "surrogatepass"))])

@@ -1,15 +1,14 @@
-"""Text → `ast.Module`. The only module that imports Lark; its trees never leave here.
+"""Text → `ast.Module`. Lark's trees never leave here (and `limits`, `tables`).
 
-The LALR parser is built once per process (lazily) from `grammar.lark`, with
-Lark's cache in an app-owned directory when one is writable (start-up stays
-fast); syntax errors become one `syntax-error` diagnostic that names what
-was expected in words.
+The LALR parser is built once per process (lazily) from the tables shipped
+with the package (`tables.py`: hash-checked, no user cache directory, nothing
+written), or from `grammar.lark` when they do not match; syntax errors become
+one `syntax-error` diagnostic that names what was expected in words, and the
+language's limits (`limits.py`) one diagnostic each.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
 import re
 import threading
 from datetime import date, datetime
@@ -26,14 +25,14 @@ from lark.exceptions import (
     VisitError,
 )
 
-from slarules.dsl import ast
+from slarules.dsl import ast, limits, tables
 from slarules.errors import Diagnostic, RulesError
 
 GRAMMAR_PATH = Path(__file__).with_name("grammar.lark")
 
 
 class RulesSyntaxError(RulesError):
-    """A syntax error in one file; `diagnostic` is the `syntax-error` diagnostic."""
+    """A file that does not parse; `diagnostic` is its `syntax-error` or limit diagnostic."""
 
     def __init__(self, diagnostic: Diagnostic) -> None:
         super().__init__([diagnostic])
@@ -53,38 +52,29 @@ def _on_comment(tok: Token) -> None:
         sink.append(tok)
 
 
-def _cache_path(grammar: str) -> str | None:
-    """An app-owned cache file for Lark's compiled tables, or None when not writable."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    folder = os.path.join(base, "slarules")
-    digest = hashlib.sha256(grammar.encode()).hexdigest()[:16]
-    try:
-        os.makedirs(folder, exist_ok=True)
-    except OSError:
-        return None
-    if not os.access(folder, os.W_OK):
-        return None
-    return os.path.join(folder, f"grammar-{digest}.lark-cache")
-
-
 def build_parser(*, strict: bool = True, cache: bool = True) -> Lark:
-    """A new Lark LALR parser for the rules language (`strict=True` raises on any ambiguity)."""
+    """A Lark LALR parser for the rules language (`strict=True` raises on any ambiguity).
+
+    With `cache`, the tables shipped in the package (`tables.py`, hash-checked)
+    are used when they match the grammar; nothing is read from or written to a
+    user directory."""
     grammar = GRAMMAR_PATH.read_text(encoding="utf-8")
-    options: dict[str, Any] = {
-        "parser": "lalr",
-        "lexer": "contextual",
-        "strict": strict,
-        "propagate_positions": True,
-        "maybe_placeholders": False,
-        "lexer_callbacks": {"COMMENT": _on_comment},
-    }
-    path = _cache_path(grammar) if cache else None
-    if path is not None:
-        try:
-            return Lark(grammar, cache=path, **options)
-        except (OSError, EOFError, ValueError, LarkError):
-            pass  # unreadable or stale cache: build without it
-    return Lark(grammar, **options)
+    callbacks = {"COMMENT": _on_comment}
+    if cache and strict:
+        from slarules.dsl._grammar_tables import META
+
+        shipped = tables.load(grammar, callbacks, META)
+        if shipped is not None:
+            return shipped
+    return Lark(
+        grammar,
+        parser="lalr",
+        lexer="contextual",
+        strict=strict,
+        propagate_positions=True,
+        maybe_placeholders=False,
+        lexer_callbacks=callbacks,
+    )
 
 
 def get_parser() -> Lark:
@@ -486,13 +476,17 @@ def parse(text: str, file: str = "<input>") -> ast.Module:
     comments: list[Token] = []
     _local.comments = comments
     try:
-        tree = parser.parse(text)
+        tree = limits.parse_bounded(parser, text, file)
     except UnexpectedInput as e:
         raise RulesSyntaxError(_syntax_error(e, text, file, parser)) from None
+    except limits.LimitError as e:
+        raise RulesSyntaxError(e.diagnostic) from None
     finally:
         _local.comments = None
     try:
         module = _TO_AST.transform(tree)
+    except RecursionError:  # last resort; the stack has unwound by now
+        raise RulesSyntaxError(limits.too_deep(file)) from None
     except VisitError as e:  # pragma: no cover - a bug in the transformer, not bad input
         raise e.orig_exc from None
     return ast.Module(

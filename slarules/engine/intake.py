@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -54,6 +54,11 @@ _NOT_IN_TICKET = frozenset({"updated_at", "last_message_by", "created_at"})
 _NAIVE = re.compile(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d(:\d\d(\.\d+)?)?")
 _DATE = re.compile(r"\d{4}-\d\d-\d\d")
 MAX_TEXT = 100_000  # characters of one text value
+# Instants the engine accepts (fixtures.md §Limits): its calendars build tables of
+# local years 2 to 9998, and a measurement walks every year between creation and
+# `now`; this range keeps both far inside and cheap.
+MIN_INSTANT = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_INSTANT = datetime(3000, 1, 1, tzinfo=UTC)  # exclusive
 
 
 def kind_of(value: object) -> str:
@@ -80,7 +85,7 @@ def kind_of(value: object) -> str:
 def parse_instant(value: object, key: str) -> datetime:
     """An aware instant in whole seconds, from an aware datetime or RFC 3339 text."""
     if type(value) is datetime and value.tzinfo is not None and value.microsecond == 0:
-        return value  # the common case, checked first: thousands of fixtures per run
+        return _in_range(value, key)  # the common case, checked first: thousands per run
     if isinstance(value, datetime):
         if value.utcoffset() is None:
             raise InputError(
@@ -88,7 +93,7 @@ def parse_instant(value: object, key: str) -> datetime:
                 f"`{value.isoformat()}` has no offset; add one such as `Z` or `-03:00`",
                 key,
             )
-        return value.replace(microsecond=0)
+        return _in_range(value.replace(microsecond=0), key)
     if isinstance(value, str) and _NAIVE.fullmatch(value.strip()):
         raise InputError(
             "naive-datetime",
@@ -100,9 +105,24 @@ def parse_instant(value: object, key: str) -> datetime:
             "bad-value", f"expected a date-time with an offset, got {kind_of(value)}", key
         )
     try:
-        return parse_rfc3339(value)
+        return _in_range(parse_rfc3339(value), key)
     except InvalidInstant as e:
         raise InputError("bad-value", str(e), key) from None
+
+
+def _in_range(value: datetime, key: str) -> datetime:
+    try:
+        ok = MIN_INSTANT <= value < MAX_INSTANT
+    except OverflowError:  # 0001-01-01T00:00+05:00 is before datetime.min in UTC
+        ok = False
+    if not ok:
+        raise InputError(
+            "bad-value",
+            f"`{value.isoformat()}` is outside the supported instants "
+            f"({MIN_INSTANT.year} to {MAX_INSTANT.year - 1})",
+            key,
+        )
+    return value
 
 
 def parse_date(value: object, key: str) -> date:
@@ -279,7 +299,7 @@ def event(policy: Policy, raw: object, key: str, eid: str | None = None) -> Even
     e = _table(raw, key)
     at = parse_instant(_required(e, "at", f"{key}."), f"{key}.at")
     kind = _required(e, "type", f"{key}.")
-    if kind not in EVENT_KEYS:
+    if not isinstance(kind, str) or kind not in EVENT_KEYS:
         shown = f"`{kind}`" if isinstance(kind, str) else "a non-text value"
         raise InputError(
             "unknown-event-type",
