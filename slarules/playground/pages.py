@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from slarules.graphql.context import check_role, role_for
+from slarules.auth import check_role, role_for
 from slarules.store.records import ServiceError
 
 ASSETS: dict[str, str] = {
@@ -61,7 +61,7 @@ async def asset(request: Request) -> Response:
 def _allowed(request: Request) -> JSONResponse | None:
     runtime: Any = request.app.state.runtime
     try:
-        check_role(role_for(runtime, request.headers.get("authorization")), "read")
+        check_role(role_for(runtime.settings, request.headers.get("authorization")), "read")
     except ServiceError as e:
         return _error(e.code, e.message)
     return None
