@@ -18,6 +18,7 @@ from slarules.engine.policy import Policy, RuleTrace, fold
 from slarules.engine.reports import ComplianceRow, LogRow, compliance, log_row
 from slarules.engine.timers import measure
 from slarules.errors import BAD_USER_INPUT, InputError, ServiceError, bad_input
+from slarules.service import checkpoints
 from slarules.service.recording import (
     Hooks,
     RawEvent,
@@ -25,6 +26,7 @@ from slarules.service.recording import (
     event_views,
     history_of,
     measure_at,
+    project_stored,
 )
 from slarules.service.views import EventView, LogPage, RecordResult, TicketView, view_of
 from slarules.store import Store
@@ -90,7 +92,9 @@ class TicketService:
     # -- reading -------------------------------------------------------------------------
 
     def views(self, policy: Policy, ids: Iterable[str], now: datetime) -> dict[str, TicketView]:
-        """Tickets by id as of `now`: open ones measured from events, done ones as stored."""
+        """Tickets by id as of `now`: done ones as stored; open ones from their stored rows
+        with the running cycles projected to `now` from the checkpoint (the engine's
+        projection), or measured from their events when there is no usable checkpoint."""
         wanted = list(dict.fromkeys(ids))
         if not wanted:
             return {}
@@ -99,15 +103,17 @@ class TicketService:
             heads = repo.heads(cur, wanted)
             rows = repo.events(cur, heads)
             logs = repo.evaluations(cur, heads)
-            stored = repo.stored(cur, [h for h in heads.values() if h.done])
+            points = repo.checkpoints(cur, [h.id for h in heads.values() if not h.done])
+            points = {t: p for t, p in points.items() if checkpoints.usable(policy, p)}
+            stored = repo.stored(cur, [h for h in heads.values() if h.done or h.id in points])
         out: dict[str, TicketView] = {}
         for t in wanted:
             h = heads.get(t)
             if h is None:
                 continue
             evs = event_views(rows[t])
-            if t in stored:
-                st = stored[t]
+            st = stored.get(t)
+            if st is not None and h.done:
                 out[t] = TicketView(
                     t,
                     h.created_at,
@@ -123,7 +129,10 @@ class TicketService:
                 )
                 continue
             try:
-                m = measure_at(policy, history_of(h, rows[t]), now)
+                if st is not None and t in points:
+                    m = project_stored(policy, h, points[t], st, now)
+                else:
+                    m = measure_at(policy, history_of(h, rows[t]), now)
             except InputError as e:
                 raise bad_input(e, f"ticket {t}") from None
             out[t] = view_of(m, h.created_at, h.created_by, logs[t], evs)

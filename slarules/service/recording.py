@@ -12,16 +12,18 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slarules.alerts import codec as alert_codec
 from slarules.engine import alerts as rules
 from slarules.engine import intake
-from slarules.engine.measurement import Measurement
-from slarules.engine.policy import Policy, fold
+from slarules.engine.fold import Fold, step
+from slarules.engine.measurement import Evaluation, Measurement
+from slarules.engine.policy import METRICS, Policy, fold
 from slarules.engine.ticket import TicketHistory
-from slarules.engine.timers import measure
+from slarules.engine.timers import fold as fold_history
+from slarules.engine.timers import measure, measurement_of, posix
 from slarules.errors import (
     EVENT_CONFLICT,
     NOT_FOUND,
@@ -30,9 +32,10 @@ from slarules.errors import (
     ServiceError,
     bad_input,
 )
+from slarules.service import checkpoints
 from slarules.service.views import EventView, TicketView, appended, view_of
 from slarules.store import Store, codec
-from slarules.store.rows import Derived, EventRow, TicketHead
+from slarules.store.rows import Derived, EventRow, StoredTicket, TicketHead
 from slarules.store.tickets import KEY_COLUMNS, retry_unique
 
 log = logging.getLogger("slarules.service")
@@ -55,6 +58,63 @@ class Hooks:
     alerts: Callable[[Sequence[rules.Alert]], None] | None = None
     change: Callable[[], None] | None = None
     failed: Callable[[str, Exception], None] | None = None  # a ticket that could not be measured
+
+
+@dataclass(frozen=True, slots=True)
+class Work:
+    """One measured ticket to save: its measurement, and how it was made.
+
+    `fold` is the engine state after its events (None: no checkpoint to write);
+    `seq` the length of its stored log when `m.evaluations` are only the new runs
+    (None: the whole log, compared with the stored one); `partial` when `m.cycles`
+    are only the cycles that changed; `seen` the alert ids of the stopped cycles
+    the checkpoint remembers; `later` the ticket's events after `now`."""
+
+    m: Measurement
+    fold: Fold | None = None
+    seq: int | None = None
+    partial: bool = False
+    seen: tuple[str, ...] = ()
+    later: tuple[datetime, ...] = ()
+
+
+def _stopped_seen(m: Measurement, now: datetime) -> list[str]:
+    """Alert ids of the reached thresholds of the stopped cycles (they never change)."""
+    if m.decision.level is None:
+        return []
+    return [
+        rules.alert_id(m.ticket_id, c.metric, c.started_at, th.kind, th.percent, th.before)
+        for c in m.cycles
+        if c.stopped_at is not None
+        for th in c.thresholds
+        if th.reached and th.at is not None and th.at <= now
+    ]
+
+
+def full_work(policy: Policy, h: TicketHistory, now: datetime) -> Work:
+    """Measure a ticket from its whole history (a miss, a reload, an out-of-order event)."""
+    when = max(now, h.created_at)
+    s, evaluations = fold_history(policy, h, when)
+    m = measurement_of(policy, h.id, s, evaluations, when)
+    later = tuple(e.at for e in h.events if e.at > now)
+    return Work(m, s, later=later)
+
+
+def project_stored(
+    policy: Policy, head: TicketHead, point: Any, stored: StoredTicket, now: datetime
+) -> Measurement:
+    """An open ticket as of `now` without replaying it: its stopped cycles as stored, the
+    running ones projected from its checkpoint (what a full measure gives)."""
+    s, _ = checkpoints.from_plain(policy, point.state)
+    m = measurement_of(policy, head.id, s, (), max(now, head.created_at))
+    running = {(c.metric, c.index): c for c in m.cycles}
+    merged = [running.pop((c.metric, c.index), c) for c in stored.cycles]
+    merged.extend(running.values())
+    order = {metric: i for i, metric in enumerate(METRICS)}
+    merged.sort(key=lambda c: (order[c.metric], c.index))
+    return Measurement(
+        m.ticket_id, m.now, m.ruleset_version, m.decision, m.fields, m.done, tuple(merged), ()
+    )
 
 
 def measure_at(policy: Policy, h: TicketHistory, now: datetime) -> Measurement:
@@ -89,43 +149,51 @@ class Recorder:
     def _persist(
         self,
         cur: Any,
-        ms: Sequence[Measurement],
-        histories: Mapping[str, TicketHistory],
+        policy: Policy,
+        work: Sequence[Work],
         previous: Mapping[str, datetime | None],
         now: datetime,
-    ) -> tuple[list[rules.Alert], dict[str, list[Any]]]:
-        """Save measured tickets and plan their alerts; (raised alerts, each ticket's log)."""
+    ) -> list[rules.Alert]:
+        """Save measured tickets, their checkpoints, and plan their alerts (the raised ones)."""
         repo = self.store.tickets
-        ids = [m.ticket_id for m in ms]
-        logs = repo.evaluations(cur, ids)
-        derived = []
-        for m in ms:
-            later = [e.at for e in histories[m.ticket_id].events if e.at > now]
-            new = appended(logs[m.ticket_id], m.evaluations)
+        full = [w.m.ticket_id for w in work if w.fold is None or w.seq is None]
+        logs = repo.evaluations(cur, full) if full else {}
+        derived, seqs, points, drop = [], {}, [], []
+        wanted: dict[str, tuple[rules.Alert, str]] = {}
+        reached: set[str] = set()
+        for w in work:
+            m, t = w.m, w.m.ticket_id
+            if w.seq is None:
+                new = appended(logs[t], m.evaluations)
+                seqs[t] = len(logs[t])
+            else:
+                new = m.evaluations
+                seqs[t] = w.seq
             derived.append(
                 Derived(
                     m,
                     tuple(rules.breach_instant(c) for c in m.cycles),
                     tuple(rules.next_threshold(c, now) for c in m.cycles),
                     rules.due_key(m),
-                    rules.next_wakeup(m, now, later),
+                    rules.next_wakeup(m, now, w.later),
                     new,
                     {c: _folded(m.fields.get(c)) for c in KEY_COLUMNS},
+                    w.partial,
                 )
             )
-        repo.save(cur, derived, {t: len(logs[t]) for t in ids}, now)
-        wanted: dict[str, tuple[rules.Alert, str]] = {}
-        reached: set[str] = set()
-        for m in ms:
-            raise_, seen = rules.reached(m, previous.get(m.ticket_id), now, self.max_age)
+            raise_, seen = rules.reached(m, previous.get(t), now, self.max_age)
             wanted.update((aid, (a, alert_codec.encode(a))) for aid, a in raise_.items())
-            reached |= seen
-        raised = self.store.alerts.plan(cur, ids, wanted, reached, now)
-        full = {
-            d.measurement.ticket_id: [*logs[d.measurement.ticket_id], *d.new_evaluations]
-            for d in derived
-        }
-        return raised, full
+            reached |= seen | set(w.seen)
+            if w.fold is not None and not w.later and not m.done:
+                kept = [*w.seen, *_stopped_seen(m, now)]
+                at = datetime.fromtimestamp(w.fold.last, UTC)
+                points.append(checkpoints.row_of(policy, t, w.fold, kept, seqs[t] + len(new), at))
+            else:
+                drop.append(t)
+        repo.save(cur, derived, seqs, now)
+        repo.drop_checkpoints(cur, drop)
+        repo.put_checkpoints(cur, points)
+        return self.store.alerts.plan(cur, [w.m.ticket_id for w in work], wanted, reached, now)
 
     def _committed(self, raised: Sequence[rules.Alert]) -> None:
         if raised and self.hooks.alerts is not None:
@@ -165,14 +233,15 @@ class Recorder:
                     )
                 return t.id
             try:
-                m = measure_at(policy, t, now)
+                w = full_work(policy, t, now)
             except InputError as e:
                 raise bad_input(e) from None
+            m = w.m
             head = TicketHead(t.id, t.created_at, t.created_by, dict(t.fields), False, None)
             self.store.tickets.insert_ticket(cur, head, m.ruleset_version)
-            raised, logs = self._persist(cur, [m], {t.id: t}, {}, now)
+            raised = self._persist(cur, policy, [w], {}, now)
         self._committed(raised)
-        return view_of(m, t.created_at, t.created_by, logs[t.id], ())
+        return view_of(m, t.created_at, t.created_by, m.evaluations, ())
 
     # -- events ------------------------------------------------------------------------
 
@@ -209,12 +278,8 @@ class Recorder:
                     f"unknown ticket `{missing[0]}` (record it first)",
                     ticketId=missing[0],
                 )
-            stored = repo.events(cur, ticket_ids)
-            seen = {
-                (t, r.event_id): (r.at, r.type, r.payload)
-                for t, rows in stored.items()
-                for r in rows
-            }
+            named = repo.events_named(cur, [(t, ev.event_id) for t, ev, _ in parsed])
+            seen = {k: (r.at, r.type, r.payload) for k, r in named.items()}
             new_rows: list[tuple[str, EventRow]] = []
             batch_index: dict[tuple[str, str], int] = {}
             duplicates = 0
@@ -235,34 +300,62 @@ class Recorder:
                     continue
                 seen[(t, ev.event_id)] = mine
                 batch_index[(t, ev.event_id)] = i
-                row = EventRow(ev.event_id, ev.at, ev.type, payload)
-                stored[t].append(row)
-                new_rows.append((t, row))
+                new_rows.append((t, EventRow(ev.event_id, ev.at, ev.type, payload)))
             repo.insert_events(cur, new_rows, now)
             touched = sorted({t for t, _ in new_rows})
-            histories, ms = {}, []
+            fresh: dict[str, list[EventRow]] = {t: [] for t in touched}
+            for t, row in new_rows:
+                fresh[t].append(row)
+            points = repo.checkpoints(cur, touched)
+            work: list[Work] = []
+            slow = []
             for t in touched:
-                stored[t].sort(key=lambda r: r.at)  # the store's order: by `at`, then as recorded
-                h = histories[t] = history_of(heads[t], stored[t])
+                w = self._resume(policy, heads[t], points.get(t), fresh[t], now)
+                if w is None:
+                    slow.append(t)
+                else:
+                    work.append(w)
+            stored = repo.events(cur, slow)
+            for t in slow:
                 try:
-                    ms.append(measure_at(policy, h, now))
+                    work.append(full_work(policy, history_of(heads[t], stored[t]), now))
                 except InputError as e:
                     raise bad_input(_batch_key(e, t, stored[t], batch_index)) from None
             previous = {t: heads[t].measured_at for t in touched}
-            raised, logs = self._persist(cur, ms, histories, previous, now)
+            raised = self._persist(cur, policy, work, previous, now)
         self._committed(raised)
-        views = {
-            m.ticket_id: view_of(
-                m,
-                heads[m.ticket_id].created_at,
-                heads[m.ticket_id].created_by,
-                logs[m.ticket_id],
-                event_views(stored[m.ticket_id]),
-            )
-            for m in ms
-        }
-        rest = [t for t in ticket_ids if t not in views]
-        return len(new_rows), duplicates, views, rest
+        rest = [t for t in ticket_ids]
+        return len(new_rows), duplicates, {}, rest
+
+    @staticmethod
+    def _resume(
+        policy: Policy,
+        head: TicketHead,
+        point: Any,
+        rows: Sequence[EventRow],
+        now: datetime,
+    ) -> Work | None:
+        """Fold new events onto the ticket's checkpoint; None when it cannot (no usable
+        checkpoint, an event earlier than the last folded one or after `now`, a change
+        of level or target that moves the stopped cycles too)."""
+        if not checkpoints.usable(policy, point):
+            return None
+        when = max(now, head.created_at)
+        ordered = sorted(rows, key=lambda r: r.at)  # stable: the store's order
+        if ordered[0].at < point.last_at or ordered[-1].at > when:
+            return None
+        base, seen = checkpoints.from_plain(policy, point.state)
+        s = base.copy()
+        runs: list[Evaluation] = []
+        for r in ordered:
+            e = codec.event_from_row(r.event_id, r.at, r.type, r.payload)
+            if e.type == "message" and e.by == "customer" and not e.public:
+                return None  # the full replay reports it
+            runs.append(step(policy, s, posix(r.at), e))
+        if not checkpoints.resumable(policy, base, s):
+            return None
+        m = measurement_of(policy, head.id, s, tuple(runs), when)
+        return Work(m, s, point.evaluations, True, tuple(seen))
 
     # -- re-measuring ---------------------------------------------------------------------
 
@@ -289,18 +382,17 @@ class Recorder:
         self, cur: Any, policy: Policy, heads: Mapping[str, TicketHead], now: datetime
     ) -> list[rules.Alert]:
         rows = self.store.tickets.events(cur, heads)
-        histories = {t: history_of(heads[t], rows[t]) for t in heads}
-        ms, stuck = [], []
-        for t, h in histories.items():
+        work, stuck = [], []
+        for t in heads:
             try:
-                ms.append(measure_at(policy, h, now))
+                work.append(full_work(policy, history_of(heads[t], rows[t]), now))
             except Exception as e:  # one bad ticket never blocks the others
                 stuck.append(t)
                 log.warning("cannot measure ticket %s: %s", t, e)
                 if self.hooks.failed is not None:
                     self.hooks.failed(t, e)
         previous = {t: heads[t].measured_at for t in heads}
-        raised, _ = self._persist(cur, ms, histories, previous, now)
+        raised = self._persist(cur, policy, work, previous, now)
         self.store.tickets.look_again(cur, stuck, now + LOOK_AGAIN)
         return raised
 

@@ -50,3 +50,17 @@ class Derived(NamedTuple):
     next_at: datetime | None
     new_evaluations: tuple[Evaluation, ...]  # appended to the log
     keys: Mapping[str, str | None]  # folded text of the filter columns
+    # True: `measurement.cycles` holds only the cycles that changed (upserted by metric and
+    # index); the others stand as stored. False: they are all of the ticket's cycles.
+    partial: bool = False
+
+
+class CheckpointRow(NamedTuple):
+    """A ticket's engine state after its last event (`engine.fold`), as stored JSON."""
+
+    ticket_id: str
+    ruleset_version: str
+    engine_version: str
+    last_at: datetime
+    evaluations: int  # length of the ticket's evaluation log when it was saved
+    state: Mapping[str, Any]

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from slarules.engine.measurement import Evaluation
 from slarules.store import codec
 from slarules.store.cycles import CYCLE_INSERT, CYCLE_SELECT, cycle_from_row, cycle_json
-from slarules.store.rows import Derived, EventRow, StoredTicket, TicketHead
+from slarules.store.rows import CheckpointRow, Derived, EventRow, StoredTicket, TicketHead
 from slarules.store.sql import Sql, chunks
 from slarules.store.times import FAR_FUTURE, from_db, opt_from_db, to_db
 
@@ -155,6 +155,26 @@ class TicketRepository:
                 out[r[0]].append(EventRow(r[1], from_db(r[2]), r[3], Sql.unj(r[4])))
         return out
 
+    def events_named(
+        self, cur: Any, pairs: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], EventRow]:
+        """The stored events among these (ticket id, event id) pairs (duplicate checks)."""
+        s = self.sql
+        wanted = sorted(set(pairs))
+        out: dict[tuple[str, str], EventRow] = {}
+        for t in sorted({t for t, _ in wanted}):
+            ids = [e for tt, e in wanted if tt == t]
+            for part in chunks(ids):
+                s.execute(
+                    cur,
+                    'SELECT "event_id", "at", "type", "payload" FROM "event" '
+                    f'WHERE "ticket_id" = ? AND "event_id" IN ({s.marks(len(part))})',
+                    [t, *part],
+                )
+                for r in cur.fetchall():
+                    out[(t, r[0])] = EventRow(r[0], from_db(r[1]), r[2], Sql.unj(r[3]))
+        return out
+
     def insert_events(
         self, cur: Any, rows: Sequence[tuple[str, EventRow]], recorded_at: datetime
     ) -> None:
@@ -166,6 +186,56 @@ class TicketRepository:
             '"recorded_at") VALUES (?,?,?,?,?,?)',
             [(t, e.event_id, s.t(e.at), e.type, Sql.j(e.payload), at) for t, e in rows],
         )
+
+    # -- checkpoints --------------------------------------------------------------------
+
+    def checkpoints(self, cur: Any, ids: Iterable[str]) -> dict[str, CheckpointRow]:
+        s = self.sql
+        out: dict[str, CheckpointRow] = {}
+        for part in chunks(sorted(set(ids))):
+            s.execute(
+                cur,
+                'SELECT "ticket_id", "ruleset_version", "engine_version", "last_at", '
+                '"evaluations", "state" FROM "checkpoint" '
+                f'WHERE "ticket_id" IN ({s.marks(len(part))})',
+                part,
+            )
+            for r in cur.fetchall():
+                out[r[0]] = CheckpointRow(r[0], r[1], r[2], from_db(r[3]), r[4], Sql.unj(r[5]))
+        return out
+
+    def put_checkpoints(self, cur: Any, rows: Sequence[CheckpointRow]) -> None:
+        """Upsert these checkpoints (one per ticket)."""
+        s = self.sql
+        s.executemany(
+            cur,
+            'INSERT INTO "checkpoint" ("ticket_id", "ruleset_version", "engine_version", '
+            '"last_at", "evaluations", "state") VALUES (?,?,?,?,?,?) '
+            'ON CONFLICT ("ticket_id") DO UPDATE SET '
+            '"ruleset_version" = excluded."ruleset_version", '
+            '"engine_version" = excluded."engine_version", "last_at" = excluded."last_at", '
+            '"evaluations" = excluded."evaluations", "state" = excluded."state"',
+            [
+                (
+                    r.ticket_id,
+                    r.ruleset_version,
+                    r.engine_version,
+                    s.t(r.last_at),
+                    r.evaluations,
+                    Sql.j(r.state),
+                )
+                for r in rows
+            ],
+        )
+
+    def drop_checkpoints(self, cur: Any, ids: Sequence[str]) -> None:
+        s = self.sql
+        for part in chunks(list(ids)):
+            s.execute(
+                cur,
+                f'DELETE FROM "checkpoint" WHERE "ticket_id" IN ({s.marks(len(part))})',
+                part,
+            )
 
     # -- derived rows -------------------------------------------------------------------
 
@@ -235,9 +305,19 @@ class TicketRepository:
         """Rewrite the cycle rows and ticket row of measured tickets and append their new
         evaluations (`logs`: how many evaluations each ticket's log holds already)."""
         s = self.sql
-        ids = [d.measurement.ticket_id for d in derived]
+        ids = [d.measurement.ticket_id for d in derived if not d.partial]
         for part in chunks(ids):
             s.execute(cur, f'DELETE FROM "cycle" WHERE "ticket_id" IN ({s.marks(len(part))})', part)
+        s.executemany(
+            cur,
+            'DELETE FROM "cycle" WHERE "ticket_id" = ? AND "metric" = ? AND "idx" = ?',
+            [
+                (d.measurement.ticket_id, c.metric, c.index)
+                for d in derived
+                if d.partial
+                for c in d.measurement.cycles
+            ],
+        )
         cycle_rows, eval_rows, ticket_rows = [], [], []
         measured = s.t(now)
         for d in derived:

@@ -48,13 +48,13 @@ def test_instants_round_trip_when_the_server_zone_is_not_utc(
 
 def test_migrations_apply_once(pg_database: Callable[..., DatabaseConfig]) -> None:
     cfg = pg_database()
-    assert migrate(cfg) == [1, 2]
+    assert migrate(cfg) == [1, 2, 3]
     assert migrate(cfg) == []
     store = Store.open(cfg)  # maps onto the migrated tables
     assert store.ping()
     with _raw(cfg) as conn, conn.cursor() as cur:
         cur.execute('SELECT "version" FROM "schema_version"')
-        assert [r[0] for r in cur.fetchall()] == [1, 2]
+        assert [r[0] for r in cur.fetchall()] == [1, 2, 3]
         cur.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'cycle' ORDER BY 1")
         names = [r[0] for r in cur.fetchall()]
         assert {"ix_cycle_next_at", "ix_cycle_state_breach", "ix_cycle_state_due"} <= set(names)

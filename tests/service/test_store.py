@@ -83,7 +83,7 @@ def test_sqlite_migrations_apply_once(tmp_path: object) -> None:
     from pathlib import Path
 
     cfg = DatabaseConfig("sqlite", filename=str(Path(str(tmp_path)) / "m.db"))
-    assert migrate(cfg) == [1, 2]
+    assert migrate(cfg) == [1, 2, 3]
     assert migrate(cfg) == []
     assert Store.open(cfg).ping()
 

@@ -1,0 +1,295 @@
+"""A fold's cycles under the final level, as of `now` (semantics.md §A cycle's state).
+
+Under the *final* level (its calendar, targets read from the current fields,
+pause conditions), every metric with a target gets its cycles. A cycle's span
+is cut by the fold's runs into segments labelled `count`, `paused` (a pause
+condition or a status category the metric excludes) or `done`; the
+non-counting ones are subtracted in the calendar. Every threshold instant is
+the *earliest* instant at which the business time reaches it, which is exactly
+what `Calendar.add_paused` returns. "Becomes breached" (E > T) is the instant
+E reaches T + 1 second, less one second: the next counted moment after E
+reached T. One function per figure: labels, state, due, timeline, thresholds.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from fractions import Fraction
+from functools import lru_cache
+from typing import Literal
+
+from slarules.engine.calendar import Calendar
+from slarules.engine.fold import Fold, Run
+from slarules.engine.measurement import (
+    Cycle,
+    CycleEvent,
+    CycleEventKind,
+    CycleState,
+    Threshold,
+    WarningMark,
+)
+from slarules.engine.policy import METRICS, RESPONSE_METRICS, Level, Metric, Policy
+
+__all__ = ["excluded_categories", "project", "spans"]
+
+# Status categories during which a metric does not count (semantics.md §The six metrics).
+_EXCLUDED: Mapping[str, frozenset[str]] = {
+    "requester_wait": frozenset({"waiting"}),
+    "agent_work": frozenset({"waiting", "hold"}),
+}
+_NONE: frozenset[str] = frozenset()
+
+Label = Literal["count", "paused", "done"]
+# Order of timeline entries that share an instant.
+_RANK: Mapping[str, int] = {
+    "started": 0,
+    "resumed": 1,
+    "warned": 2,
+    "breached": 3,
+    "paused": 4,
+    "stopped": 5,
+}
+
+
+def excluded_categories(metric: str) -> frozenset[str]:
+    """The status categories a metric's own definition does not count."""
+    return _EXCLUDED.get(metric, _NONE)
+
+
+def _dt(u: int) -> datetime:
+    return datetime.fromtimestamp(u, UTC)
+
+
+class Labels:
+    """Per-run label (count / paused / done) of one metric under one level."""
+
+    def __init__(self, runs: Sequence[Run], level_ix: int, level: Level, metric: str) -> None:
+        mine = [k for k, p in enumerate(level.pauses) if p.covers(metric)]
+        excluded = excluded_categories(metric)
+        labels: list[Label] = []
+        for _, cat, hit in runs:
+            if cat == "done":
+                labels.append("done")
+            elif cat in excluded or any(hit[level_ix][k] for k in mine):
+                labels.append("paused")
+            else:
+                labels.append("count")
+        self.instants = [r[0] for r in runs]
+        self.labels = labels
+
+    def segments(self, start: int, end: int) -> list[tuple[int, int, Label]]:
+        """`[start, end)` cut where the label changes (merged); empty when end <= start."""
+        if end <= start:
+            return []
+        inst, labels = self.instants, self.labels
+        i = bisect_right(inst, start) - 1
+        out: list[tuple[int, int, Label]] = []
+        n = len(inst)
+        while i < n and (i < 0 or inst[i] < end):
+            a = start if i < 0 or inst[i] < start else inst[i]
+            b = inst[i + 1] if i + 1 < n and inst[i + 1] < end else end
+            lab = labels[max(i, 0)]
+            if out and out[-1][2] == lab:
+                out[-1] = (out[-1][0], b, lab)
+            elif b > a:
+                out.append((a, b, lab))
+            i += 1
+        return out
+
+    def at(self, u: int) -> Label:
+        return self.labels[max(bisect_right(self.instants, u) - 1, 0)]
+
+
+@lru_cache(maxsize=4096)
+def threshold_seconds(percent: float, target: int) -> int:
+    """floor(percent / 100 × target), exact for percentages written in decimal."""
+    return int(Fraction(repr(percent)) * target / 100)
+
+
+def _state(elapsed: int, target: int, stop: int | None, now_label: Label) -> CycleState:
+    if elapsed > target:
+        return "breached"
+    if stop is not None:
+        return "met"
+    return "paused" if now_label == "paused" else "active"
+
+
+def _marks(
+    segs: Sequence[tuple[int, int, Label]], start: int, stop: int | None
+) -> list[tuple[int, str]]:
+    """The started / paused / resumed / stopped entries of the timeline."""
+    marks: list[tuple[int, str]] = [(start, "started")]
+    prev: Label | None = None
+    for a, _, lab in segs:
+        if prev is None:
+            if lab == "paused":
+                marks.append((a, "paused"))
+            elif lab == "done":
+                marks.append((a, "stopped"))
+        elif prev == "done":
+            marks.append((a, "resumed"))
+            if lab == "paused":
+                marks.append((a, "paused"))
+        elif lab == "done":
+            marks.append((a, "stopped"))
+        elif lab == "paused":
+            marks.append((a, "paused"))
+        else:
+            marks.append((a, "resumed"))
+        prev = lab
+    if stop is not None:
+        marks.append((stop, "stopped"))
+    return marks
+
+
+class _Clock:
+    """Business time of one cycle: `reach(x)` is when its elapsed time reaches x."""
+
+    def __init__(self, cal: Calendar, start: int, end: int, off: list[tuple[int, int]]) -> None:
+        self.cal, self.start, self.end, self.off = cal, start, end, off
+        self.elapsed = cal.elapsed_paused(start, end, off)
+
+    def reach(self, x: int) -> int:
+        return self.cal.add_paused(self.start, x, self.off)
+
+    def ahead(self, x: int) -> int:
+        """When x is reached counting on from the end (the cycle is counting)."""
+        return self.cal.add_posix(self.end, x - self.elapsed)
+
+
+def _due(clock: _Clock, state: CycleState, target: int, breached_at: int | None) -> int | None:
+    if state == "breached":
+        return breached_at
+    if state == "paused":
+        return None
+    if clock.elapsed == target:
+        return clock.reach(target)
+    return clock.ahead(target)
+
+
+def _thresholds(
+    level: Level,
+    clock: _Clock,
+    metric: Metric,
+    target: int,
+    counting: bool,
+    marks: list[tuple[int, str]],
+) -> tuple[list[WarningMark], list[Threshold]]:
+    """Warnings reached (their marks appended) and every alert threshold."""
+    elapsed = clock.elapsed
+    warnings: list[WarningMark] = []
+    thresholds: list[Threshold] = []
+    levels: list[tuple[int, float | None, int | None]] = [
+        (threshold_seconds(p, target), p, None) for p in level.warn_percents
+    ]
+    levels += [(target - d, None, d) for d in level.warn_befores if d < target]
+    for x, percent, before in levels:
+        if elapsed >= x:
+            u = clock.reach(x)
+            w = _dt(u)
+            warnings.append(WarningMark(metric, w, percent, before))
+            marks.append((u, "warned"))
+            thresholds.append(Threshold("warning", w, True, percent, before))
+        else:
+            ahead = _dt(clock.ahead(x)) if counting else None
+            thresholds.append(Threshold("warning", ahead, False, percent, before))
+    if elapsed > target:
+        thresholds.append(Threshold("breach", _dt(clock.reach(target + 1) - 1), True))
+    else:
+        ahead = _dt(clock.ahead(target + 1) - 1) if counting else None
+        thresholds.append(Threshold("breach", ahead, False))
+    return warnings, thresholds
+
+
+def cycle(
+    level: Level,
+    labels: Labels,
+    metric: Metric,
+    index: int,
+    start: int,
+    stop: int | None,
+    target: int,
+    now: int,
+    version: str,
+) -> Cycle:
+    """One cycle's figures as of `now` (`stop` None: still running)."""
+    end = now if stop is None else stop
+    segs = labels.segments(start, end)
+    clock = _Clock(level.calendar, start, end, [(a, b) for a, b, lab in segs if lab != "count"])
+    marks = _marks(segs, start, stop)
+    state = _state(clock.elapsed, target, stop, labels.at(end if end > start else start))
+    breached_at = clock.reach(target) if state == "breached" else None
+    if breached_at is not None:
+        marks.append((breached_at, "breached"))
+    due = _due(clock, state, target, breached_at)
+    warnings, thresholds = _thresholds(level, clock, metric, target, state == "active", marks)
+    marks.sort(key=lambda m: (m[0], _RANK[m[1]]))
+    timeline = tuple(CycleEvent(_kind(k), _dt(u)) for u, k in marks)
+    return Cycle(
+        metric=metric,
+        index=index,
+        state=state,
+        started_at=_dt(start),
+        stopped_at=None if stop is None else _dt(stop),
+        due_at=None if due is None else _dt(due),
+        breached_at=None if breached_at is None else _dt(breached_at),
+        target=target,
+        elapsed=clock.elapsed,
+        remaining=target - clock.elapsed,
+        warnings=tuple(warnings),
+        timeline=timeline,
+        ruleset_version=version,
+        thresholds=tuple(thresholds),
+    )
+
+
+def _kind(k: str) -> CycleEventKind:
+    return k  # type: ignore[return-value]
+
+
+def spans(s: Fold, metric: Metric) -> list[tuple[int, int, int | None]]:
+    """(index, start, stop|None) of a metric's cycles the fold knows, by index."""
+    if metric in RESPONSE_METRICS:
+        out: list[tuple[int, int, int | None]] = [
+            (i, a, b) for _, m, i, a, b in s.closed if m == metric
+        ]
+        r = s.running.get(metric)
+        if r is not None:
+            out.append((r[1], r[2], None))
+        out.sort()
+        return out
+    return [(1, s.created, s.done_since)]
+
+
+def level_of(policy: Policy, s: Fold) -> tuple[int, Level] | None:
+    name = s.decision.level
+    if name is None or name not in policy.levels:
+        return None
+    return list(policy.levels).index(name), policy.levels[name]
+
+
+def targets(policy: Policy, s: Fold) -> dict[str, int | None]:
+    """Each metric's target under the final level and the current fields."""
+    got = level_of(policy, s)
+    if got is None:
+        return {}
+    return {m: got[1].target_seconds(m, s.fields) for m in METRICS}
+
+
+def project(policy: Policy, s: Fold, now: int) -> tuple[Cycle, ...]:
+    """The cycles the fold knows (see `spans`) as of `now` under the final level."""
+    got = level_of(policy, s)
+    if got is None:
+        return ()
+    ix, level = got
+    out: list[Cycle] = []
+    for metric in METRICS:
+        target = level.target_seconds(metric, s.fields)
+        if target is None:
+            continue
+        labels = Labels(s.runs, ix, level, metric)
+        for i, start, stop in spans(s, metric):
+            out.append(cycle(level, labels, metric, i, start, stop, target, now, policy.version))
+    return tuple(out)

@@ -1,0 +1,84 @@
+"""Stored checkpoints ⇄ engine folds (`engine.fold`), and when one may be resumed.
+
+A checkpoint is a ticket's fold after its last event, trimmed to what is still
+running, plus the ids of the alerts its stopped cycles reached (so planning the
+alerts of the cycles that changed never cancels theirs). It is written only
+when every stored event is folded (none after the measuring instant), and it
+is keyed by ruleset and engine version: any other version is a miss.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from slarules.engine import cycles
+from slarules.engine.fold import ENGINE_VERSION, Fold
+from slarules.engine.policy import Policy
+from slarules.store import codec
+from slarules.store.rows import CheckpointRow
+
+
+def to_plain(s: Fold, seen: list[str]) -> dict[str, Any]:
+    return {
+        "created": s.created,
+        "last": s.last,
+        "fields": codec.encode_fields(s.fields),
+        "category": s.category,
+        "phase": s.phase,
+        "pending": [s.fr_pending, s.nr_pending],
+        "seq": s.seq,
+        "counts": s.counts,
+        "running": {m: list(r) for m, r in s.running.items()},
+        "done": [list(d) for d in s.done_spans[-1:]],
+        "runs": [[u, c, [list(h) for h in hits]] for u, c, hits in s.runs],
+        "events": s.events,
+        "seen": seen,
+    }
+
+
+def from_plain(policy: Policy, d: Mapping[str, Any]) -> tuple[Fold, list[str]]:
+    fields = codec.decode_fields(d["fields"])
+    s = Fold(
+        d["created"],
+        d["last"],
+        fields,
+        d["category"],
+        policy.decide(fields),
+        d["phase"],
+        d["pending"][0],
+        d["pending"][1],
+        d["seq"],
+        dict(d["counts"]),
+        {m: (r[0], r[1], r[2]) for m, r in d["running"].items()},
+        [],
+        [(a, b) for a, b in d["done"]],
+        [(u, c, tuple(tuple(h) for h in hits)) for u, c, hits in d["runs"]],
+        d["events"],
+    )
+    return s, list(d["seen"])
+
+
+def usable(policy: Policy, row: CheckpointRow | None) -> bool:
+    return (
+        row is not None
+        and row.ruleset_version == policy.version
+        and row.engine_version == ENGINE_VERSION
+    )
+
+
+def resumable(policy: Policy, before: Fold, after: Fold) -> bool:
+    """Do the cycles that stopped before the checkpoint stand unchanged after these events?
+    (They do unless the final level or a target changed: both apply to every cycle.)"""
+    return before.decision.level == after.decision.level and cycles.targets(
+        policy, before
+    ) == cycles.targets(policy, after)
+
+
+def row_of(
+    policy: Policy, ticket_id: str, s: Fold, seen: list[str], evaluations: int, at: datetime
+) -> CheckpointRow:
+    return CheckpointRow(
+        ticket_id, policy.version, ENGINE_VERSION, at, evaluations, to_plain(s.trim(), seen)
+    )
