@@ -8,9 +8,9 @@ from typing import Any
 
 import strawberry
 
+from slarules.engine import counting, reports
 from slarules.engine import measurement as m
 from slarules.engine import policy as p
-from slarules.engine import reports
 from slarules.engine.alerts import Alert
 from slarules.errors import Diagnostic as EngineDiagnostic
 from slarules.graphql import types as g
@@ -53,7 +53,11 @@ def level_type(policy: p.Policy, name: str | None) -> g.Level | None:
     )
 
 
-def cycle_type(c: m.Cycle) -> g.Cycle:
+def cycle_type(
+    c: m.Cycle, policy: p.Policy, level: str | None, fields: Mapping[str, Any], now: datetime
+) -> g.Cycle:
+    """A cycle with its business clock at `now` (the ticket's level and current fields)."""
+    clock = counting.clock(policy, level, c, fields, now)
     return g.Cycle(
         metric=g.Metric(c.metric),
         index=c.index,
@@ -70,6 +74,8 @@ def cycle_type(c: m.Cycle) -> g.Cycle:
         ],
         timeline=[g.CycleEvent(kind=e.kind, at=e.at) for e in c.timeline],
         ruleset_version=c.ruleset_version,
+        counting=clock.counting,
+        counting_changes_at=clock.changes_at,
     )
 
 
@@ -151,7 +157,10 @@ def explanation_type(
         level=level_type(policy, measured.decision.level),
         decided_by=measured.decision.decided_by,
         rules=[rule_trace_type(t) for t in trace],
-        cycles=[cycle_type(c) for c in measured.cycles],
+        cycles=[
+            cycle_type(c, policy, measured.level, measured.fields, measured.now)
+            for c in measured.cycles
+        ],
     )
 
 
