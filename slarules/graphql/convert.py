@@ -14,6 +14,7 @@ from slarules.engine import policy as p
 from slarules.engine.alerts import Alert
 from slarules.errors import Diagnostic as EngineDiagnostic
 from slarules.graphql import types as g
+from slarules.service.agents import AssigneeSummary
 from slarules.store.codec import to_public
 
 
@@ -218,4 +219,16 @@ def alert_type(a: Alert) -> g.Alert:
         assignee=a.assignee,
         department=a.department,
         ruleset_version=a.ruleset_version,
+    )
+
+
+def assignee_summary_type(a: AssigneeSummary) -> g.AssigneeSummary:
+    return g.AssigneeSummary(
+        assignee=a.assignee,
+        open_count=a.open_count,
+        at_risk_count=a.at_risk_count,
+        breached_count=a.breached_count,
+        met_count=a.met_count,
+        missed_count=a.missed_count,
+        service_level=a.service_level,
     )

@@ -371,6 +371,21 @@ class ComplianceRow:
 
 
 @strawberry.type
+class AssigneeSummary:
+    """Open, at-risk and breached cycles as of now; met and missed cycles started in the
+    range (missed: breached, stopped or still running); each cycle credited to the assignee
+    when it stopped (today's while it runs). `assignee` null: unassigned."""
+
+    assignee: str | None
+    open_count: int
+    at_risk_count: int
+    breached_count: int
+    met_count: int
+    missed_count: int
+    service_level: float | None
+
+
+@strawberry.type
 class Alert:
     id: strawberry.ID
     kind: AlertKind

@@ -18,6 +18,7 @@ from typing import Any
 from slarules.alerts import codec as alert_codec
 from slarules.engine import alerts as rules
 from slarules.engine import intake
+from slarules.engine.credit import credited_assignees
 from slarules.engine.measurement import Measurement
 from slarules.engine.policy import Policy, fold
 from slarules.engine.ticket import TicketHistory
@@ -88,6 +89,7 @@ class Recorder:
 
     def _persist(
         self,
+        policy: Policy,
         cur: Any,
         ms: Sequence[Measurement],
         histories: Mapping[str, TicketHistory],
@@ -111,6 +113,7 @@ class Recorder:
                     rules.next_wakeup(m, now, later),
                     new,
                     {c: _folded(m.fields.get(c)) for c in KEY_COLUMNS},
+                    credited_assignees(policy, histories[m.ticket_id], m),
                 )
             )
         repo.save(cur, derived, {t: len(logs[t]) for t in ids}, now)
@@ -170,7 +173,7 @@ class Recorder:
                 raise bad_input(e) from None
             head = TicketHead(t.id, t.created_at, t.created_by, dict(t.fields), False, None)
             self.store.tickets.insert_ticket(cur, head, m.ruleset_version)
-            raised, logs = self._persist(cur, [m], {t.id: t}, {}, now)
+            raised, logs = self._persist(policy, cur, [m], {t.id: t}, {}, now)
         self._committed(raised)
         return view_of(m, t.created_at, t.created_by, logs[t.id], ())
 
@@ -249,7 +252,7 @@ class Recorder:
                 except InputError as e:
                     raise bad_input(_batch_key(e, t, stored[t], batch_index)) from None
             previous = {t: heads[t].measured_at for t in touched}
-            raised, logs = self._persist(cur, ms, histories, previous, now)
+            raised, logs = self._persist(policy, cur, ms, histories, previous, now)
         self._committed(raised)
         views = {
             m.ticket_id: view_of(
@@ -300,7 +303,7 @@ class Recorder:
                 if self.hooks.failed is not None:
                     self.hooks.failed(t, e)
         previous = {t: heads[t].measured_at for t in heads}
-        raised, _ = self._persist(cur, ms, histories, previous, now)
+        raised, _ = self._persist(policy, cur, ms, histories, previous, now)
         self.store.tickets.look_again(cur, stuck, now + LOOK_AGAIN)
         return raised
 

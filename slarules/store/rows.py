@@ -50,3 +50,4 @@ class Derived(NamedTuple):
     next_at: datetime | None
     new_evaluations: tuple[Evaluation, ...]  # appended to the log
     keys: Mapping[str, str | None]  # folded text of the filter columns
+    credited: tuple[str | None, ...]  # per cycle: the assignee credited (engine/credit.py)
