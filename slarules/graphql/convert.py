@@ -8,12 +8,13 @@ from typing import Any
 
 import strawberry
 
+from slarules.engine import counting, reports
 from slarules.engine import measurement as m
 from slarules.engine import policy as p
-from slarules.engine import reports
 from slarules.engine.alerts import Alert
 from slarules.errors import Diagnostic as EngineDiagnostic
 from slarules.graphql import types as g
+from slarules.service.agents import AssigneeSummary
 from slarules.store.codec import to_public
 
 
@@ -53,7 +54,11 @@ def level_type(policy: p.Policy, name: str | None) -> g.Level | None:
     )
 
 
-def cycle_type(c: m.Cycle) -> g.Cycle:
+def cycle_type(
+    c: m.Cycle, policy: p.Policy, level: str | None, fields: Mapping[str, Any], now: datetime
+) -> g.Cycle:
+    """A cycle with its business clock at `now` (the ticket's level and current fields)."""
+    clock = counting.clock(policy, level, c, fields, now)
     return g.Cycle(
         metric=g.Metric(c.metric),
         index=c.index,
@@ -70,6 +75,8 @@ def cycle_type(c: m.Cycle) -> g.Cycle:
         ],
         timeline=[g.CycleEvent(kind=e.kind, at=e.at) for e in c.timeline],
         ruleset_version=c.ruleset_version,
+        counting=clock.counting,
+        counting_changes_at=clock.changes_at,
     )
 
 
@@ -151,7 +158,10 @@ def explanation_type(
         level=level_type(policy, measured.decision.level),
         decided_by=measured.decision.decided_by,
         rules=[rule_trace_type(t) for t in trace],
-        cycles=[cycle_type(c) for c in measured.cycles],
+        cycles=[
+            cycle_type(c, policy, measured.level, measured.fields, measured.now)
+            for c in measured.cycles
+        ],
     )
 
 
@@ -209,4 +219,16 @@ def alert_type(a: Alert) -> g.Alert:
         assignee=a.assignee,
         department=a.department,
         ruleset_version=a.ruleset_version,
+    )
+
+
+def assignee_summary_type(a: AssigneeSummary) -> g.AssigneeSummary:
+    return g.AssigneeSummary(
+        assignee=a.assignee,
+        open_count=a.open_count,
+        at_risk_count=a.at_risk_count,
+        breached_count=a.breached_count,
+        met_count=a.met_count,
+        missed_count=a.missed_count,
+        service_level=a.service_level,
     )

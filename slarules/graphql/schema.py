@@ -25,6 +25,7 @@ from slarules.graphql.context import ctx
 from slarules.graphql.scalars import SCALAR_MAP, InvalidInstant
 from slarules.service import LogFilter, RawEvent, TicketView
 from slarules.service import TicketFilter as StoreTicketFilter
+from slarules.service.agents import AgentFilter, assignee_summaries
 from slarules.settings import Settings
 
 log = logging.getLogger("slarules.graphql")
@@ -175,6 +176,27 @@ class Query:
             c.now,
         )
         return [convert.compliance_row_type(r) for r in rows]
+
+    @strawberry.field  # the per-agent view (issue 12)
+    async def assignees(
+        self,
+        info: strawberry.Info,
+        from_: Annotated[datetime, strawberry.argument(name="from")],
+        to: datetime,
+        filter: g.SlaLogFilter | None = None,
+    ) -> list[g.AssigneeSummary]:
+        c = ctx(info)
+        c.require("read")
+        f = filter or g.SlaLogFilter()
+        af = AgentFilter(
+            level=f.level,
+            department=f.department,
+            assignee=f.assignee,
+            metric=f.metric.value if f.metric else None,
+        )
+        service = c.runtime.require_service()
+        rows = await run_in_threadpool(assignee_summaries, service.store, from_, to, af, c.now)
+        return [convert.assignee_summary_type(a) for a in rows]
 
     @strawberry.field
     async def ruleset(self, info: strawberry.Info) -> g.Ruleset:

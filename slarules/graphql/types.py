@@ -181,6 +181,10 @@ class Cycle:
     warnings: list[Warning]
     timeline: list[CycleEvent]
     ruleset_version: str
+    # the business clock runs for this cycle now (engine/counting.py), and the next
+    # instant that flips without a new event (null: never)
+    counting: bool
+    counting_changes_at: datetime | None
 
 
 @strawberry.type
@@ -235,11 +239,16 @@ class Ticket:
         return self.view.decided_by
 
     @strawberry.field
-    def cycles(self, metric: Metric | None = None) -> list[Cycle]:
+    def cycles(self, info: strawberry.Info, metric: Metric | None = None) -> list[Cycle]:
+        from slarules.graphql.context import ctx
         from slarules.graphql.convert import cycle_type
 
+        now = ctx(info).now  # the instant the view was measured at
+        v = self.view
         return [
-            cycle_type(c) for c in self.view.cycles if metric is None or c.metric == metric.value
+            cycle_type(c, self.policy, v.level, v.fields, now)
+            for c in v.cycles
+            if metric is None or c.metric == metric.value
         ]
 
     @strawberry.field
@@ -358,6 +367,21 @@ class ComplianceRow:
     breached_avg_seconds: float | None
     breached_min_seconds: int | None
     breached_max_seconds: int | None
+    service_level: float | None
+
+
+@strawberry.type
+class AssigneeSummary:
+    """Open, at-risk and breached cycles as of now; met and missed cycles started in the
+    range (missed: breached, stopped or still running); each cycle credited to the assignee
+    when it stopped (today's while it runs). `assignee` null: unassigned."""
+
+    assignee: str | None
+    open_count: int
+    at_risk_count: int
+    breached_count: int
+    met_count: int
+    missed_count: int
     service_level: float | None
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from slarules.alerts import codec as alert_codec
 from slarules.engine import alerts as rules
 from slarules.engine import intake
+from slarules.engine.credit import credited_assignees
 from slarules.engine.fold import Fold, step
 from slarules.engine.measurement import Evaluation, Measurement
 from slarules.engine.policy import METRICS, Policy, fold
@@ -76,6 +77,7 @@ class Work:
     partial: bool = False
     seen: tuple[str, ...] = ()
     later: tuple[datetime, ...] = ()
+    history: TicketHistory | None = None  # full work: the history it was measured from
 
 
 def _stopped_seen(m: Measurement, now: datetime) -> list[str]:
@@ -91,13 +93,23 @@ def _stopped_seen(m: Measurement, now: datetime) -> list[str]:
     ]
 
 
+def _credited(policy: Policy, w: Work) -> tuple[str | None, ...]:
+    """Each cycle's credited assignee (engine.credit). Folded onto a checkpoint, no new
+    event changed the assignee, so every changed cycle's assignee is the current one."""
+    if w.history is not None:
+        return credited_assignees(policy, w.history, w.m)
+    now = w.m.fields.get("assignee")
+    current = now if isinstance(now, str) and now else None
+    return tuple(current for _ in w.m.cycles)
+
+
 def full_work(policy: Policy, h: TicketHistory, now: datetime) -> Work:
     """Measure a ticket from its whole history (a miss, a reload, an out-of-order event)."""
     when = max(now, h.created_at)
     s, evaluations = fold_history(policy, h, when)
     m = measurement_of(policy, h.id, s, evaluations, when)
     later = tuple(e.at for e in h.events if e.at > now)
-    return Work(m, s, later=later)
+    return Work(m, s, later=later, history=h)
 
 
 def project_stored(
@@ -178,6 +190,7 @@ class Recorder:
                     rules.next_wakeup(m, now, w.later),
                     new,
                     {c: _folded(m.fields.get(c)) for c in KEY_COLUMNS},
+                    _credited(policy, w),
                     w.partial,
                 )
             )
@@ -351,6 +364,8 @@ class Recorder:
             e = codec.event_from_row(r.event_id, r.at, r.type, r.payload)
             if e.type == "message" and e.by == "customer" and not e.public:
                 return None  # the full replay reports it
+            if e.type == "update" and ("assignee" in e.set or "assignee" in e.unset):
+                return None  # who a cycle is credited to may change: the full path knows
             runs.append(step(policy, s, posix(r.at), e))
         if not checkpoints.resumable(policy, base, s):
             return None

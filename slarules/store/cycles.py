@@ -28,6 +28,8 @@ CYCLE_COLUMNS = (
     "warnings",
     "timeline",
     "thresholds",
+    "credited_assignee",
+    "credited_assignee_key",
 )
 CYCLE_INSERT = (
     'INSERT INTO "cycle" ('

@@ -50,6 +50,7 @@ class Derived(NamedTuple):
     next_at: datetime | None
     new_evaluations: tuple[Evaluation, ...]  # appended to the log
     keys: Mapping[str, str | None]  # folded text of the filter columns
+    credited: tuple[str | None, ...]  # per cycle: the assignee credited (engine/credit.py)
     # True: `measurement.cycles` holds only the cycles that changed (upserted by metric and
     # index); the others stand as stored. False: they are all of the ticket's cycles.
     partial: bool = False

@@ -322,7 +322,9 @@ class TicketRepository:
         measured = s.t(now)
         for d in derived:
             m = d.measurement
-            for c, breach_at, nxt in zip(m.cycles, d.breach_at, d.cycle_next_at, strict=True):
+            for c, breach_at, nxt, credited in zip(
+                m.cycles, d.breach_at, d.cycle_next_at, d.credited, strict=True
+            ):
                 w, tl, th = cycle_json(c)
                 cycle_rows.append(
                     (
@@ -344,6 +346,8 @@ class TicketRepository:
                         w,
                         tl,
                         th,
+                        credited,
+                        credited.casefold() if credited else None,
                     )
                 )
             seq = logs.get(m.ticket_id, 0)

@@ -39,7 +39,11 @@ pytestmark = [
 ]
 # h/m business durations: "40h", "1h 30m", under an hour "12m 05s"; never days
 DURATION = r"(\d+h( \d+m)?|\d+m \d\ds|\d+m|\d+s)"
-REMAINING = re.compile(rf"^(overdue {DURATION}|{DURATION} left( \(paused\))?|due now)$")
+# "(clock stopped)": the server says the cycle's calendar is closed now (Cycle.counting)
+STOPPED = r"( \(clock stopped\))?"
+REMAINING = re.compile(
+    rf"^(overdue {DURATION}|{DURATION} left( \((paused|clock stopped)\))?|due now){STOPPED}$"
+)
 
 
 @pytest.fixture(scope="module")

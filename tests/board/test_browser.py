@@ -143,12 +143,14 @@ def test_counts_sorted_list_and_time_to_first_render(srv: LiveServer, driver: An
     assert by_id["F-1"]["tone"] == "fine" and by_id["F-1"]["label"] == "On track"
     assert by_id["P-1"]["tone"] == "paused" and by_id["P-1"]["label"] == "Paused"
 
-    # this API does not say whether a cycle's business clock runs (Cycle.counting): the board
-    # shows the server's figure as it is, never a wall-clock countdown (test_board_truth.py)
+    # the server says F-1's business clock runs (24x7 level, Cycle.counting): it counts down
+    # (a closed calendar's does not: test_board_counting.py)
     before = by_id["F-1"]["remaining"]
     time.sleep(2.2)
     js(driver, "window.slaBoard.tick()")
-    assert {r["id"]: r for r in rows(driver)}["F-1"]["remaining"] == before
+    assert {r["id"]: r for r in rows(driver)}["F-1"]["remaining"] != before
+    cell = "document.querySelector('#cycles tr[data-ticket=\"F-1\"] .remaining').dataset.counting"
+    assert js(driver, f"return {cell}") == "true"
 
     ms = int(js(driver, "return Number(document.body.dataset.firstRenderMs)"))
     print(f"\nboard: time to first render with {len(tickets)} tickets: {ms} ms")

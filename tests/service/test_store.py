@@ -12,7 +12,7 @@ import pytest
 from slarules.service import RawEvent, TicketFilter, TicketService
 from slarules.settings import DatabaseConfig
 from slarules.store import Store
-from slarules.store.database import migrate
+from slarules.store.database import migrate, migrations
 from tests.service.rules import T0, make_policy
 
 POLICY = make_policy()
@@ -83,7 +83,9 @@ def test_sqlite_migrations_apply_once(tmp_path: object) -> None:
     from pathlib import Path
 
     cfg = DatabaseConfig("sqlite", filename=str(Path(str(tmp_path)) / "m.db"))
-    assert migrate(cfg) == [1, 2, 3]
+    every = [v for v, _, _ in migrations("sqlite")]
+    assert every[:2] == [1, 2] and {3, 5} <= set(every)
+    assert migrate(cfg) == every
     assert migrate(cfg) == []
     assert Store.open(cfg).ping()
 
@@ -177,3 +179,35 @@ def test_the_alert_codec_round_trips() -> None:
     )
     assert codec.decode(codec.encode(a)) == a
     assert codec.decode(codec.to_json(a)) == a
+
+
+def test_migration_5_credits_old_cycles_to_the_tickets_assignee(tmp_path: object) -> None:
+    """Cycle rows written before v5 take the ticket's stored assignee (no replay in SQL)."""
+    import sqlite3
+    from pathlib import Path
+
+    from slarules.store.database import _statements
+
+    db = Path(str(tmp_path)) / "old.db"
+    con = sqlite3.connect(db)
+    for v, _, script in migrations("sqlite"):
+        if v < 5:
+            for stmt in _statements(script):
+                con.execute(stmt)
+    con.execute(
+        'INSERT INTO "ticket" ("id", "created_at", "created_by", "initial_fields", "fields", '
+        '"done", "ruleset_version", "measured_at", "due_key", "assignee", "assignee_key") '
+        "VALUES ('T', '2026-03-02 12:00:00', 'customer', '{}', '{}', 0, 'v', "
+        "'2026-03-02 12:00:00', '9999-12-31 00:00:00', 'Ana', 'ana')"
+    )
+    con.execute(
+        'INSERT INTO "cycle" ("ticket_id", "metric", "idx", "state", "started_at", "target", '
+        '"elapsed", "remaining", "measured_at", "ruleset_version", "warnings", "timeline", '
+        "\"thresholds\") VALUES ('T', 'resolution', 1, 'met', '2026-03-02 12:00:00', 60, 1, "
+        "59, '2026-03-02 12:00:00', 'v', '[]', '[]', '[]')"
+    )
+    for stmt in _statements(next(s for v, _, s in migrations("sqlite") if v == 5)):
+        con.execute(stmt)
+    got = con.execute('SELECT "credited_assignee", "credited_assignee_key" FROM "cycle"').fetchall()
+    con.close()
+    assert got == [("Ana", "ana")]
