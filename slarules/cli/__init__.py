@@ -11,7 +11,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-COMMANDS = ("check", "test", "fmt", "explain", "diff", "serve")
+COMMANDS = ("check", "test", "fmt", "explain", "diff", "capture", "serve")
 
 
 def _version() -> str:

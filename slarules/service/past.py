@@ -8,7 +8,7 @@ built again (the DSL) into a policy, and the ticket's stored events up to
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from slarules.engine.measurement import Measurement
@@ -39,8 +39,10 @@ def policy_of(stored: StoredRuleset) -> Policy:
             NOT_FOUND,
             f"the stored sources of ruleset version `{stored.version}` do not build: {first}",
         )
-    _built[stored.version] = result.policy
-    return result.policy
+    # the stored version names what was live (a rebuilt hash could differ if files moved)
+    policy = replace(result.policy, version=stored.version)
+    _built[stored.version] = policy
+    return policy
 
 
 @dataclass(frozen=True, slots=True)
