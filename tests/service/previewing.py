@@ -40,12 +40,14 @@ def ticket_start(i: int) -> datetime:
     return T0 + timedelta(hours=i)
 
 
-def seed(config: DatabaseConfig, n: int = 24, *, with_b: bool = False) -> Store:
+def seed(
+    config: DatabaseConfig, n: int = 24, *, with_b: bool = False, a_live: datetime = A_LIVE
+) -> Store:
     """`n` tickets under A: tags cycle urgent / vip / none; a reply, then solved (most)."""
     store = Store.open(config)
     svc = TicketService(store, skew=10**8)
     a = policy(RULES_A)
-    store.save_ruleset(a, {"rules.sla": RULES_A}, A_LIVE)
+    store.save_ruleset(a, {"rules.sla": RULES_A}, a_live)
     for i in range(n):
         t = ticket_start(i)
         tags = (["urgent"], ["vip"], [])[i % 3]
