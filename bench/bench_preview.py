@@ -85,8 +85,8 @@ def seed(path: Path, n: int) -> None:
             events.append((f"T{i:06}", f"e{k}", _t(at), kind, json.dumps(payload), _t(at)))
     conn.executemany(
         'INSERT INTO "ticket" ("id","created_at","created_by","initial_fields","fields","done",'
-        '"ruleset_version","measured_at","due_key") VALUES (?,?,?,?,?,?,?,?,\'9999-12-31 00:00:00\')',
-        tickets,
+        '"ruleset_version","measured_at","due_key") VALUES (?,?,?,?,?,?,?,?,?)',
+        [(*t, "9999-12-31 00:00:00") for t in tickets],
     )
     conn.executemany(
         'INSERT INTO "event" ("ticket_id","event_id","at","type","payload","recorded_at") '

@@ -72,7 +72,7 @@ def cycle_flips(old: Measurement, new: Measurement) -> list[tuple[str, int, str,
     """(metric, index, before, after, kind) of every cycle whose outcome changes."""
     a = {(c.metric, c.index): c for c in old.cycles}
     b = {(c.metric, c.index): c for c in new.cycles}
-    out = []
+    out: list[tuple[str, int, str, str, str]] = []
     for k in sorted(a.keys() | b.keys(), key=lambda k: (METRICS.index(k[0]), k[1])):
         sa, sb = _state(a.get(k)), _state(b.get(k))
         kind = flip_kind(sa, sb)
@@ -199,8 +199,8 @@ class Preview:
         for k, ids in other.examples.items():
             for t in ids:
                 _keep(self.examples.setdefault(k, []), t)
-        for m, c in other.flips.items():
-            self.flips.setdefault(m, Counter()).update(c)
+        for m, kinds in other.flips.items():
+            self.flips.setdefault(m, Counter()).update(kinds)
         for k, ids in other.flip_examples.items():
             for t in ids:
                 _keep(self.flip_examples.setdefault(k, []), t)
