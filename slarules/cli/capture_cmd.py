@@ -16,11 +16,11 @@ import argparse
 import json
 import re
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from slarules.cli.test_cmd import load_rules
+from slarules.clock import SystemClock
 from slarules.errors import InputError
 
 
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         config = parse_database_url(args.db)
-        now = datetime.now(UTC).replace(microsecond=0)
+        now = SystemClock().now()
         if args.now is not None:
             now = parse_instant(args.now, "--now")
     except SettingsError as e:

@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slarules.cli.test_cmd import find_or_report, load_rules
+from slarules.clock import SystemClock
 from slarules.engine.measurement import Cycle, Measurement
 from slarules.engine.policy import METRICS, Policy
 from slarules.engine.reports import ComplianceRow, Dimension, LogRow, compliance, log_rows
@@ -173,7 +174,7 @@ def run_db(args: argparse.Namespace, old_policy: Policy, new_policy: Policy) -> 
 
     try:
         config = parse_database_url(args.db)
-        now = datetime.now(UTC).replace(microsecond=0)
+        now = SystemClock().now()
         if args.now is not None:
             now = parse_instant(args.now, "--now")
         since = parse_since(args.since, now)

@@ -17,11 +17,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from slarules.cli.test_cmd import load_rules
+from slarules.clock import SystemClock
 from slarules.errors import InputError
 
 
@@ -73,7 +73,7 @@ def run_db(args: argparse.Namespace) -> int:
         return 2
     try:
         config = parse_database_url(args.db)
-        at = datetime.now(UTC).replace(microsecond=0)
+        at = SystemClock().now()
         if args.at is not None:
             at = parse_instant(args.at, "--at")
     except SettingsError as e:
