@@ -278,6 +278,8 @@ class Settings:
     alert_max_age: float = 86_400.0  # seconds: thresholds older than this raise no alert
     max_clock_skew: float = 300.0  # seconds an input instant may be ahead of the server clock
     cors_origins: tuple[str, ...] = ()  # browser origins allowed to call the API (off: none)
+    preview_max_tickets: int = 5000  # `previewRules`: at most this many tickets per call
+    preview_max_seconds: float = 10.0  # `previewRules`: stop after about this many seconds
 
     def __post_init__(self) -> None:
         if not isinstance(self.tokens, TokenTable):  # constant-time lookups, hidden in repr
@@ -389,6 +391,16 @@ def load_settings(
         kw["alert_max_age"] = _seconds(v, "SLA_ALERT_MAX_AGE", 366 * 86_400)
     if (v := pick(None, "SLA_MAX_CLOCK_SKEW")) is not None:
         kw["max_clock_skew"] = _seconds(v, "SLA_MAX_CLOCK_SKEW", 366 * 86_400)
+    if (v := pick(None, "SLA_PREVIEW_MAX_SECONDS")) is not None:
+        kw["preview_max_seconds"] = _seconds(v, "SLA_PREVIEW_MAX_SECONDS", 600)
+    if (v := pick(None, "SLA_PREVIEW_MAX_TICKETS")) is not None:
+        try:
+            cap = int(v)
+        except ValueError:
+            cap = 0
+        if cap < 1:
+            raise SettingsError(f"SLA_PREVIEW_MAX_TICKETS `{v}` is not a number of tickets (1+)")
+        kw["preview_max_tickets"] = cap
     if (v := pick(workers, "SLA_WORKERS")) is not None:
         try:
             n = int(v)

@@ -11,7 +11,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-COMMANDS = ("check", "test", "fmt", "explain", "diff", "serve", "load", "lsp")
+COMMANDS = ("check", "test", "fmt", "explain", "diff", "capture", "serve", "load", "lsp")
 
 
 def _version() -> str:

@@ -1,20 +1,33 @@
-"""`slarules diff OLD_RULES NEW_RULES FIXTURES…`: what a rule change does to tickets.
+"""`slarules diff OLD_RULES NEW_RULES (FIXTURES… | --db URL [--since 30d])`: what a rule
+change does to tickets.
+
+With `--db`, the stored tickets created or active since `--since` (a span
+like `30d`, `12h`, or an RFC 3339 instant) are replayed read-only under
+both rulesets in worker processes (service.preview); the report is a level
+transition matrix with the rules behind each move, the cycles that flip per
+metric, compliance per level and metric before and after, and example ids.
+`--format json|markdown` gives that report for fixtures too (the same tally).
 
 Per ticket: the level (and deciding rule) before and after, and the cycles
 whose outcome changes (met ↔ breached, any change into or out of met or
 breached, a cycle that appears or disappears); then compliance before and
 after over all those tickets. Fixtures with `expect.error` are skipped.
-Exit 0 whether or not anything changed; 1 when a fixture could not be read
-under either ruleset; 2 usage error, no fixtures, a ruleset with errors.
+Exit 0 whether or not anything changed; 1 when a fixture (or stored ticket)
+could not be read or measured under either ruleset; 2 usage error, no
+fixtures, a ruleset with errors, a database that cannot be read.
 """
 
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
+import json
+import re
+import sys
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slarules.cli.test_cmd import find_or_report, load_rules
+from slarules.clock import SystemClock
 from slarules.engine.measurement import Cycle, Measurement
 from slarules.engine.policy import METRICS, Policy
 from slarules.engine.reports import ComplianceRow, Dimension, LogRow, compliance, log_rows
@@ -38,8 +51,28 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "fixtures",
         metavar="FIXTURES",
-        nargs="+",
-        help="fixture files or directories (*.toml, *.json, recursively)",
+        nargs="*",
+        help="fixture files or directories (*.toml, *.json, recursively); not with --db",
+    )
+    p.add_argument("--db", metavar="URL", help="replay the tickets stored in this database")
+    p.add_argument(
+        "--since",
+        metavar="T",
+        default="30d",
+        help="with --db: tickets created or active since T: `30d`, `12h`, `90m` ago, "
+        "or an RFC 3339 instant (default: 30d)",
+    )
+    p.add_argument(
+        "--now", metavar="T", help="with --db: measure as of T (RFC 3339; default: the clock)"
+    )
+    p.add_argument(
+        "--format",
+        choices=("text", "json", "markdown"),
+        default="text",
+        help="text (default), json, or markdown (a pull-request comment)",
+    )
+    p.add_argument(
+        "-j", "--jobs", type=int, metavar="N", help="with --db: worker processes (default: cores)"
     )
 
 
@@ -99,20 +132,90 @@ def compliance_lines(old_rows: list[LogRow], new_rows: list[LogRow]) -> list[str
     return out
 
 
+_SPAN = re.compile(r"(\d+)([wdhm])")
+_UNIT = {"w": 7 * 86_400, "d": 86_400, "h": 3600, "m": 60}
+
+
+def parse_since(text: str, now: datetime) -> datetime:
+    """`30d` / `12h` / `90m` / `2w` before `now`, or an RFC 3339 instant (InputError)."""
+    m = _SPAN.fullmatch(text.strip())
+    if m:
+        return now - timedelta(seconds=int(m.group(1)) * _UNIT[m.group(2)])
+    from slarules.fixtures import parse_instant
+
+    try:
+        return parse_instant(text, "--since")
+    except InputError:
+        raise InputError(
+            "bad-value", f"`{text}` is neither a span like 30d, 12h, 90m nor an instant", "--since"
+        ) from None
+
+
+def _usage(message: str) -> int:
+    print(f"slarules diff: {message}", file=sys.stderr)
+    return 2
+
+
+def _emit(report: dict[str, Any], fmt: str) -> None:
+    from slarules.cli.preview_format import markdown, text
+
+    if fmt == "json":
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        print(markdown(report) if fmt == "markdown" else text(report), end="\n" * (fmt == "text"))
+
+
+def run_db(args: argparse.Namespace, old_policy: Policy, new_policy: Policy) -> int:
+    from slarules.errors import SettingsError
+    from slarules.fixtures import parse_instant
+    from slarules.service.preview import preview_store
+    from slarules.settings import parse_database_url
+    from slarules.store.histories import ReadOnlyError
+
+    try:
+        config = parse_database_url(args.db)
+        now = SystemClock().now()
+        if args.now is not None:
+            now = parse_instant(args.now, "--now")
+        since = parse_since(args.since, now)
+    except SettingsError as e:
+        return _usage(str(e))
+    except InputError as e:
+        return _usage(f"{e.key}: {e.message}")
+    if args.jobs is not None and args.jobs < 1:
+        return _usage("--jobs: at least 1")
+    try:
+        report = preview_store(config, old_policy, new_policy, since, now, jobs=args.jobs)
+    except ReadOnlyError as e:
+        return _usage(str(e))
+    data = report.as_dict()
+    _emit(data, args.format)
+    return 1 if data["unmeasurable"] else 0
+
+
 def run(args: argparse.Namespace) -> int:
     from slarules.fixtures import FixtureError, read_data
     from slarules.fixtures.loader import expected_error
+    from slarules.service.preview import Preview
 
+    if args.db is not None and args.fixtures:
+        return _usage("give FIXTURES or --db, not both")
+    if args.db is None and not args.fixtures:
+        return _usage("give fixture files or directories, or --db URL")
     old_policy = load_rules("diff", args.old)
     new_policy = load_rules("diff", args.new)
     if old_policy is None or new_policy is None:
         return 2
+    if args.db is not None:
+        return run_db(args, old_policy, new_policy)
     files = find_or_report("diff", args.fixtures)
     if files is None:
         return 2
     old_rows: list[LogRow] = []
     new_rows: list[LogRow] = []
     changed = failed = skipped = measured = 0
+    tally = Preview()
+    say = print if args.format == "text" else (lambda *a, **k: None)
     for f in files:
         path = str(f)
         try:
@@ -125,18 +228,23 @@ def run(args: argparse.Namespace) -> int:
         except (FixtureError, InputError) as e:
             failed += 1
             msg = str(e) if isinstance(e, FixtureError) else f"{path}: {e}"
-            print(f"ERROR {msg}")
+            say(f"ERROR {msg}")
+            tally.fail(path, "both" if isinstance(e, FixtureError) else "old or new", msg)
             continue
         measured += 1
+        tally.add(old, new)
         old_rows.extend(log_rows(old))
         new_rows.extend(log_rows(new))
         lines = [x for x in (level_change(old, new),) if x] + cycle_changes(old, new)
         if lines:
             changed += 1
             name = doc.get("name")
-            print(f"{path} ({name})" if isinstance(name, str) else path)
+            say(f"{path} ({name})" if isinstance(name, str) else path)
             for line in lines:
-                print(f"  {line}")
+                say(f"  {line}")
+    if args.format != "text":
+        _emit(tally.as_dict(), args.format)
+        return 1 if failed else 0
     print("compliance of finished cycles, old → new:")
     for line in compliance_lines(old_rows, new_rows):
         print(line)

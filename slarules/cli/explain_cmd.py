@@ -5,6 +5,11 @@ The ticket file is a fixture file (`expect` and `name` optional and ignored).
 are ignored, so a ticket can be explained as it stood earlier. Instants are
 printed in the ruleset's `timezone` with their offset. Exit 0, or 1 for a
 malformed ticket file, 2 for a usage error or a ruleset with errors.
+
+`slarules explain --db URL TICKET --at T` explains a stored ticket as it
+stood at `T` under the ruleset version that was live then (the store keeps
+every version's sources); read-only. Exit 1 when the ticket is unknown, did
+not exist yet, or no version was live at `T`.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from slarules.cli.test_cmd import load_rules
+from slarules.clock import SystemClock
 from slarules.errors import InputError
 
 
@@ -27,8 +33,21 @@ def add_parser(sub: Any) -> None:
         "with each condition's actual value and verdict, the level, every cycle "
         "with its figures and timeline. Instants are shown in the ruleset's timezone.",
     )
-    p.add_argument("rules", metavar="RULES", help="a .sla file or a directory of .sla files")
-    p.add_argument("ticket", metavar="TICKET_FILE", help="a fixture file (.toml or .json)")
+    p.add_argument(
+        "rules",
+        metavar="RULES",
+        nargs="?",
+        help="a .sla file or a directory of .sla files (with --db: the stored ticket's id)",
+    )
+    p.add_argument(
+        "ticket", metavar="TICKET_FILE", nargs="?", help="a fixture file (.toml or .json)"
+    )
+    p.add_argument("--db", metavar="URL", help="explain a stored ticket of this database")
+    p.add_argument(
+        "--at",
+        metavar="T",
+        help="with --db: as it stood at T (RFC 3339), under the version live then (default: now)",
+    )
     p.add_argument(
         "--now",
         metavar="T",
@@ -39,11 +58,65 @@ def add_parser(sub: Any) -> None:
     )
 
 
+def run_db(args: argparse.Namespace) -> int:
+    from slarules.engine.explain import explanation_data, explanation_lines
+    from slarules.errors import ServiceError, SettingsError
+    from slarules.fixtures import parse_instant
+    from slarules.instants import rfc3339
+    from slarules.service.past import explain_stored
+    from slarules.settings import parse_database_url
+    from slarules.store.histories import ReadOnlyError
+
+    given = [a for a in (args.rules, args.ticket) if a is not None]
+    if len(given) != 1:
+        print("slarules explain: with --db give exactly one TICKET id", file=sys.stderr)
+        return 2
+    try:
+        config = parse_database_url(args.db)
+        at = SystemClock().now()
+        if args.at is not None:
+            at = parse_instant(args.at, "--at")
+    except SettingsError as e:
+        print(f"slarules explain: {e}", file=sys.stderr)
+        return 2
+    except InputError as e:
+        print(f"slarules explain: --at: {e.message}", file=sys.stderr)
+        return 2
+    try:
+        past = explain_stored(config, given[0], at)
+    except ReadOnlyError as e:
+        print(f"slarules explain: {e}", file=sys.stderr)
+        return 2
+    except ServiceError as e:
+        print(f"slarules explain: {e.message}", file=sys.stderr)
+        return 1
+    tz = past.policy.timezone
+    if args.format == "json":
+        data = explanation_data(past.policy, past.measurement)
+        data["ruleset"] = {"version": past.version, "loaded_at": rfc3339(past.loaded_at)}
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        print(
+            f"ticket {given[0]} as of {at.astimezone(tz).isoformat()} under ruleset version "
+            f"{past.version} (live since {past.loaded_at.astimezone(tz).isoformat()})"
+        )
+        print("\n".join(explanation_lines(past.policy, past.measurement)))
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from slarules.engine.explain import explanation_data, explanation_lines
     from slarules.fixtures import FixtureError, load_fixture, parse_instant
     from slarules.fixtures.runner import engine_measure
 
+    if args.db is not None:
+        return run_db(args)
+    if args.at is not None:
+        print("slarules explain: --at needs --db (for a file, use --now)", file=sys.stderr)
+        return 2
+    if args.rules is None or args.ticket is None:
+        print("slarules explain: give RULES and TICKET_FILE (or --db URL TICKET)", file=sys.stderr)
+        return 2
     now = None
     if args.now is not None:
         try:

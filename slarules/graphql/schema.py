@@ -20,6 +20,7 @@ from strawberry.types import ExecutionContext
 
 from slarules.errors import BAD_USER_INPUT, INVALID_RULES, ServiceError
 from slarules.graphql import convert
+from slarules.graphql import preview_types as pv
 from slarules.graphql import types as g
 from slarules.graphql.context import ctx
 from slarules.graphql.scalars import SCALAR_MAP, InvalidInstant
@@ -226,6 +227,12 @@ class Query:
         c.require("read")
         result = await run_in_threadpool(c.runtime.build_source, source, "<source>")
         return [convert.diagnostic_type(d) for d in result.diagnostics]
+
+    @strawberry.field  # admin; read-only; capped by SLA_PREVIEW_MAX_TICKETS / _SECONDS
+    async def preview_rules(
+        self, info: strawberry.Info, source: str, since: datetime
+    ) -> pv.RulesPreview:
+        return await pv.preview_rules(info, source, since)
 
 
 def log_filter(f: g.SlaLogFilter) -> LogFilter:

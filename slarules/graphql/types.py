@@ -269,6 +269,12 @@ class Ticket:
             for e in self.view.events
         ]
 
+    @strawberry.field  # the ticket as it stood at `at`, under the ruleset version live then
+    async def explain(self, info: strawberry.Info, at: datetime) -> Explanation:
+        from slarules.graphql.preview_types import explain_past
+
+        return await explain_past(info, self.view.id, at)
+
 
 @strawberry.type
 class ConditionTrace:

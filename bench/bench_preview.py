@@ -1,0 +1,147 @@
+"""Impact preview benchmark (figures, not assertions): `python bench/bench_preview.py [--quick]`.
+
+10,000 stored tickets with ~15 events each (SQLite, rows written directly), previewed
+under the bundled examples' ruleset and a changed copy (`slarules diff --db`'s path):
+wall seconds (median of 3 runs), the floor measured in the same process (reading every
+history without measuring), their ratio, and peak memory of the parent and of the
+workers (bounded: batches of 500, at most 2 per worker in flight).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from slarules.dsl import build  # noqa: E402
+from slarules.dsl.source import SourceFile  # noqa: E402
+from slarules.rulesets import read_sources  # noqa: E402
+from slarules.service.preview import preview_store  # noqa: E402
+from slarules.settings import parse_database_url  # noqa: E402
+from slarules.store import Store  # noqa: E402
+from slarules.store.histories import Histories  # noqa: E402
+
+T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+EXAMPLES = ROOT / "examples" / "helpdesk"
+
+
+def policies() -> tuple[object, object]:
+    sources = read_sources(EXAMPLES)
+    old = build(sources).policy
+    changed = [
+        SourceFile(s.name, s.data.replace(b"8h", b"4h").replace(b"1h", b"45m")) for s in sources
+    ]
+    new = build(changed).policy
+    assert old is not None and new is not None
+    return old, new
+
+
+def _t(at: datetime) -> str:
+    return at.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
+
+
+def seed(path: Path, n: int) -> None:
+    Store.open(parse_database_url(f"sqlite:///{path}")).close()
+    rnd = random.Random(7)
+    conn = sqlite3.connect(path)
+    tickets, events = [], []
+    groups, prios = ["VIP", "standard", "partner"], ["low", "normal", "high", "urgent"]
+    for i in range(n):
+        created = T0 - timedelta(days=rnd.randint(0, 25), minutes=rnd.randint(0, 1440))
+        fields = {
+            "priority": rnd.choice(prios),
+            "customer_group": rnd.choice(groups),
+            "source": rnd.choice(["email", "chat", "phone"]),
+            "tags": rnd.sample(["billing", "bug", "urgent", "refund"], 2),
+            "requester": f"user{i % 997}@example.com",
+        }
+        f = json.dumps(fields)
+        done = rnd.random() < 0.8
+        tickets.append((f"T{i:06}", _t(created), "customer", f, f, done, "bench", _t(created)))
+        at = created
+        for k in range(15):
+            at += timedelta(minutes=rnd.randint(5, 240))
+            if k == 14 and done:
+                payload, kind = {"status": "solved"}, "status"
+            elif k % 3 == 2:
+                payload, kind = {"status": rnd.choice(["open", "pending", "open"])}, "status"
+            elif k % 5 == 4:
+                payload, kind = {"set": {"priority": rnd.choice(prios)}, "unset": []}, "update"
+            else:
+                by = "agent" if k % 2 else "customer"
+                payload = {"by": by, "public": True, "text": "hello", "channel": None}
+                kind = "message"
+            events.append((f"T{i:06}", f"e{k}", _t(at), kind, json.dumps(payload), _t(at)))
+    conn.executemany(
+        'INSERT INTO "ticket" ("id","created_at","created_by","initial_fields","fields","done",'
+        '"ruleset_version","measured_at","due_key") VALUES (?,?,?,?,?,?,?,?,?)',
+        [(*t, "9999-12-31 00:00:00") for t in tickets],
+    )
+    conn.executemany(
+        'INSERT INTO "event" ("ticket_id","event_id","at","type","payload","recorded_at") '
+        "VALUES (?,?,?,?,?,?)",
+        events,
+    )
+    conn.commit()
+    conn.close()
+
+
+def read_floor(config: object, since: datetime) -> float:
+    t = time.perf_counter()
+    with Histories(config) as h:  # type: ignore[arg-type]
+        for ids in h.pages_since(since, 500):
+            h.tickets(ids)
+    return time.perf_counter() - t
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="2,000 tickets, one run")
+    ap.add_argument("-n", type=int, default=10_000)
+    args = ap.parse_args()
+    n = 2000 if args.quick else args.n
+    runs = 1 if args.quick else 3
+    old, new = policies()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.db"
+        t = time.perf_counter()
+        seed(path, n)
+        print(f"seeded {n} tickets × 15 events in {time.perf_counter() - t:.1f}s")
+        config = parse_database_url(f"sqlite:///{path}")
+        since, now = T0 - timedelta(days=30), T0 + timedelta(days=1)
+        floor = statistics.median(read_floor(config, since) for _ in range(runs))
+        times, report = [], None
+        for _ in range(runs):
+            t = time.perf_counter()
+            report = preview_store(config, old, new, since, now)  # type: ignore[arg-type]
+            times.append(time.perf_counter() - t)
+        assert report is not None
+        d = report.as_dict()
+        wall = statistics.median(times)
+        print(
+            f"preview of {d['tickets']} tickets: {wall:.2f}s median of {runs} "
+            f"({d['tickets'] / wall:,.0f} tickets/s); {d['changed']} changed, "
+            f"{len(d['unmeasurable'])} unmeasurable"
+        )
+        print(f"floor (read every history, no measuring): {floor:.2f}s; ratio {wall / floor:.1f}×")
+        me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(f"peak RSS: parent {me:.0f} MiB, largest worker {kids:.0f} MiB")
+        print(
+            f"target: under 10 s for 10,000 tickets on 2 cores -> {'ok' if wall < 10 else 'SLOW'}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,181 @@
+"""Read-only access to stored histories and ruleset versions (previews, captures, the past).
+
+A `Histories` reader has its own connection, opened read-only (SQLite
+`mode=ro`, PostgreSQL `default_transaction_read_only`), so it is safe on a
+database a server is using and can be opened in each worker process. It
+never migrates or writes: it streams ticket heads with their events in
+batches, keyset by id, and reads the sources of ruleset versions.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from slarules.settings import DatabaseConfig
+from slarules.store import codec
+from slarules.store.rows import EventRow, TicketHead
+from slarules.store.sql import Sql, chunks
+from slarules.store.times import from_db, opt_from_db, to_db
+
+_HEAD = (
+    'SELECT "id", "created_at", "created_by", "initial_fields", "done", "measured_at" '
+    'FROM "ticket" '
+)
+# created since T, still open, or with an event since T
+_ACTIVE = (
+    '("created_at" >= ? OR NOT "done" OR EXISTS (SELECT 1 FROM "event" e '
+    'WHERE e."ticket_id" = "ticket"."id" AND e."at" >= ?))'
+)
+
+
+class StoredRuleset(NamedTuple):
+    """A ruleset version as it went live: its files (in order) and their texts."""
+
+    version: str
+    loaded_at: datetime
+    files: tuple[str, ...]
+    sources: dict[str, str]
+
+
+class Stored(NamedTuple):
+    """One ticket as stored: its head and its events by `at`, then as recorded."""
+
+    head: TicketHead
+    events: list[EventRow]
+
+
+class ReadOnlyError(Exception):
+    """The database cannot be opened for reading (one line)."""
+
+
+def _connect(config: DatabaseConfig) -> Any:
+    if config.provider == "sqlite":
+        if config.filename in (None, ":sharedmemory:"):
+            raise ReadOnlyError("an in-memory SQLite database cannot be read from another process")
+        try:
+            conn = sqlite3.connect(f"file:{config.filename}?mode=ro", uri=True, timeout=10)
+            conn.execute('SELECT 1 FROM "ticket" LIMIT 1')
+        except sqlite3.Error as e:
+            raise ReadOnlyError(f"database {config.display}: {e}") from None
+        return conn
+    import psycopg2
+
+    kw = config.pony_kwargs()
+    kw.pop("provider")
+    if "database" in kw:
+        kw["dbname"] = kw.pop("database")
+    kw["options"] = "-c timezone=UTC -c default_transaction_read_only=on"
+    try:
+        conn = psycopg2.connect(connect_timeout=10, **kw)
+    except psycopg2.Error as e:
+        line = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise ReadOnlyError(f"database {config.display}: {line}") from None
+    conn.autocommit = True  # each statement its own (read-only) snapshot: no long transaction
+    return conn
+
+
+class Histories:
+    """A read-only reader; call `close` when done (or use it as a context manager)."""
+
+    def __init__(self, config: DatabaseConfig) -> None:
+        self.config = config
+        self.pg = config.provider == "postgres"
+        self.conn = _connect(config)
+
+    def __enter__(self) -> Histories:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def _rows(self, text: str, params: Sequence[Any] = ()) -> list[Any]:
+        cur = self.conn.cursor()
+        try:
+            cur.execute(text.replace("?", "%s") if self.pg else text, tuple(params))
+            return list(cur.fetchall())
+        finally:
+            cur.close()
+
+    def _t(self, at: datetime) -> Any:
+        naive = to_db(at)
+        return naive if self.pg else naive.isoformat(" ")
+
+    # -- tickets -----------------------------------------------------------------------
+
+    def ids_since(self, since: datetime, after: str | None, limit: int) -> list[str]:
+        """One page (keyset by id) of the tickets created or active since `since`."""
+        t = self._t(since)
+        where = _ACTIVE + (' AND "id" > ?' if after is not None else "")
+        params: list[Any] = [t, t] + ([after] if after is not None else [])
+        rows = self._rows(
+            f'SELECT "id" FROM "ticket" WHERE {where} ORDER BY "id" LIMIT ?', [*params, limit]
+        )
+        return [r[0] for r in rows]
+
+    def pages_since(self, since: datetime, size: int = 500) -> Iterator[list[str]]:
+        """Every page of ids created or active since `since`, in id order."""
+        after: str | None = None
+        while True:
+            ids = self.ids_since(since, after, size)
+            if not ids:
+                return
+            yield ids
+            if len(ids) < size:
+                return
+            after = ids[-1]
+
+    def count_since(self, since: datetime) -> int:
+        t = self._t(since)
+        return int(self._rows(f'SELECT COUNT(*) FROM "ticket" WHERE {_ACTIVE}', [t, t])[0][0])
+
+    def tickets(self, ids: Sequence[str]) -> list[Stored]:
+        """These tickets with their events, in the order asked (unknown ids left out)."""
+        heads: dict[str, TicketHead] = {}
+        events: dict[str, list[EventRow]] = {}
+        for part in chunks(list(dict.fromkeys(ids))):
+            marks = ",".join("?" * len(part))
+            for r in self._rows(_HEAD + f'WHERE "id" IN ({marks})', part):
+                heads[r[0]] = TicketHead(
+                    r[0],
+                    from_db(r[1]),
+                    r[2],
+                    codec.decode_fields(Sql.unj(r[3])),
+                    bool(r[4]),
+                    opt_from_db(r[5]),
+                )
+                events[r[0]] = []
+            for r in self._rows(
+                'SELECT "ticket_id", "event_id", "at", "type", "payload" FROM "event" '
+                f'WHERE "ticket_id" IN ({marks}) ORDER BY "ticket_id", "at", "id"',
+                part,
+            ):
+                events[r[0]].append(EventRow(r[1], from_db(r[2]), r[3], Sql.unj(r[4])))
+        return [Stored(heads[t], events[t]) for t in dict.fromkeys(ids) if t in heads]
+
+    # -- ruleset versions ----------------------------------------------------------------
+
+    def _ruleset(self, r: Sequence[Any]) -> StoredRuleset:
+        files = Sql.unj(r[2]) or []
+        return StoredRuleset(r[0], from_db(r[1]), tuple(files), dict(Sql.unj(r[3]) or {}))
+
+    def ruleset(self, version: str) -> StoredRuleset | None:
+        rows = self._rows(
+            'SELECT "version", "loaded_at", "files", "sources" FROM "ruleset" WHERE "version" = ?',
+            [version],
+        )
+        return self._ruleset(rows[0]) if rows else None
+
+    def ruleset_at(self, at: datetime) -> StoredRuleset | None:
+        """The version live at `at`: the last one loaded at or before it (None: none yet)."""
+        rows = self._rows(
+            'SELECT "version", "loaded_at", "files", "sources" FROM "ruleset" '
+            'WHERE "loaded_at" <= ? ORDER BY "loaded_at" DESC, "version" LIMIT 1',
+            [self._t(at)],
+        )
+        return self._ruleset(rows[0]) if rows else None
