@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from slarules.auth import check_role, role_for
-from slarules.store.records import ServiceError
+from slarules.errors import ServiceError
 
 ASSETS: dict[str, str] = {
     "playground.js": "text/javascript; charset=utf-8",
