@@ -65,6 +65,7 @@ def create_app(
         runtime.loop = asyncio.get_running_loop()
         runtime.attach_alerts()
         await _start_alerts(runtime)
+        runtime.start_catch_up()
         hup = _install_sighup(runtime)
         try:
             yield
