@@ -19,6 +19,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from slarules.errors import BAD_USER_INPUT, INVALID_RULES, ServiceError
+from slarules.graphql import alerts as stored_alerts
 from slarules.graphql import convert
 from slarules.graphql import types as g
 from slarules.graphql.context import ctx
@@ -198,6 +199,19 @@ class Query:
             explain, c.runtime, c.policy, ticket, events, now or c.now, rules
         )
 
+    @strawberry.field  # stored alerts, newest raised first (the same Alert as slaAlerts)
+    async def alerts(
+        self,
+        info: strawberry.Info,
+        filter: g.AlertHistoryFilter | None = None,
+        first: int | None = 20,
+        after: str | None = None,
+    ) -> g.AlertConnection:
+        c = ctx(info)
+        c.require("read")
+        n = 20 if first is None else first
+        return await run_in_threadpool(stored_alerts.history, c.runtime, filter, n, after)
+
     @strawberry.field
     async def check_rules(self, info: strawberry.Info, source: str) -> list[g.Diagnostic]:
         c = ctx(info)
@@ -313,13 +327,20 @@ def _alert_matches(f: g.AlertFilter | None, a: Any) -> bool:
 class Subscription:
     @strawberry.subscription
     async def sla_alerts(
-        self, info: strawberry.Info, filter: g.AlertFilter | None = None
+        self,
+        info: strawberry.Info,
+        filter: g.AlertFilter | None = None,
+        after: str | None = None,
     ) -> AsyncGenerator[g.Alert, None]:
+        """Live alerts; with `after` (an alert id, or an RFC 3339 instant) first the stored
+        alerts raised after it, then live ones, without gaps or duplicates."""
         c = ctx(info)
         c.require("read")
-        async for a in c.runtime.broadcaster.subscribe():
-            if _alert_matches(filter, a):
-                yield convert.alert_type(a)
+        alerts = stored_alerts.replay_then_live(
+            c.runtime, filter, after, lambda a: _alert_matches(filter, a)
+        )
+        async for a in alerts:
+            yield convert.alert_type(a)
 
 
 def is_public(error: GraphQLError) -> bool:
