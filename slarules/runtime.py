@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from slarules.alerts import codec as alert_codec
 from slarules.broadcast import Broadcaster
+from slarules.budget import Budget
 from slarules.clock import Clock
 from slarules.dsl.source import BuildResult, SourceFile
 from slarules.engine.alerts import Alert
@@ -139,6 +140,11 @@ class Runtime:
         self._reload_lock = threading.Lock()
         self._remeasure_task: Any = None  # the background re-measure after a reload
         self.instance = uuid.uuid4().hex[:12]  # tells this process's notifications apart
+        self.budget = Budget(settings.expensive_threads, settings.operation_timeout)
+
+    def deadline(self) -> float:
+        """The monotonic instant an expensive operation started now must be done by."""
+        return time.monotonic() + self.settings.operation_timeout
 
     def require_store(self) -> Store:
         if self.store is None:
@@ -204,7 +210,9 @@ class Runtime:
         live = self.ruleset
         self.require_store().save_ruleset(live.policy, live.sources, live.loaded_at)
 
-    def reload(self, fan_out: bool = True) -> tuple[bool, Sequence[Diagnostic]]:
+    def reload(
+        self, fan_out: bool = True, deadline: float | None = None
+    ) -> tuple[bool, Sequence[Diagnostic]]:
         """Load the rule files again; keep the old ruleset when the new one has errors.
 
         The process that reloads re-measures the open tickets and, on PostgreSQL,
@@ -221,6 +229,9 @@ class Runtime:
                 return False, [Diagnostic("error", "io", f"cannot read `{where}`: {reason}", where)]
             if live is None:
                 return False, result.diagnostics
+            if deadline is not None and time.monotonic() > deadline:  # the caller gave up
+                why = "the build took longer than SLA_OPERATION_TIMEOUT; nothing was swapped"
+                return False, [Diagnostic("error", "timeout", why)]
             if live.policy.version != self.ruleset.policy.version:
                 if self.store is not None:
                     self.store.save_ruleset(live.policy, live.sources, live.loaded_at)
