@@ -22,7 +22,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from slarules.board.routes import routes as board_routes
-from slarules.budget import CancelOnDisconnect
+from slarules.budget import BodyTimeout, CancelOnDisconnect
 from slarules.clock import Clock, SystemClock
 from slarules.dsl.source import BuildResult
 from slarules.endpoints import AccessLog, export_compliance, export_sla_log, healthz, metrics
@@ -114,6 +114,7 @@ def create_app(
             max_age=600,
         )
     app.add_middleware(CancelOnDisconnect)
+    app.add_middleware(BodyTimeout, seconds=settings.body_timeout)
     app.add_middleware(AccessLog, runtime=runtime)
     return app
 

@@ -99,3 +99,57 @@ class CancelOnDisconnect:
                 tg.cancel_scope.cancel()
         if error is not None:
             raise error
+
+
+class BodyTimeout:
+    """ASGI middleware: a request body that stops arriving (shorter than its
+    Content-Length, a stalled upload) is answered 408 after `seconds`."""
+
+    def __init__(self, app: Any, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        done = False
+        started = False
+
+        async def receive_in_time() -> Any:
+            nonlocal done
+            if done:
+                return await receive()
+            try:
+                with anyio.fail_after(self.seconds):
+                    msg = await receive()
+            except TimeoutError:
+                raise _BodyTimedOut from None
+            if msg["type"] != "http.request" or not msg.get("more_body"):
+                done = True
+            return msg
+
+        async def send_started(msg: Any) -> None:
+            nonlocal started
+            if msg["type"] == "http.response.start":
+                started = True
+            await send(msg)
+
+        try:
+            await self.app(scope, receive_in_time, send_started)
+        except _BodyTimedOut:
+            if started:
+                return
+            body = b'{"error": "the request body did not arrive in time", "code": "TIMEOUT"}'
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 408,
+                    "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+
+
+class _BodyTimedOut(Exception):
+    pass

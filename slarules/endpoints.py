@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from slarules.auth import check_role, role_for
 from slarules.errors import ServiceError
+from slarules.instants import in_supported_years
 from slarules.instants import parse_rfc3339 as parse_instant
 from slarules.logs import json_line
 from slarules.metrics import CONTENT_TYPE
@@ -47,7 +48,7 @@ def _instant(request: Request, name: str) -> datetime | None:
     if raw in (None, ""):
         return None
     try:
-        return parse_instant(raw)
+        return in_supported_years(parse_instant(raw), f"`{name}`")
     except ValueError as e:
         raise ServiceError("BAD_USER_INPUT", f"`{name}`: {e}") from None
 

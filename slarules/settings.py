@@ -216,6 +216,7 @@ class Settings:
     max_key_bytes: int = 2000  # UTF-8 bytes of requester/department/assignee (PG index: 2704)
     max_text_bytes: int = 100_000  # UTF-8 bytes of any other text value of a ticket or event
     max_compliance_days: int = 400  # the longest `from`..`to` of a compliance report
+    body_timeout: float = 30.0  # seconds a request body may take to arrive (then 408)
     open_introspection: bool = False  # with tokens: schema introspection without a token
 
     @property
@@ -344,6 +345,8 @@ def load_settings(
             kw[key] = _int(v, name, low, high)
     if (v := pick(None, "SLA_OPERATION_TIMEOUT")) is not None:
         kw["operation_timeout"] = _seconds(v, "SLA_OPERATION_TIMEOUT")
+    if (v := pick(None, "SLA_BODY_TIMEOUT")) is not None:
+        kw["body_timeout"] = _seconds(v, "SLA_BODY_TIMEOUT")
     if (v := pick(None, "SLA_INTROSPECTION")) is not None:
         if v.strip().lower() not in ("read", "open"):
             raise SettingsError(f"SLA_INTROSPECTION `{v}` is `read` (default) or `open`")

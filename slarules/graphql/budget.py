@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import (
+    BREAK,
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -23,9 +24,15 @@ from graphql import (
     InlineFragmentNode,
     IntValueNode,
     OperationDefinitionNode,
+    OperationType,
     SelectionSetNode,
+    StringValueNode,
     VariableNode,
+    Visitor,
+    visit,
 )
+from graphql import ExecutionResult as GraphQLExecutionResult
+from starlette.websockets import WebSocket
 from strawberry.extensions import SchemaExtension
 
 from slarules.errors import BAD_USER_INPUT, UNAUTHENTICATED
@@ -105,6 +112,32 @@ def _is_introspection(operation: OperationDefinitionNode, fragments: Any) -> boo
     return walk(operation.selection_set, frozenset())
 
 
+def _bad_strings(doc: DocumentNode) -> GraphQLError | None:
+    """A string literal holding NUL or a lone surrogate (neither can be stored)."""
+    found: list[str] = []
+
+    class Finder(Visitor):
+        def enter_string_value(self, node: StringValueNode, *args: Any) -> Any:
+            v = node.value
+            if "\x00" in v:
+                found.append("NUL (\\u0000)")
+                return BREAK
+            try:
+                v.encode("utf-8")
+            except UnicodeEncodeError:
+                found.append("a lone surrogate")
+                return BREAK
+            return None
+
+    visit(doc, Finder())
+    if not found:
+        return None
+    return GraphQLError(
+        f"a string in the query holds {found[0]}, which cannot be stored",
+        extensions={"code": BAD_USER_INPUT, "reason": "bad-character"},
+    )
+
+
 class QueryBudget(SchemaExtension):
     """Refuse, before execution, a query over the cost limit, and introspection without
     the read role when tokens are configured (unless `SLA_INTROSPECTION=open`)."""
@@ -123,14 +156,21 @@ class QueryBudget(SchemaExtension):
             ops = [d for d in doc.definitions if isinstance(d, OperationDefinitionNode)]
             if ec.operation_name:
                 ops = [o for o in ops if o.name and o.name.value == ec.operation_name]
-            error = self._check(ops, fragments, ec.variables)
+            error = _bad_strings(doc) or self._check(ops, fragments, ec.variables)
             if error is not None:
                 ec.result = GraphQLExecutionResult(data=None, errors=[error])
         yield
 
     def _check(self, ops: Any, fragments: Any, variables: Any) -> GraphQLError | None:
-        role = getattr(self.execution_context.context, "role", "admin")
+        context = self.execution_context.context
+        role = getattr(context, "role", "admin")
+        over_http = not isinstance(getattr(context, "request", None), WebSocket)
         for op in ops:
+            if over_http and op.operation == OperationType.SUBSCRIPTION:
+                return GraphQLError(
+                    "subscriptions use WebSocket (graphql-transport-ws) on /graphql, not HTTP",
+                    extensions={"code": BAD_USER_INPUT},
+                )
             if role is None and not self.open_introspection and _is_introspection(op, fragments):
                 return GraphQLError(
                     "introspection needs the `read` role (send `Authorization: Bearer TOKEN`)",

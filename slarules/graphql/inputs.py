@@ -22,6 +22,14 @@ def _bad(key: str, why: str, reason: str) -> ServiceError:
     return ServiceError(BAD_USER_INPUT, f"`{key}` {why}", key=key, reason=reason)
 
 
+MAX_CURSOR = 200  # characters of a list cursor (the store's are about 60)
+
+
+def check_cursor(after: str | None) -> None:
+    if after is not None and len(after) > MAX_CURSOR:
+        raise _bad("after", f"is longer than {MAX_CURSOR} characters: not a cursor", "bad-value")
+
+
 def check_chars(text: str, key: str) -> None:
     if "\x00" in text:
         raise _bad(key, "contains NUL (U+0000), which cannot be stored", "bad-character")

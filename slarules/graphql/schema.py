@@ -97,6 +97,7 @@ class Query:
     ) -> g.TicketConnection:
         c = ctx(info)
         c.require("read")
+        limits.check_cursor(after)
         f = filter or g.TicketFilter()
         sf = StoreTicketFilter(
             level=f.level,
@@ -139,6 +140,7 @@ class Query:
     ) -> g.SlaLogConnection:
         c = ctx(info)
         c.require("read")
+        limits.check_cursor(after)
         lf = log_filter(filter or g.SlaLogFilter())
         page = await run_in_threadpool(
             c.runtime.require_service().sla_log,
