@@ -71,5 +71,13 @@ def test_an_oversized_ticket_blocks_no_alert_on_postgres(
             assert api.runtime.store.alerts.list() and all(
                 a["status"] == "delivered" for a in api.runtime.store.alerts.list()
             )
+            q = (
+                "query($f: AlertHistoryFilter) { alerts(filter: $f, first: 50) "
+                "{ edges { node { ticketId assignee } } } }"
+            )
+            every = api.data(q)["alerts"]["edges"]
+            assert len(every) == len(names)  # the history reads the same stored alerts
+            one = api.data(q, {"f": {"assignee": "agent3", "level": "urgent"}})["alerts"]["edges"]
+            assert [e["node"]["ticketId"] for e in one] == ["T-3"]
             wait_until(lambda: api.runtime.scheduler.passes > 0)
             assert api.runtime.scheduler.last_error is None
