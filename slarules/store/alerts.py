@@ -18,6 +18,7 @@ subscriptions only), `cancelled` (no longer due; may become pending again).
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -262,10 +263,10 @@ class AlertOutbox:
 
     # -- reading back: subscription replay, history ------------------------------------
 
-    def _where(self, q: AlertQuery) -> tuple[list[str], list[Any]]:
+    def _where(self, q: AlertQuery) -> tuple[builtins.list[str], builtins.list[Any]]:
         s = self.sql
         parts = [f'"status" IN ({s.marks(len(SHOWN))})']
-        params: list[Any] = list(SHOWN)
+        params: builtins.list[Any] = builtins.list(SHOWN)
         for column, values in (("kind", q.kinds), ("metric", q.metrics)):
             if values:
                 parts.append(f'"{column}" IN ({s.marks(len(values))})')
@@ -308,7 +309,7 @@ class AlertOutbox:
         start: datetime | None,
         after: tuple[datetime, str] | None,
         limit: int,
-    ) -> list[StoredAlert]:
+    ) -> builtins.list[StoredAlert]:
         """Alerts in the order they were raised: from `start` (inclusive) or strictly after
         the (raised, id) position `after`; at most `limit` (page with the last one)."""
         s = self.sql
@@ -331,7 +332,7 @@ class AlertOutbox:
 
     def history(
         self, q: AlertQuery, first: int, before: tuple[datetime, str] | None
-    ) -> list[StoredAlert]:
+    ) -> builtins.list[StoredAlert]:
         """Newest raised first, strictly before the (raised, id) position `before`; up to
         `first + 1` rows (the extra one says there is a next page)."""
         s = self.sql
