@@ -22,6 +22,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from slarules.board.routes import routes as board_routes
+from slarules.budget import BodyTimeout, CancelOnDisconnect
 from slarules.clock import Clock, SystemClock
 from slarules.dsl.source import BuildResult
 from slarules.endpoints import AccessLog, export_compliance, export_sla_log, healthz, metrics
@@ -66,6 +67,7 @@ def create_app(
         runtime.loop = asyncio.get_running_loop()
         runtime.attach_alerts()
         await _start_alerts(runtime)
+        runtime.start_catch_up()
         hup = _install_sighup(runtime)
         try:
             yield
@@ -113,6 +115,8 @@ def create_app(
             expose_headers=["content-disposition"],
             max_age=600,
         )
+    app.add_middleware(CancelOnDisconnect)
+    app.add_middleware(BodyTimeout, seconds=settings.body_timeout)
     app.add_middleware(AccessLog, runtime=runtime)
     return app
 

@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from slarules.auth import check_role, role_for
 from slarules.errors import ServiceError
+from slarules.instants import in_supported_years
 from slarules.instants import parse_rfc3339 as parse_instant
 from slarules.logs import json_line
 from slarules.metrics import CONTENT_TYPE
@@ -47,7 +48,7 @@ def _instant(request: Request, name: str) -> datetime | None:
     if raw in (None, ""):
         return None
     try:
-        return parse_instant(raw)
+        return in_supported_years(parse_instant(raw), f"`{name}`")
     except ValueError as e:
         raise ServiceError("BAD_USER_INPUT", f"`{name}`: {e}") from None
 
@@ -58,8 +59,13 @@ def _upper_enum(request: Request, name: str) -> str | None:
 
 
 async def healthz(request: Request) -> Response:
-    """Readiness: the database answers and the alert scheduler runs (when enabled)."""
+    """Readiness: the database answers and the alert scheduler runs (when enabled).
+
+    No token is needed; the text of a scheduler error is shown only to a request with a
+    valid token (or when no tokens are configured). `remeasuring` counts the open tickets
+    still to re-measure in the background; `ruleset_current` is true once none is left."""
     rt = _runtime(request)
+    trusted = role_for(rt.settings, request.headers.get("authorization")) is not None
     db_ok = rt.store is not None and await run_in_threadpool(rt.store.ping)
     if not rt.settings.scheduler:
         sched, sched_ok = "disabled", True
@@ -70,7 +76,8 @@ async def healthz(request: Request) -> Response:
     elif rt.scheduler.passes == 0 and rt.scheduler.last_error is None:
         sched, sched_ok = "starting", True
     else:
-        sched, sched_ok = f"failing: {rt.scheduler.last_error or 'stopped'}", False
+        detail = (rt.scheduler.last_error or "stopped") if trusted else "see the server log"
+        sched, sched_ok = f"failing: {detail}", False
     ok = db_ok and sched_ok
     body: dict[str, Any] = {
         "ok": ok,
@@ -78,6 +85,7 @@ async def healthz(request: Request) -> Response:
         "scheduler": sched,
         "ruleset": rt.ruleset.policy.version,
         "remeasuring": rt.remeasuring,
+        "ruleset_current": rt.ruleset_current,
     }
     if rt.listener is not None:
         body["listener"] = "listening" if rt.listener.listening else "reconnecting"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-__all__ = ["InvalidInstant", "parse_rfc3339", "rfc3339"]
+__all__ = ["InvalidInstant", "in_supported_years", "parse_rfc3339", "rfc3339"]
 
 _RFC3339 = re.compile(
     r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?P<offset>[Zz]|[+-]\d\d:\d\d)?"
@@ -48,3 +48,16 @@ def rfc3339(t: datetime) -> str:
     if t.utcoffset() is None:
         raise ValueError("rfc3339() needs an aware datetime")
     return t.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+# Instants the calendars answer for (their tables cover years 2-9998; holiday data and
+# the business-time searches are meant for these): anything else is BAD_USER_INPUT.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+
+
+def in_supported_years(value: datetime, what: str = "a date-time") -> datetime:
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise InvalidInstant(
+            f"{what} `{rfc3339(value)}` is outside the supported years {FIRST_YEAR}-{LAST_YEAR}"
+        )
+    return value

@@ -18,8 +18,9 @@ from starlette.concurrency import run_in_threadpool
 
 from slarules.alerts import codec as alert_codec
 from slarules.broadcast import Broadcaster
+from slarules.budget import Budget
 from slarules.clock import Clock
-from slarules.dsl.source import BuildResult
+from slarules.dsl.source import BuildResult, SourceFile
 from slarules.engine.alerts import Alert
 from slarules.engine.policy import Policy
 from slarules.errors import Diagnostic, RulesError
@@ -48,13 +49,51 @@ class LiveRuleset:
     diagnostics: tuple[Diagnostic, ...] = ()
 
 
-def build_ruleset(path: Path | str, loaded_at: datetime) -> tuple[LiveRuleset | None, BuildResult]:
-    """Read and build the rule files; None (and the diagnostics) when they have errors."""
-    from slarules.dsl import build
+def relative_sources(path: Path | str) -> list[SourceFile]:
+    """The ruleset's files named relative to the ruleset root (no server path is shown:
+    not in `ruleset { files }`, the stored sources, nor diagnostics)."""
     from slarules.rulesets import read_sources
 
-    sources = read_sources(path)
-    result = build(sources)
+    root = Path(path)
+    base = root if root.is_dir() else root.parent
+    out = []
+    for s in read_sources(path):
+        p = Path(s.name)
+        try:
+            name = p.relative_to(base).as_posix()
+        except ValueError:
+            name = p.name
+        out.append(SourceFile(name, s.data))
+    return out
+
+
+def build_failure(e: BaseException, where: str | None = None) -> Diagnostic:
+    """A compiler crash (recursion, memory, a generated-code limit) as one diagnostic."""
+    kind = type(e).__name__
+    return Diagnostic(
+        "error",
+        "build-failed",
+        f"the rules cannot be built ({kind}); the ruleset in use stays live",
+        where,
+        hint="simplify the rule that nests deepest or the longest expression",
+    )
+
+
+def build_ruleset(path: Path | str, loaded_at: datetime) -> tuple[LiveRuleset | None, BuildResult]:
+    """Read and build the rule files; None (and the diagnostics) when they have errors.
+
+    A compiler crash (RecursionError, MemoryError, SyntaxError of the generated code...)
+    is a build failure with a `build-failed` diagnostic, never an exception."""
+    from slarules.dsl import build
+
+    sources = relative_sources(path)
+    try:
+        result = build(sources)
+    except (RulesError, OSError):
+        raise
+    except Exception as e:  # RecursionError, MemoryError, SyntaxError too
+        log.warning(json_line(event="ruleset.build_crashed", error=type(e).__name__))
+        return None, BuildResult(None, (build_failure(e, str(Path(path).name)),))
     if result.policy is None:
         return None, result
     texts = {s.name: s.data.decode("utf-8", "replace") for s in sources}
@@ -64,7 +103,12 @@ def build_ruleset(path: Path | str, loaded_at: datetime) -> tuple[LiveRuleset | 
 def _build_source(text: str, name: str) -> BuildResult:
     from slarules.dsl import build_source
 
-    return build_source(text, name)
+    try:
+        return build_source(text, name)
+    except RulesError:
+        raise
+    except Exception as e:  # RecursionError, MemoryError, SyntaxError too
+        return BuildResult(None, (build_failure(e, name),))
 
 
 class Runtime:
@@ -96,6 +140,11 @@ class Runtime:
         self._reload_lock = threading.Lock()
         self._remeasure_task: Any = None  # the background re-measure after a reload
         self.instance = uuid.uuid4().hex[:12]  # tells this process's notifications apart
+        self.budget = Budget(settings.expensive_threads, settings.operation_timeout)
+
+    def deadline(self) -> float:
+        """The monotonic instant an expensive operation started now must be done by."""
+        return time.monotonic() + self.settings.operation_timeout
 
     def require_store(self) -> Store:
         if self.store is None:
@@ -161,7 +210,9 @@ class Runtime:
         live = self.ruleset
         self.require_store().save_ruleset(live.policy, live.sources, live.loaded_at)
 
-    def reload(self, fan_out: bool = True) -> tuple[bool, Sequence[Diagnostic]]:
+    def reload(
+        self, fan_out: bool = True, deadline: float | None = None
+    ) -> tuple[bool, Sequence[Diagnostic]]:
         """Load the rule files again; keep the old ruleset when the new one has errors.
 
         The process that reloads re-measures the open tickets and, on PostgreSQL,
@@ -178,6 +229,9 @@ class Runtime:
                 return False, [Diagnostic("error", "io", f"cannot read `{where}`: {reason}", where)]
             if live is None:
                 return False, result.diagnostics
+            if deadline is not None and time.monotonic() > deadline:  # the caller gave up
+                why = "the build took longer than SLA_OPERATION_TIMEOUT; nothing was swapped"
+                return False, [Diagnostic("error", "timeout", why)]
             if live.policy.version != self.ruleset.policy.version:
                 if self.store is not None:
                     self.store.save_ruleset(live.policy, live.sources, live.loaded_at)
@@ -189,6 +243,8 @@ class Runtime:
                     if self.store is not None:
                         payload = json_line(version=live.policy.version, origin=self.instance)
                         self.store.notify(RELOAD_CHANNEL, payload)
+            elif fan_out:
+                self._catch_up_after_reload(live.policy)
             return True, result.diagnostics
 
     def reloaded_elsewhere(self, text: str) -> None:
@@ -211,6 +267,48 @@ class Runtime:
                 )
             )
 
+    @property
+    def ruleset_current(self) -> bool:
+        """No background re-measure is running or pending (every open ticket had its turn)."""
+        task = self._remeasure_task
+        return self.remeasuring == 0 and (task is None or task.done())
+
+    def start_catch_up(self) -> None:
+        """Start-up (event loop): re-measure, in the background, the open tickets measured
+        under another ruleset version (rules changed while the server was down, or a
+        background re-measure was cut short by a crash). Start-up and reads do not wait."""
+        if self.store is None or self.loop is None:
+            return
+        policy = self.ruleset.policy
+
+        async def go() -> None:
+            store = self.require_store()
+            ids = await run_in_threadpool(store.tickets.stale_open_ids, policy.version)
+            if ids:
+                log.info(
+                    json_line(event="ruleset.catch_up", version=policy.version, tickets=len(ids))
+                )
+            await self._remeasure_all(policy, ids)
+
+        self._remeasure_task = self.loop.create_task(go())
+
+    def _catch_up_after_reload(self, policy: Policy) -> None:
+        """`reloadRules` of the same version (worker thread): re-measure stale tickets, if any
+        and no re-measure runs already."""
+        task = self._remeasure_task
+        loop = self.loop
+        if self.store is None or loop is None or loop.is_closed():
+            return
+        if task is not None and not task.done():
+            return
+        ids = self.store.tickets.stale_open_ids(policy.version)
+        if not ids:
+            return
+        self.remeasuring = len(ids)
+        self.metrics.remeasuring.set(self.remeasuring)
+        coro = self._remeasure_all(policy, ids)
+        self._remeasure_task = asyncio.run_coroutine_threadsafe(coro, loop)
+
     def _start_remeasure(self, policy: Policy) -> None:
         """Re-measure every ticket that is not done under `policy`, in the background.
 
@@ -229,6 +327,8 @@ class Runtime:
     async def _remeasure_all(self, policy: Policy, ids: Sequence[str]) -> None:
         service = self.require_service()
         started = time.perf_counter()
+        self.remeasuring = len(ids)
+        self.metrics.remeasuring.set(self.remeasuring)
         try:
             for i in range(0, len(ids), REMEASURE_BATCH):
                 if self.ruleset.policy is not policy:

@@ -281,6 +281,17 @@ class Settings:
     preview_max_tickets: int = 5000  # `previewRules`: at most this many tickets per call
     preview_max_seconds: float = 10.0  # `previewRules`: stop after about this many seconds
 
+    max_cost: int = 10_000  # GraphQL query cost (objects x list sizes; explain/checkRules 1000)
+    operation_timeout: float = 10.0  # seconds for checkRules, explain, reloadRules, compliance
+    expensive_threads: int = 2  # such operations at once (abandoned ones included)
+    max_rules_bytes: int = 262_144  # source of checkRules / explain(rules:)
+    max_id_length: int = 255  # characters of a ticket or event id
+    max_key_bytes: int = 2000  # UTF-8 bytes of requester/department/assignee (PG index: 2704)
+    max_text_bytes: int = 100_000  # UTF-8 bytes of any other text value of a ticket or event
+    max_compliance_days: int = 400  # the longest `from`..`to` of a compliance report
+    body_timeout: float = 30.0  # seconds a request body may take to arrive (then 408)
+    open_introspection: bool = False  # with tokens: schema introspection without a token
+
     def __post_init__(self) -> None:
         if not isinstance(self.tokens, TokenTable):  # constant-time lookups, hidden in repr
             object.__setattr__(self, "tokens", TokenTable(self.tokens))
@@ -308,6 +319,27 @@ def _seconds(value: str, name: str, most: float = 3600) -> float:
     if not 0 < seconds <= most:
         raise SettingsError(f"{name} `{value}` is not a number of seconds (0 < s <= {most:g})")
     return seconds
+
+
+_INTS = (  # (variable, setting, least, most)
+    ("SLA_MAX_COST", "max_cost", 10, 1_000_000),
+    ("SLA_EXPENSIVE_THREADS", "expensive_threads", 1, 64),
+    ("SLA_MAX_RULES_BYTES", "max_rules_bytes", 1024, 16_000_000),
+    ("SLA_MAX_ID_LENGTH", "max_id_length", 16, 2000),
+    ("SLA_MAX_KEY_BYTES", "max_key_bytes", 64, 1_000_000),
+    ("SLA_MAX_TEXT_BYTES", "max_text_bytes", 1024, 16_000_000),
+    ("SLA_MAX_COMPLIANCE_DAYS", "max_compliance_days", 1, 36_600),
+)
+
+
+def _int(value: str, name: str, least: int, most: int) -> int:
+    try:
+        n = int(value) if len(value) < 12 else -1
+    except ValueError:
+        n = -1
+    if not least <= n <= most:
+        raise SettingsError(f"{name} `{value[:20]}` is not a whole number ({least} to {most})")
+    return n
 
 
 def _flag(value: str, name: str) -> bool:
@@ -401,6 +433,17 @@ def load_settings(
         if cap < 1:
             raise SettingsError(f"SLA_PREVIEW_MAX_TICKETS `{v}` is not a number of tickets (1+)")
         kw["preview_max_tickets"] = cap
+    for name, key, low, high in _INTS:
+        if (v := pick(None, name)) is not None:
+            kw[key] = _int(v, name, low, high)
+    if (v := pick(None, "SLA_OPERATION_TIMEOUT")) is not None:
+        kw["operation_timeout"] = _seconds(v, "SLA_OPERATION_TIMEOUT")
+    if (v := pick(None, "SLA_BODY_TIMEOUT")) is not None:
+        kw["body_timeout"] = _seconds(v, "SLA_BODY_TIMEOUT")
+    if (v := pick(None, "SLA_INTROSPECTION")) is not None:
+        if v.strip().lower() not in ("read", "open"):
+            raise SettingsError(f"SLA_INTROSPECTION `{v}` is `read` (default) or `open`")
+        kw["open_introspection"] = v.strip().lower() == "open"
     if (v := pick(workers, "SLA_WORKERS")) is not None:
         try:
             n = int(v)

@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Route
 
 from slarules.auth import check_role, role_for
 from slarules.errors import ServiceError
+from slarules.instants import in_supported_years
 from slarules.instants import parse_rfc3339 as parse_instant
 
 JS = "text/javascript; charset=utf-8"
@@ -76,7 +77,8 @@ async def open_hours(request: Request) -> Response:
         if calendar is None:
             raise ServiceError("BAD_USER_INPUT", f"`calendar`: no calendar `{name}`")
         try:
-            start, end = parse_instant(q.get("from") or ""), parse_instant(q.get("to") or "")
+            start = in_supported_years(parse_instant(q.get("from") or ""), "`from`")
+            end = in_supported_years(parse_instant(q.get("to") or ""), "`to`")
         except ValueError as e:
             raise ServiceError("BAD_USER_INPUT", f"`from`/`to`: {e}") from None
         if not start < end <= start + MAX_OPEN_HOURS_SPAN:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -30,7 +30,7 @@ from slarules.engine.hints import did_you_mean
 from slarules.engine.policy import Policy, fold, is_unset
 from slarules.engine.ticket import READONLY_FIELDS, Author, Event, TicketHistory
 from slarules.errors import InputError
-from slarules.instants import InvalidInstant, parse_rfc3339, rfc3339
+from slarules.instants import InvalidInstant, in_supported_years, parse_rfc3339, rfc3339
 
 __all__ = [
     "EVENT_KEYS",
@@ -54,11 +54,6 @@ _NOT_IN_TICKET = frozenset({"updated_at", "last_message_by", "created_at"})
 _NAIVE = re.compile(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d(:\d\d(\.\d+)?)?")
 _DATE = re.compile(r"\d{4}-\d\d-\d\d")
 MAX_TEXT = 100_000  # characters of one text value
-# Instants the engine accepts (fixtures.md §Limits): its calendars build tables of
-# local years 2 to 9998, and a measurement walks every year between creation and
-# `now`; this range keeps both far inside and cheap.
-MIN_INSTANT = datetime(1970, 1, 1, tzinfo=UTC)
-MAX_INSTANT = datetime(3000, 1, 1, tzinfo=UTC)  # exclusive
 
 
 def kind_of(value: object) -> str:
@@ -111,18 +106,11 @@ def parse_instant(value: object, key: str) -> datetime:
 
 
 def _in_range(value: datetime, key: str) -> datetime:
+    """Instants of the supported years (`slarules.instants`: the one range of the project)."""
     try:
-        ok = MIN_INSTANT <= value < MAX_INSTANT
-    except OverflowError:  # 0001-01-01T00:00+05:00 is before datetime.min in UTC
-        ok = False
-    if not ok:
-        raise InputError(
-            "bad-value",
-            f"`{value.isoformat()}` is outside the supported instants "
-            f"({MIN_INSTANT.year} to {MAX_INSTANT.year - 1})",
-            key,
-        )
-    return value
+        return in_supported_years(value)
+    except (InvalidInstant, OverflowError) as e:
+        raise InputError("bad-value", str(e) or "the instant is out of range", key) from None
 
 
 def parse_date(value: object, key: str) -> date:

@@ -7,9 +7,13 @@ from typing import Any
 
 import strawberry
 
-from slarules.instants import InvalidInstant, parse_rfc3339, rfc3339
+from slarules.instants import InvalidInstant, in_supported_years, parse_rfc3339, rfc3339
 
-__all__ = ["DATETIME", "SCALAR_MAP", "InvalidInstant"]
+__all__ = ["DATETIME", "SCALAR_MAP", "InvalidInstant", "in_supported_years", "parse_instant"]
+
+
+def parse_instant(value: Any) -> datetime:
+    return in_supported_years(parse_rfc3339(value))
 
 
 def serialize_instant(value: Any) -> str:
@@ -22,6 +26,6 @@ DATETIME = strawberry.scalar(
     name="DateTime",
     description="RFC 3339 date-time with an offset; output in UTC (…Z). Naive values are rejected.",
     serialize=serialize_instant,
-    parse_value=parse_rfc3339,
+    parse_value=parse_instant,
 )
 SCALAR_MAP: dict[object, Any] = {datetime: DATETIME}

@@ -19,9 +19,12 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from slarules.errors import BAD_USER_INPUT, INVALID_RULES, ServiceError
+from slarules.graphql import alerts as stored_alerts
 from slarules.graphql import convert
+from slarules.graphql import inputs as limits
 from slarules.graphql import preview_types as pv
 from slarules.graphql import types as g
+from slarules.graphql.budget import QueryBudget
 from slarules.graphql.context import ctx
 from slarules.graphql.scalars import SCALAR_MAP, InvalidInstant
 from slarules.service import LogFilter, RawEvent, TicketView
@@ -96,6 +99,7 @@ class Query:
     ) -> g.TicketConnection:
         c = ctx(info)
         c.require("read")
+        limits.check_cursor(after)
         f = filter or g.TicketFilter()
         sf = StoreTicketFilter(
             level=f.level,
@@ -138,6 +142,7 @@ class Query:
     ) -> g.SlaLogConnection:
         c = ctx(info)
         c.require("read")
+        limits.check_cursor(after)
         lf = log_filter(filter or g.SlaLogFilter())
         page = await run_in_threadpool(
             c.runtime.require_service().sla_log,
@@ -168,7 +173,9 @@ class Query:
     ) -> list[g.ComplianceRow]:
         c = ctx(info)
         c.require("read")
-        rows = await run_in_threadpool(
+        limit_range(c.runtime.settings, from_, to)
+        rows = await c.runtime.budget.run(
+            "compliance",
             c.runtime.require_service().compliance,
             c.policy,
             from_,
@@ -217,15 +224,38 @@ class Query:
     ) -> g.Explanation:
         c = ctx(info)
         c.require("read")
-        return await run_in_threadpool(
-            explain, c.runtime, c.policy, ticket, events, now or c.now, rules
+        if rules is not None:
+            limit_source(c.runtime.settings, rules, "rules")
+        if len(events) > 1000:
+            raise ServiceError(BAD_USER_INPUT, "at most 1000 events per explain", key="events")
+        limits.check_ticket(c.runtime.settings, ticket, "ticket")
+        for i, e in enumerate(events):
+            limits.check_event(c.runtime.settings, e, f"events[{i}]")
+        return await c.runtime.budget.run(
+            "explain", explain, c.runtime, c.policy, ticket, events, now or c.now, rules
         )
+
+    @strawberry.field  # stored alerts, newest raised first (the same Alert as slaAlerts)
+    async def alerts(
+        self,
+        info: strawberry.Info,
+        filter: g.AlertHistoryFilter | None = None,
+        first: int | None = 20,
+        after: str | None = None,
+    ) -> g.AlertConnection:
+        c = ctx(info)
+        c.require("read")
+        n = 20 if first is None else first
+        return await run_in_threadpool(stored_alerts.history, c.runtime, filter, n, after)
 
     @strawberry.field
     async def check_rules(self, info: strawberry.Info, source: str) -> list[g.Diagnostic]:
         c = ctx(info)
         c.require("read")
-        result = await run_in_threadpool(c.runtime.build_source, source, "<source>")
+        limit_source(c.runtime.settings, source, "source")
+        result = await c.runtime.budget.run(
+            "checkRules", c.runtime.build_source, source, "<source>"
+        )
         return [convert.diagnostic_type(d) for d in result.diagnostics]
 
     @strawberry.field  # admin; read-only; capped by SLA_PREVIEW_MAX_TICKETS / _SECONDS
@@ -233,6 +263,29 @@ class Query:
         self, info: strawberry.Info, source: str, since: datetime
     ) -> pv.RulesPreview:
         return await pv.preview_rules(info, source, since)
+
+
+def limit_source(settings: Settings, text: str, key: str) -> None:
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > settings.max_rules_bytes:
+        raise ServiceError(
+            BAD_USER_INPUT,
+            f"`{key}` is {size} bytes, over the limit of {settings.max_rules_bytes} "
+            "(SLA_MAX_RULES_BYTES)",
+            key=key,
+            reason="too-long",
+        )
+
+
+def limit_range(settings: Settings, start: datetime, end: datetime) -> None:
+    if (end - start).days > settings.max_compliance_days:
+        raise ServiceError(
+            BAD_USER_INPUT,
+            f"`from`..`to` spans more than {settings.max_compliance_days} days "
+            "(SLA_MAX_COMPLIANCE_DAYS); ask for a shorter range",
+            key="to",
+            reason="too-long",
+        )
 
 
 def log_filter(f: g.SlaLogFilter) -> LogFilter:
@@ -280,6 +333,7 @@ class Mutation:
     async def record_ticket(self, info: strawberry.Info, input: g.TicketInput) -> g.Ticket:
         c = ctx(info)
         c.require("write")
+        limits.check_ticket(c.runtime.settings, input)
         service = c.runtime.require_service()
         view = await run_in_threadpool(service.record_ticket, c.policy, _ticket_raw(input), c.now)
         c.tickets.prime(view.id, view, force=True)
@@ -293,6 +347,8 @@ class Mutation:
         c.require("write")
         if len(events) > 1000:
             raise ServiceError(BAD_USER_INPUT, "at most 1000 events per call", key="events")
+        for i, e in enumerate(events):
+            limits.check_event(c.runtime.settings, e, f"events[{i}]")
         data = [
             RawEvent(str(e.ticket_id), str(e.event_id), _event(e, f"events[{i}]"))
             for i, e in enumerate(events)
@@ -312,7 +368,8 @@ class Mutation:
     async def reload_rules(self, info: strawberry.Info) -> g.ReloadResult:
         c = ctx(info)
         c.require("admin")
-        ok, diags = await run_in_threadpool(c.runtime.reload)
+        rt = c.runtime
+        ok, diags = await rt.budget.run("reloadRules", rt.reload, True, rt.deadline())
         live = c.runtime.ruleset
         return g.ReloadResult(
             ok=ok,
@@ -342,13 +399,20 @@ def _alert_matches(f: g.AlertFilter | None, a: Any) -> bool:
 class Subscription:
     @strawberry.subscription
     async def sla_alerts(
-        self, info: strawberry.Info, filter: g.AlertFilter | None = None
+        self,
+        info: strawberry.Info,
+        filter: g.AlertFilter | None = None,
+        after: str | None = None,
     ) -> AsyncGenerator[g.Alert, None]:
+        """Live alerts; with `after` (an alert id, or an RFC 3339 instant) first the stored
+        alerts raised after it, then live ones, without gaps or duplicates."""
         c = ctx(info)
         c.require("read")
-        async for a in c.runtime.broadcaster.subscribe():
-            if _alert_matches(filter, a):
-                yield convert.alert_type(a)
+        alerts = stored_alerts.replay_then_live(
+            c.runtime, filter, after, lambda a: _alert_matches(filter, a)
+        )
+        async for a in alerts:
+            yield convert.alert_type(a)
 
 
 def is_public(error: GraphQLError) -> bool:
@@ -387,6 +451,9 @@ def make_schema(settings: Settings) -> strawberry.Schema:
         lambda: QueryDepthLimiter(max_depth=settings.max_depth),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: QueryBudget(
+            max_cost=settings.max_cost, open_introspection=settings.open_introspection
+        ),
         lambda: MaskInternalErrors(
             should_mask_error=lambda e: not is_public(e), error_message="internal error"
         ),

@@ -438,3 +438,30 @@ class SlaLogConnection:
     edges: list[SlaLogEdge]
     page_info: PageInfo
     total_count: int
+
+
+# -- stored alerts (issue 11: history and replay) ---------------------------------------
+
+
+@strawberry.input
+class AlertHistoryFilter:
+    kinds: list[AlertKind] | None = None
+    metrics: list[Metric] | None = None
+    level: str | None = None
+    department: str | None = None
+    assignee: str | None = None
+    ticket_id: strawberry.ID | None = None
+    at_from: datetime | None = None  # the alert's `at`, inclusive
+    at_to: datetime | None = None  # exclusive
+
+
+@strawberry.type
+class AlertEdge:
+    cursor: str
+    node: Alert
+
+
+@strawberry.type
+class AlertConnection:
+    edges: list[AlertEdge]
+    page_info: PageInfo

@@ -10,9 +10,12 @@ and the `SLA_CORS_ORIGINS` ones (browsers apply no CORS to WebSockets).
 from __future__ import annotations
 
 import html
+import json
+import math
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.websockets import WebSocket
@@ -80,6 +83,17 @@ The SLA board is at <a href="/board">/board</a>.</p>
 """
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"`{name}` is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"`{text[:40]}` is out of range")
+    return value
+
+
 def help_page(request: Request, auth: bool) -> str:
     url = str(request.url.replace(query="", fragment=""))
     ws = "ws" + url[4:] if url.startswith("http") else url
@@ -111,6 +125,28 @@ class SlaGraphQL(GraphQL[Context, None]):
             allowed_origins=list(runtime.settings.cors_origins),
         )
         self.runtime = runtime
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """The body as a JSON object, or 400: invalid UTF-8, not an object, NaN/Infinity,
+        integers of more than 4,300 digits, nesting deeper than the parser allows, NUL or
+        lone surrogates in any text (neither can be stored)."""
+        try:
+            text = data.decode("utf-8") if isinstance(data, bytes) else data
+            value = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+            shown = json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else ""
+            shown.encode("utf-8")
+        except UnicodeError:
+            msg = "the body is not valid UTF-8 (or holds a lone surrogate)"
+            raise HTTPException(400, msg) from None
+        except RecursionError:
+            raise HTTPException(400, "the JSON body nests too deeply") from None
+        except ValueError as e:
+            raise HTTPException(400, f"the body is not valid JSON: {str(e)[:120]}") from None
+        if not isinstance(value, dict):
+            raise HTTPException(400, 'the body must be a JSON object: {"query": "…"}')
+        if "\x00" in shown:
+            raise HTTPException(400, "the body holds a NUL character (\\u0000)")
+        return value
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         """`GET /graphql` without `?query=`, from a browser or curl (Accept text/html or */*)."""

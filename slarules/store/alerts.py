@@ -18,6 +18,7 @@ subscriptions only), `cancelled` (no longer due; may become pending again).
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -37,6 +38,30 @@ INSERT = (
     '"claimed_by", "delivered_at", "created_at", "payload") '
     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING"
 )
+
+
+@dataclass(frozen=True, slots=True)
+class AlertQuery:
+    """What the alert history and the subscription replay select (empty: everything)."""
+
+    kinds: tuple[str, ...] = ()
+    metrics: tuple[str, ...] = ()
+    level: str | None = None
+    department: str | None = None
+    assignee: str | None = None
+    ticket_id: str | None = None
+    at_from: datetime | None = None  # the alert's instant (`at`), inclusive
+    at_to: datetime | None = None  # exclusive
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAlert:
+    id: str
+    created_at: datetime  # when it was raised (the order of replay and history)
+    payload: str
+
+
+SHOWN = ("pending", "claimed", "delivered", "published")  # raised and not cancelled since
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +260,95 @@ class AlertOutbox:
                 }
                 for r in cur.fetchall()
             ]
+
+    # -- reading back: subscription replay, history ------------------------------------
+
+    def _where(self, q: AlertQuery) -> tuple[builtins.list[str], builtins.list[Any]]:
+        s = self.sql
+        parts = [f'"status" IN ({s.marks(len(SHOWN))})']
+        params: builtins.list[Any] = builtins.list(SHOWN)
+        for column, values in (("kind", q.kinds), ("metric", q.metrics)):
+            if values:
+                parts.append(f'"{column}" IN ({s.marks(len(values))})')
+                params.extend(values)
+        if q.ticket_id is not None:
+            parts.append('"ticket_id" = ?')
+            params.append(q.ticket_id)
+        for key, value in (("level", q.level), ("department", q.department)):
+            if value is not None:
+                parts.append(f"{self._field(key)} = ?")
+                params.append(value)
+        if q.assignee is not None:
+            parts.append(f"{self._field('assignee')} = ?")
+            params.append(q.assignee)
+        if q.at_from is not None:
+            parts.append('"due_at" >= ?')
+            params.append(s.t(q.at_from))
+        if q.at_to is not None:
+            parts.append('"due_at" < ?')
+            params.append(s.t(q.at_to))
+        return parts, params
+
+    def _field(self, key: str) -> str:
+        """A payload key as SQL text (keys are fixed names, never user input)."""
+        return (
+            f"(\"payload\"->>'{key}')" if self.sql.pg else f"json_extract(\"payload\", '$.{key}')"
+        )
+
+    def position(self, alert_id: str) -> datetime | None:
+        """When a stored alert was raised (None: no such alert)."""
+        s = self.sql
+        with s.read() as cur:
+            s.execute(cur, 'SELECT "created_at" FROM "alert" WHERE "id" = ?', (alert_id,))
+            row = cur.fetchone()
+        return None if row is None else from_db(row[0])
+
+    def raised_since(
+        self,
+        q: AlertQuery,
+        start: datetime | None,
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> builtins.list[StoredAlert]:
+        """Alerts in the order they were raised: from `start` (inclusive) or strictly after
+        the (raised, id) position `after`; at most `limit` (page with the last one)."""
+        s = self.sql
+        parts, params = self._where(q)
+        if after is not None:
+            at = s.t(after[0])
+            parts.append('("created_at" > ? OR ("created_at" = ? AND "id" > ?))')
+            params.extend((at, at, after[1]))
+        elif start is not None:
+            parts.append('"created_at" >= ?')
+            params.append(s.t(start))
+        sql = (
+            'SELECT "id", "created_at", "payload" FROM "alert" WHERE '
+            + " AND ".join(parts)
+            + ' ORDER BY "created_at", "id" LIMIT ?'
+        )
+        with s.read() as cur:
+            s.execute(cur, sql, [*params, limit])
+            return [StoredAlert(r[0], from_db(r[1]), _text(r[2])) for r in cur.fetchall()]
+
+    def history(
+        self, q: AlertQuery, first: int, before: tuple[datetime, str] | None
+    ) -> builtins.list[StoredAlert]:
+        """Newest raised first, strictly before the (raised, id) position `before`; up to
+        `first + 1` rows (the extra one says there is a next page)."""
+        s = self.sql
+        parts, params = self._where(q)
+        if before is not None:
+            at = s.t(before[0])
+            parts.append('("created_at" < ? OR ("created_at" = ? AND "id" < ?))')
+            params.extend((at, at, before[1]))
+        sql = (
+            'SELECT "id", "created_at", "payload" FROM "alert" WHERE '
+            + " AND ".join(parts)
+            + ' ORDER BY "created_at" DESC, "id" DESC LIMIT ?'
+        )
+        with s.read() as cur:
+            s.execute(cur, sql, [*params, first + 1])
+            return [StoredAlert(r[0], from_db(r[1]), _text(r[2])) for r in cur.fetchall()]
 
 
 def _text(value: Any) -> str:

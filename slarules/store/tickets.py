@@ -401,3 +401,15 @@ class TicketRepository:
                 s.execute(cur, f'SELECT COUNT(*) FROM "{table}"')
                 out[table] = int(cur.fetchone()[0])
         return out
+
+    def stale_open_ids(self, version: str) -> list[str]:
+        """Open tickets last measured under another ruleset version (start-up catch-up)."""
+        s = self.sql
+        with s.read() as cur:
+            s.execute(
+                cur,
+                'SELECT "id" FROM "ticket" WHERE NOT "done" AND "ruleset_version" <> ? '
+                'ORDER BY "id"',
+                (version,),
+            )
+            return [r[0] for r in cur.fetchall()]

@@ -66,7 +66,13 @@ def test_healthz(api: Api) -> None:
     body = r.json()
     assert body["scheduler"] in ("starting", "running")  # its first pass may still run
     del body["scheduler"]
-    assert body == {"ok": True, "database": "reachable", "ruleset": "rulesv1", "remeasuring": 0}
+    assert body == {
+        "ok": True,
+        "database": "reachable",
+        "ruleset": "rulesv1",
+        "remeasuring": 0,
+        "ruleset_current": True,
+    }
 
 
 def test_malformed_body_is_400_and_changes_nothing(api: Api) -> None:
