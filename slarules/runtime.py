@@ -344,6 +344,8 @@ class Runtime:
             if self.ruleset.policy is policy:
                 self.remeasuring = 0
                 self.metrics.remeasuring.set(0)
+        if not ids:
+            return  # nothing was stale: no log line
         log.info(
             json_line(
                 event="ruleset.remeasured",

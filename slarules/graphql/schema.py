@@ -72,6 +72,17 @@ def _ticket_raw(t: g.TicketInput) -> dict[str, Any]:
     }
 
 
+def _selects(fields: Any, name: str) -> bool:
+    """Does the selection ask for the sub-field `name` (through fragments too)?"""
+    for f in fields:
+        for sel in getattr(f, "selections", ()):
+            if getattr(sel, "name", None) == name and not hasattr(sel, "type_condition"):
+                return True
+            if not hasattr(sel, "arguments") and _selects([sel], name):  # a fragment
+                return True
+    return False
+
+
 def _ticket(view: TicketView, policy: Any) -> g.Ticket:
     return g.Ticket(view=view, policy=policy)
 
@@ -354,7 +365,8 @@ class Mutation:
             for i, e in enumerate(events)
         ]
         service = c.runtime.require_service()
-        result = await run_in_threadpool(service.record_events, c.policy, data, c.now)
+        wanted = _selects(info.selected_fields, "tickets")
+        result = await run_in_threadpool(service.record_events, c.policy, data, c.now, wanted)
         c.runtime.metrics.events_recorded.inc(result.applied)
         for v in result.tickets:
             c.tickets.prime(v.id, v, force=True)

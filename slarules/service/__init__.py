@@ -71,14 +71,17 @@ class TicketService:
         return self.views(policy, [got], now)[got] if isinstance(got, str) else got
 
     def record_events(
-        self, policy: Policy, events: Sequence[RawEvent], now: datetime
+        self, policy: Policy, events: Sequence[RawEvent], now: datetime, views: bool = True
     ) -> RecordResult:
-        """Apply a batch in one transaction: all events or none."""
-        applied, duplicates, views, rest = self.recorder.record_events(policy, events, now)
+        """Apply a batch in one transaction: all events or none. `views=False` when the
+        caller does not show the tickets (no views are read)."""
+        applied, duplicates, views_, rest = self.recorder.record_events(policy, events, now)
+        if not views:
+            return RecordResult(applied, duplicates, ())
         if rest:
-            views.update(self.views(policy, rest, now))
+            views_.update(self.views(policy, rest, now))
         order = list(dict.fromkeys(e.ticket_id for e in events))
-        return RecordResult(applied, duplicates, tuple(views[t] for t in order if t in views))
+        return RecordResult(applied, duplicates, tuple(views_[t] for t in order if t in views_))
 
     def remeasure(self, policy: Policy, ids: Iterable[str], now: datetime) -> int:
         return self.recorder.remeasure(policy, ids, now)

@@ -80,7 +80,20 @@ class Store:
     def save_ruleset(
         self, policy: Policy, sources: Mapping[str, str], loaded_at: datetime
     ) -> datetime:
-        """Record a ruleset that went live (once per version); its first `loaded_at`."""
+        """Record a ruleset that went live (once per version); its first `loaded_at`.
+
+        Processes reloading the same files at once may both insert: the loser reads the
+        winner's row (the unique version decides)."""
+        try:
+            return self._save_ruleset(policy, sources, loaded_at)
+        except Exception as e:
+            if "Integrity" not in type(e).__name__ and "Unique" not in type(e).__name__:
+                raise
+        return self._save_ruleset(policy, sources, loaded_at)
+
+    def _save_ruleset(
+        self, policy: Policy, sources: Mapping[str, str], loaded_at: datetime
+    ) -> datetime:
         R = self.entities.Ruleset
         with db_session:
             row = R.get(version=policy.version)
