@@ -296,9 +296,9 @@ class Groups:
         self.totals[key].merge(totals)
         shown = self.labels[key]
         for i, dim in enumerate(DIMENSIONS):
-            if dim in FOLDED and label[i] is not None:
-                if shown[i] is None or label[i] < shown[i]:  # type: ignore[operator]
-                    shown[i] = label[i]
+            new = label[i]
+            if dim in FOLDED and new is not None and (shown[i] is None or new < shown[i]):  # type: ignore[operator]
+                shown[i] = new
 
     def add_rows(
         self,

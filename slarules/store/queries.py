@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
-
 from zoneinfo import ZoneInfo
 
 from slarules.engine.reports import Dimension, Groups, LogRow
@@ -34,7 +33,6 @@ from slarules.store.filters import (
 )
 from slarules.store.sql import Sql
 from slarules.store.times import from_db, opt_from_db
-
 
 LOG_SELECT = (
     'c."ticket_id", t."requester", t."department", t."assignee", t."level", '
