@@ -100,7 +100,7 @@ def history(
 def record(
     service: TicketService, pol: Policy, items: list[tuple[dict[str, Any], list[RawEvent]]]
 ) -> None:
-    for raw, events in items:
+    for raw, _events in items:
         service.record_ticket(pol, raw, raw["created_at"])
     batch: list[RawEvent] = []
     for _raw, events in items:
@@ -160,7 +160,9 @@ def _copy(v: Any) -> str:
     return v.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
-def seed(config: DatabaseConfig, tickets: int, open_tickets: int, seed_: int = 18) -> dict[str, Any]:
+def seed(
+    config: DatabaseConfig, tickets: int, open_tickets: int, seed_: int = 18
+) -> dict[str, Any]:
     rng = random.Random(seed_)
     pol = policy()
     store = Store.open(config)
@@ -190,7 +192,11 @@ def seed(config: DatabaseConfig, tickets: int, open_tickets: int, seed_: int = 1
         row[ti["id"]] = tid
         for c in TIME_COLUMNS & set(ti):
             row[ti[c]] = shift(row[ti[c]], secs)
-        fields = json.loads(row[ti["fields"]]) if isinstance(row[ti["fields"]], str) else dict(row[ti["fields"]])
+        fields = (
+            json.loads(row[ti["fields"]])
+            if isinstance(row[ti["fields"]], str)
+            else dict(row[ti["fields"]])
+        )
         f = ticket_fields(rng)
         for k in ("department", "assignee", "priority", "source"):
             fields[k] = f[k]
