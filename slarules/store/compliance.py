@@ -19,7 +19,15 @@ from slarules.engine.reports import DIMENSIONS, Dimension, Groups, Totals
 from slarules.store.filters import BREACHED_NOW, Where
 from slarules.store.sql import Sql
 
-FINISHED_NOW = f"(c.\"state\" IN ('met', 'breached') OR ({BREACHED_NOW.format(c='c')}))"
+
+def _finished_now(s: Sql) -> str:
+    """Met or breached as of now (one `?`). On SQLite the state terms are kept from the
+    index choice (`+c`): over a year nearly every cycle is finished, so the started range
+    must drive the plan, not a MULTI-INDEX OR over states."""
+    c = "c" if s.pg else "+c"
+    return f"({c}.\"state\" IN ('met', 'breached') OR ({BREACHED_NOW.format(c=c)}))"
+
+
 MET = "c.\"state\" = 'met'"
 AGGREGATES = (
     f"SUM(CASE WHEN {MET} THEN 1 ELSE 0 END), "
@@ -88,7 +96,7 @@ def finished_groups(
     w = Where()
     w.add('c."started_at" >= ?', s.t(start))
     w.add('c."started_at" < ?', s.t(end))
-    w.add(FINISHED_NOW, s.t(now))
+    w.add(_finished_now(s), s.t(now))
     w.add('(c."stopped_at" IS NOT NULL OR t."done")')
     w.extend(where)
     days = ""
@@ -132,6 +140,7 @@ def running_breached_where(s: Sql, start: datetime, end: datetime, now: datetime
     w = Where()
     w.add('c."started_at" >= ?', s.t(start))
     w.add('c."started_at" < ?', s.t(end))
-    w.add(f"(c.\"state\" = 'breached' OR ({BREACHED_NOW.format(c='c')}))", s.t(now))
+    c = "c" if s.pg else "+c"
+    w.add(f"({c}.\"state\" = 'breached' OR ({BREACHED_NOW.format(c=c)}))", s.t(now))
     w.add('c."stopped_at" IS NULL AND NOT t."done"')
     return w

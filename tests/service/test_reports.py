@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import uuid
 from collections.abc import Iterator
 from dataclasses import astuple, replace
 from datetime import timedelta
@@ -19,8 +20,9 @@ import pytest
 from slarules.engine.reports import DIMENSIONS, LogRow, compliance
 from slarules.errors import ServiceError
 from slarules.service import LogFilter, RawEvent, TicketFilter, TicketService
-from slarules.settings import DatabaseConfig
+from slarules.settings import DatabaseConfig, parse_database_url
 from slarules.store import Store
+from tests.service.conftest import PG, _pg_admin
 from tests.service.reports_store import (
     START,
     Seeded,
@@ -41,9 +43,35 @@ def service(database: DatabaseConfig) -> Iterator[TicketService]:
     s.close()
 
 
-@pytest.fixture(params=[1, 2])
-def seeded(service: TicketService, request: pytest.FixtureRequest) -> Seeded:
-    return seed(service, request.param)
+@pytest.fixture(
+    scope="module", params=[("sqlite", 1), ("sqlite", 2), ("postgres", 1), ("postgres", 2)]
+)
+def seeded(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, pg_available: bool
+) -> Iterator[Seeded]:
+    """One randomized store per database and seed, shared by the read-only tests."""
+    kind, number = request.param
+    name = f"slarules_r_{uuid.uuid4().hex[:12]}"
+    if kind == "sqlite":
+        config = parse_database_url(f"sqlite:///{tmp_path_factory.mktemp('r') / 'r.db'}")
+    else:
+        if not pg_available:
+            pytest.skip("PostgreSQL unreachable on 127.0.0.1:5432")
+        admin = _pg_admin()
+        with admin.cursor() as cur:
+            cur.execute(f'CREATE DATABASE "{name}"')
+        admin.close()
+        config = DatabaseConfig(
+            "postgres", host=PG["host"], port=PG["port"], user=PG["user"], database=name
+        )
+    store = Store.open(config)
+    yield seed(TicketService(store), number)
+    store.close()
+    if kind == "postgres":
+        admin = _pg_admin()
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
 
 
 def _report(s: Seeded, group_by: Any, f: LogFilter | None = None, start=START, end=END) -> Any:
@@ -223,10 +251,10 @@ def test_tickets_sort_by_column(seeded: Seeded, col: str) -> None:
 
 
 def test_a_log_walk_neither_repeats_nor_skips_rows_while_tickets_change(
-    seeded: Seeded,
+    service: TicketService,
 ) -> None:
     """Regression (issue 18): OFFSET pages repeated rows when cycles were written meanwhile."""
-    s = seeded
+    s = seed(service, 3)
     before = {(r.ticket_id, r.metric, r.index) for r, _ in oracle_rows(s)}
     first = s.service.sla_log(s.policy, LogFilter(), 10, None, s.now, False)
     seen = [(r.ticket_id, r.metric, r.index) for r in first.rows]
