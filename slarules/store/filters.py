@@ -118,9 +118,19 @@ Kind = Literal["time", "text", "int"]
 
 
 @dataclass(frozen=True, slots=True)
+class Phase:
+    """One index-friendly part of a keyset page: extra conditions and its ORDER BY."""
+
+    where: Where
+    order: str
+    params: list[Any]
+
+
+@dataclass(frozen=True, slots=True)
 class SortKey:
     """A sort column (`expr`, with `params` for its `?`s) and the unique tie-breakers after
-    it; nullable columns sort their NULLs last in both directions."""
+    it. A nullable column's NULLs sort last in both directions; its pages are read in two
+    phases (values, then NULLs) so that each can walk an index in order."""
 
     name: str
     expr: str
@@ -130,15 +140,6 @@ class SortKey:
     descending: bool = False
     params: tuple[Any, ...] = ()
 
-    def order_sql(self) -> tuple[str, list[Any]]:
-        d = "DESC" if self.descending else "ASC"
-        parts = [f"{self.expr} {d}", *(f"{t} {d}" for t, _ in self.ties)]
-        params = list(self.params)
-        if self.nullable:
-            parts.insert(0, f"({self.expr} IS NULL)")
-            params = [*params, *params]
-        return "ORDER BY " + ", ".join(parts), params
-
     def columns_sql(self) -> tuple[str, list[Any]]:
         """The SELECT items to read the key of each row back from (after the row's own)."""
         return ", ".join([self.expr, *(t for t, _ in self.ties)]), list(self.params)
@@ -146,8 +147,35 @@ class SortKey:
     def cursor(self, values: Sequence[Any]) -> str:
         return cursor_of([self.name, int(self.descending), *(_to_json(v) for v in values)])
 
-    def after(self, text: str, s: Sql) -> Where:
-        """The keyset condition "strictly after the row of this cursor"."""
+    def phases(self, after: str | None, s: Sql) -> list[Phase]:
+        """The parts of the page after the cursor's row (all of the list without one)."""
+        d = "DESC" if self.descending else "ASC"
+        op = "<" if self.descending else ">"
+        ties = [t for t, _ in self.ties]
+        values = self._values(after, s) if after else None
+        out = []
+        if not self.nullable or values is None or values[0] is not None:
+            w = Where()
+            if self.nullable:
+                w.add(f"{self.expr} IS NOT NULL", *self.params)
+            if values is not None:
+                cols = [self.expr, *ties]
+                w.add(
+                    f"({', '.join(cols)}) {op} ({', '.join('?' * len(cols))})",
+                    *self.params,
+                    *values,
+                )
+            order = ", ".join(f"{c} {d}" for c in [self.expr, *ties])
+            out.append(Phase(w, f"ORDER BY {order}", list(self.params)))
+        if self.nullable:
+            w = Where()
+            w.add(f"{self.expr} IS NULL", *self.params)
+            if values is not None and values[0] is None:
+                w.add(f"({', '.join(ties)}) {op} ({', '.join('?' * len(ties))})", *values[1:])
+            out.append(Phase(w, "ORDER BY " + ", ".join(f"{c} {d}" for c in ties), []))
+        return out
+
+    def _values(self, text: str, s: Sql) -> list[Any]:
         raw = parse_cursor(text)
         n = 1 + len(self.ties)
         if (
@@ -158,29 +186,10 @@ class SortKey:
         ):
             raise _not_a_cursor()
         kinds = [self.kind, *(k for _, k in self.ties)]
-        values = [
+        return [
             _from_json(v, k, s, nullable=(i == 0 and self.nullable))
             for i, (v, k) in enumerate(zip(raw[2:], kinds, strict=True))
         ]
-        op = "<" if self.descending else ">"
-        ties = [t for t, _ in self.ties]
-        w = Where()
-        if self.nullable and values[0] is None:
-            tie_row = f"({', '.join(ties)}) {op} ({', '.join('?' * len(ties))})"
-            w.add(f"({self.expr} IS NULL AND {tie_row})", *self.params, *values[1:])
-            return w
-        row = f"({', '.join([self.expr, *ties])}) {op} ({', '.join('?' * n)})"
-        if self.nullable:
-            w.add(
-                f"(({self.expr} IS NOT NULL AND {row}) OR {self.expr} IS NULL)",
-                *self.params,
-                *self.params,
-                *values,
-                *self.params,
-            )
-        else:
-            w.add(row, *self.params, *values)
-        return w
 
 
 def _to_json(v: Any) -> Any:

@@ -9,6 +9,7 @@ figures of open tickets up to `now`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -40,6 +41,17 @@ LOG_SELECT = (
     f'{effective_state_sql()} AS eff_state, c."target", c."elapsed", c."remaining", '
     'c."ruleset_version", t."done"'
 )  # one `?`: now
+
+
+# sorts an index walks in order; below LOG_DENSE matches a filtered page collects and sorts
+WALKABLE = frozenset({"started_at", "ticket_id", "due_at", "stopped_at"})
+LOG_DENSE = 20_000
+_COLUMN = re.compile(r'(?<![\w"+.])([ct])\."')
+
+
+def _unindexed(sql: str) -> str:
+    """SQLite: the same terms with `+` before each column (no index chosen for them)."""
+    return _COLUMN.sub(r'+\1."', sql)
 
 
 def _key_value(v: Any) -> Any:
@@ -110,14 +122,20 @@ class Queries:
                     f'EXISTS (SELECT 1 FROM "cycle" c WHERE c."ticket_id" = t."id" AND {conds})',
                     *cw.params,
                 )
-        if after:
-            w.extend(key.after(after, s))
         cols, cparams = key.columns_sql()
-        order, oparams = key.order_sql()
-        page_sql = f'SELECT t."id", {cols} FROM "ticket" t{w.sql()} {order} LIMIT ?'
+        rows: list[Any] = []
         with s.read() as cur:
-            s.execute(cur, page_sql, [*cparams, *w.params, *oparams, first + 1])
-            rows = cur.fetchall()
+            for ph in key.phases(after, s):
+                if len(rows) > first:
+                    break
+                where = Where(list(w.parts), list(w.params))
+                where.extend(ph.where)
+                s.execute(
+                    cur,
+                    f'SELECT t."id", {cols} FROM "ticket" t{where.sql()} {ph.order} LIMIT ?',
+                    [*cparams, *where.params, *ph.params, first + 1 - len(rows)],
+                )
+                rows.extend(cur.fetchall())
         has_next = len(rows) > first
         rows = rows[:first]
         cursors = tuple(key.cursor([_key_value(v) for v in r[1:]]) for r in rows)
@@ -211,20 +229,45 @@ class Queries:
         s = self.sql
         key = log_sort(f, s, now)
         w = self._log_where(f, now)
-        if after:
-            w.extend(key.after(after, s))
+        collect = False
+        if not s.pg and w.parts and key.name in WALKABLE:
+            # SQLite has no value histograms: say which index drives the page. Few
+            # matches: collect them by the filter's index and sort; many: walk the sort
+            # index (the filter terms kept from the index choice by a unary `+`).
+            collect = self._few_log_matches(w)
+            if not collect:
+                w = Where(
+                    [p if p.startswith(key.expr) else _unindexed(p) for p in w.parts],
+                    list(w.params),
+                )
         cols, cparams = key.columns_sql()
-        order, oparams = key.order_sql()
-        text = (
-            f'SELECT {LOG_SELECT}, {cols} FROM "cycle" c '
-            f'JOIN "ticket" t ON t."id" = c."ticket_id"{w.sql()} {order} LIMIT ?'
-        )
+        raw: list[Any] = []
         with s.read() as cur:
-            s.execute(cur, text, [s.t(now), *cparams, *w.params, *oparams, limit])
-            raw = cur.fetchall()
+            for ph in key.phases(after, s):
+                if len(raw) >= limit:
+                    break
+                where = Where(list(w.parts), list(w.params))
+                where.extend(ph.where)
+                order = _unindexed(ph.order) if collect else ph.order
+                text = (
+                    f'SELECT {LOG_SELECT}, {cols} FROM "cycle" c '
+                    f'JOIN "ticket" t ON t."id" = c."ticket_id"{where.sql()} {order} LIMIT ?'
+                )
+                params = [s.t(now), *cparams, *where.params, *ph.params, limit - len(raw)]
+                s.execute(cur, text, params)
+                raw.extend(cur.fetchall())
         rows = [(self._row(r), bool(r[15])) for r in raw]
         cursors = tuple(key.cursor([_key_value(v) for v in r[16:]]) for r in raw)
         return rows, cursors
+
+    def _few_log_matches(self, w: Where) -> bool:
+        text = (
+            'SELECT COUNT(*) FROM (SELECT 1 FROM "cycle" c JOIN "ticket" t '
+            f'ON t."id" = c."ticket_id"{w.sql()} LIMIT ?) x'
+        )
+        with self.sql.read() as cur:
+            self.sql.execute(cur, text, [*w.params, LOG_DENSE + 1])
+            return int(cur.fetchone()[0]) <= LOG_DENSE
 
     def _log_count(self, f: LogFilter, now: datetime) -> int:
         w = self._log_where(f, now)
