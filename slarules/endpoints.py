@@ -145,11 +145,9 @@ async def export_sla_log(request: Request) -> Response:
 
 
 def _csv_chunk(rows: Any) -> str:
-    from slarules.engine.reports import LOG_COLUMNS, csv_lines
+    from slarules.engine.reports import LOG_COLUMNS, csv_chunk
 
-    lines = csv_lines(LOG_COLUMNS, rows)
-    next(lines)  # the header
-    return "".join(lines)
+    return csv_chunk(LOG_COLUMNS, rows)
 
 
 async def export_compliance(request: Request) -> Response:

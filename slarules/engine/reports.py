@@ -10,8 +10,9 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import datetime
+from operator import attrgetter
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -217,16 +218,27 @@ def _cell(value: object) -> str:
 
 
 def csv_lines(header: Sequence[str], rows: Iterable[Any]) -> Iterator[str]:
-    """CSV text, one line per yielded string (header first): streamable."""
+    """CSV text, one line per yielded string (header first): streamable. The rows'
+    attributes named by `header` are the cells."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(header)
     yield buf.getvalue()
+    cells = attrgetter(*header)
     for row in rows:
         buf.seek(0)
         buf.truncate()
-        writer.writerow([_cell(v) for v in astuple(row)])
+        writer.writerow([_cell(v) for v in cells(row)])
         yield buf.getvalue()
+
+
+def csv_chunk(header: Sequence[str], rows: Iterable[Any]) -> str:
+    """The CSV lines of `rows` (no header) as one string: a piece of a streamed body."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    cells = attrgetter(*header)
+    writer.writerows([_cell(v) for v in cells(row)] for row in rows)
+    return buf.getvalue()
 
 
 def log_csv(rows: Iterable[LogRow]) -> Iterator[str]:

@@ -23,6 +23,7 @@ from slarules.store.filters import (
     DENSE_MATCHES,
     LogFilter,
     Page,
+    SortKey,
     TicketFilter,
     Where,
     check_metric,
@@ -57,6 +58,22 @@ def _unindexed(sql: str) -> str:
 def _key_value(v: Any) -> Any:
     """A sort-key value as read (SQLite gives instants as text) → what a cursor holds."""
     return v.replace(tzinfo=None) if isinstance(v, datetime) else v
+
+
+class _Cursors:
+    """The cursors of a page's rows, encoded only when asked for (an export needs one)."""
+
+    def __init__(self, key: SortKey, raw: Sequence[Sequence[Any]], at: int) -> None:
+        self.key, self.raw, self.at = key, raw, at
+
+    def first(self, n: int) -> tuple[str, ...]:
+        return tuple(self._one(r) for r in self.raw[:n])
+
+    def last(self) -> str:
+        return self._one(self.raw[-1])
+
+    def _one(self, r: Sequence[Any]) -> str:
+        return self.key.cursor([_key_value(v) for v in r[self.at :]])
 
 
 class Queries:
@@ -224,11 +241,11 @@ class Queries:
         rows, cursors = self._log_page(f, now, first + 1, after)
         has_next = len(rows) > first
         total = self._log_count(f, now) if count else -1
-        return rows[:first], cursors[:first], has_next, total
+        return rows[:first], cursors.first(first), has_next, total
 
     def _log_page(
         self, f: LogFilter, now: datetime, limit: int, after: str | None
-    ) -> tuple[list[tuple[LogRow, bool]], tuple[str, ...]]:
+    ) -> tuple[list[tuple[LogRow, bool]], _Cursors]:
         s = self.sql
         key = log_sort(f, s, now)
         w = self._log_where(f, now)
@@ -260,8 +277,7 @@ class Queries:
                 s.execute(cur, text, params)
                 raw.extend(cur.fetchall())
         rows = [(self._row(r), bool(r[15])) for r in raw]
-        cursors = tuple(key.cursor([_key_value(v) for v in r[16:]]) for r in raw)
-        return rows, cursors
+        return rows, _Cursors(key, raw, 16)
 
     def _few_log_matches(self, w: Where) -> bool:
         text = (
@@ -292,7 +308,7 @@ class Queries:
                 yield rows
             if len(rows) < chunk:
                 return
-            after = cursors[-1]
+            after = cursors.last()
 
     # -- compliance --------------------------------------------------------------------
 
