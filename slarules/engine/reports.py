@@ -11,7 +11,7 @@ import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 from operator import attrgetter
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -207,10 +207,20 @@ def compliance(
     return out
 
 
+_ZERO = timedelta(0)
+
+
 def _cell(value: object) -> str:
+    kind = type(value)
+    if kind is str:
+        return value  # type: ignore[return-value]
+    if kind is int:
+        return str(value)
     if value is None:
         return ""
     if isinstance(value, datetime):
+        if value.utcoffset() == _ZERO and not value.microsecond:  # the usual: UTC, seconds
+            return value.strftime("%Y-%m-%dT%H:%M:%SZ")
         return value.astimezone(ZoneInfo("UTC")).isoformat().replace("+00:00", "Z")
     if isinstance(value, float):
         return f"{value:.2f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
