@@ -11,7 +11,7 @@ import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta
+from datetime import datetime
 from operator import attrgetter
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -207,9 +207,6 @@ def compliance(
     return out
 
 
-_ZERO = timedelta(0)
-
-
 def _cell(value: object) -> str:
     kind = type(value)
     if kind is str:
@@ -219,8 +216,9 @@ def _cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        if value.utcoffset() == _ZERO and not value.microsecond:  # the usual: UTC, seconds
-            return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+        text = value.isoformat()
+        if text.endswith("+00:00"):  # the usual: already UTC
+            return text[:-6] + "Z"
         return value.astimezone(ZoneInfo("UTC")).isoformat().replace("+00:00", "Z")
     if isinstance(value, float):
         return f"{value:.2f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -58,6 +59,22 @@ def _unindexed(sql: str) -> str:
 def _key_value(v: Any) -> Any:
     """A sort-key value as read (SQLite gives instants as text) → what a cursor holds."""
     return v.replace(tzinfo=None) if isinstance(v, datetime) else v
+
+
+@contextmanager
+def _plain_text(cur: Any, s: Sql) -> Iterator[None]:
+    """SQLite: read text as `str` (Pony decodes each value in Python with errors replaced;
+    the store writes only valid UTF-8). A third of an export's time otherwise."""
+    if s.pg:
+        yield
+        return
+    conn = cur.connection
+    old = conn.text_factory
+    conn.text_factory = str
+    try:
+        yield
+    finally:
+        conn.text_factory = old
 
 
 class _Cursors:
@@ -262,7 +279,7 @@ class Queries:
                 )
         cols, cparams = key.columns_sql()
         raw: list[Any] = []
-        with s.read() as cur:
+        with s.read() as cur, _plain_text(cur, s):
             for ph in key.phases(after, s):
                 if len(raw) >= limit:
                     break
