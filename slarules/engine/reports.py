@@ -10,8 +10,9 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import datetime
+from operator import attrgetter
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -207,9 +208,17 @@ def compliance(
 
 
 def _cell(value: object) -> str:
+    kind = type(value)
+    if kind is str:
+        return value  # type: ignore[return-value]
+    if kind is int:
+        return str(value)
     if value is None:
         return ""
     if isinstance(value, datetime):
+        text = value.isoformat()
+        if text.endswith("+00:00"):  # the usual: already UTC
+            return text[:-6] + "Z"
         return value.astimezone(ZoneInfo("UTC")).isoformat().replace("+00:00", "Z")
     if isinstance(value, float):
         return f"{value:.2f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
@@ -217,16 +226,27 @@ def _cell(value: object) -> str:
 
 
 def csv_lines(header: Sequence[str], rows: Iterable[Any]) -> Iterator[str]:
-    """CSV text, one line per yielded string (header first): streamable."""
+    """CSV text, one line per yielded string (header first): streamable. The rows'
+    attributes named by `header` are the cells."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(header)
     yield buf.getvalue()
+    cells = attrgetter(*header)
     for row in rows:
         buf.seek(0)
         buf.truncate()
-        writer.writerow([_cell(v) for v in astuple(row)])
+        writer.writerow([_cell(v) for v in cells(row)])
         yield buf.getvalue()
+
+
+def csv_chunk(header: Sequence[str], rows: Iterable[Any]) -> str:
+    """The CSV lines of `rows` (no header) as one string: a piece of a streamed body."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    cells = attrgetter(*header)
+    writer.writerows([_cell(v) for v in cells(row)] for row in rows)
+    return buf.getvalue()
 
 
 def log_csv(rows: Iterable[LogRow]) -> Iterator[str]:
@@ -235,3 +255,118 @@ def log_csv(rows: Iterable[LogRow]) -> Iterator[str]:
 
 def compliance_csv(rows: Iterable[ComplianceRow]) -> Iterator[str]:
     return csv_lines(COMPLIANCE_COLUMNS, rows)
+
+
+# -- compliance from partial aggregates (the database's GROUP BY, plus re-measured rows) --
+
+GroupKey = tuple[str | None, ...]
+
+
+@dataclass(slots=True)
+class Totals:
+    """Counts, sums and extremes of met and breached durations of one group."""
+
+    met_n: int = 0
+    met_sum: int = 0
+    met_min: int | None = None
+    met_max: int | None = None
+    b_n: int = 0
+    b_sum: int = 0
+    b_min: int | None = None
+    b_max: int | None = None
+
+    def add(self, state: str, elapsed: int) -> None:
+        self.merge(
+            Totals(1, elapsed, elapsed, elapsed)
+            if state == "met"
+            else Totals(0, 0, None, None, 1, elapsed, elapsed, elapsed)
+        )
+
+    def merge(self, o: Totals) -> None:
+        self.met_n += o.met_n
+        self.met_sum += o.met_sum
+        self.met_min = _opt(min, self.met_min, o.met_min)
+        self.met_max = _opt(max, self.met_max, o.met_max)
+        self.b_n += o.b_n
+        self.b_sum += o.b_sum
+        self.b_min = _opt(min, self.b_min, o.b_min)
+        self.b_max = _opt(max, self.b_max, o.b_max)
+
+
+def _opt(pick: Any, a: Any, b: Any) -> Any:
+    return b if a is None else a if b is None else pick(a, b)
+
+
+@dataclass(slots=True)
+class Groups:
+    """Compliance groups being summed: key (folded, DIMENSIONS order) → totals, label."""
+
+    totals: dict[GroupKey, Totals]
+    labels: dict[GroupKey, list[str | None]]
+
+    @classmethod
+    def empty(cls) -> Groups:
+        return cls({}, {})
+
+    def add(self, key: GroupKey, label: Sequence[str | None], totals: Totals) -> None:
+        """Merge one partial group; folded dimensions keep their smallest spelling."""
+        if key not in self.totals:
+            self.totals[key] = Totals()
+            self.labels[key] = list(label)
+        self.totals[key].merge(totals)
+        shown = self.labels[key]
+        for i, dim in enumerate(DIMENSIONS):
+            new = label[i]
+            if dim in FOLDED and new is not None and (shown[i] is None or new < shown[i]):  # type: ignore[operator]
+                shown[i] = new
+
+    def add_rows(
+        self,
+        rows: Iterable[LogRow],
+        start: datetime,
+        end: datetime,
+        group_by: Sequence[Dimension],
+        tz: ZoneInfo,
+    ) -> None:
+        """Fold in log rows the way `compliance` counts them (finished, started in range)."""
+        for row in rows:
+            if not is_finished(row.state) or not (start <= row.started_at < end):
+                continue
+            key = group_key(row, group_by, tz)
+            label = [
+                getattr(row, dim) if dim in FOLDED and dim in group_by else key[i]
+                for i, dim in enumerate(DIMENSIONS)
+            ]
+            t = Totals()
+            t.add(row.state, row.elapsed)
+            self.add(key, label, t)
+
+    def rows(self, group_by: Sequence[Dimension]) -> list[ComplianceRow]:
+        """The report, as `compliance` gives it (sorted by group key; one row ungrouped)."""
+        totals = dict(self.totals)
+        if not group_by and not totals:
+            totals[(None,) * len(DIMENSIONS)] = Totals()
+        out = []
+        for key in sorted(totals, key=lambda k: tuple("" if v is None else v for v in k)):
+            a = totals[key]
+            n = a.met_n + a.b_n
+            label = self.labels.get(key, list(key))
+            out.append(
+                ComplianceRow(
+                    day=label[0],
+                    department=label[1],
+                    assignee=label[2],
+                    level=label[3],
+                    metric=label[4],
+                    met_count=a.met_n,
+                    met_avg_seconds=a.met_sum / a.met_n if a.met_n else None,
+                    met_min_seconds=a.met_min,
+                    met_max_seconds=a.met_max,
+                    breached_count=a.b_n,
+                    breached_avg_seconds=a.b_sum / a.b_n if a.b_n else None,
+                    breached_min_seconds=a.b_min,
+                    breached_max_seconds=a.b_max,
+                    service_level=(a.met_n / n * 100.0) if n else None,
+                )
+            )
+        return out

@@ -130,10 +130,21 @@ class Query:
             breached_to=f.breached_to,
             created_from=f.created_from,
             created_to=f.created_to,
+            priority=f.priority,
+            source=f.source,
+            has_sla=f.has_sla,
+            order_by=f.order_by or "due",
+            descending=bool(f.descending),
         )
         service = c.runtime.require_service()
         page, views = await run_in_threadpool(
-            service.ticket_page, c.policy, sf, 50 if first is None else first, after, c.now
+            service.ticket_page,
+            c.policy,
+            sf,
+            50 if first is None else first,
+            after,
+            c.now,
+            _wants_total(info),
         )
         by_id = {v.id: v for v in views}
         edges = []
@@ -168,6 +179,7 @@ class Query:
             100 if first is None else first,
             after,
             c.now,
+            _wants_total(info),
         )
         return g.SlaLogConnection(
             edges=[
@@ -187,6 +199,7 @@ class Query:
         from_: Annotated[datetime, strawberry.argument(name="from")],
         to: datetime,
         group_by: list[g.ComplianceDimension] = [],  # noqa: B006
+        filter: g.SlaLogFilter | None = None,
     ) -> list[g.ComplianceRow]:
         c = ctx(info)
         c.require("read")
@@ -199,6 +212,7 @@ class Query:
             to,
             [d.value for d in group_by],
             c.now,
+            log_filter(filter or g.SlaLogFilter()),
         )
         return [convert.compliance_row_type(r) for r in rows]
 
@@ -316,7 +330,25 @@ def log_filter(f: g.SlaLogFilter) -> LogFilter:
         started_to=f.started_to,
         order_by=f.order_by or "started_at",
         descending=bool(f.descending),
+        priority=f.priority,
+        source=f.source,
     )
+
+
+def _wants_total(info: strawberry.Info) -> bool:
+    """`totalCount` is counted only when the query selects it (fragments included)."""
+    from strawberry.types.nodes import SelectedField
+
+    def walk(selections: Any) -> bool:
+        for sel in selections:
+            if isinstance(sel, SelectedField):
+                if sel.name == "totalCount":
+                    return True
+            elif walk(sel.selections):  # a fragment spread or an inline fragment
+                return True
+        return False
+
+    return any(walk(f.selections) for f in info.selected_fields)
 
 
 def explain(

@@ -111,6 +111,17 @@ class TicketFilter:
     breached_to: datetime | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
+    priority: str | None = None
+    source: str | None = None
+    has_sla: bool | None = strawberry.field(
+        default=None, description="false: level none or no level; true: tickets with an SLA"
+    )
+    order_by: str | None = strawberry.field(
+        default="due",
+        description="due (earliest open due), id, created_at, level, department, assignee, "
+        "requester",
+    )
+    descending: bool | None = False
 
 
 @strawberry.input
@@ -124,6 +135,8 @@ class SlaLogFilter:
     started_to: datetime | None = None
     order_by: str | None = "started_at"
     descending: bool | None = False
+    priority: str | None = None
+    source: str | None = None
 
 
 @strawberry.input

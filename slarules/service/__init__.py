@@ -15,7 +15,7 @@ from typing import Any
 from slarules.engine import intake
 from slarules.engine.measurement import Measurement
 from slarules.engine.policy import Policy, RuleTrace, fold
-from slarules.engine.reports import ComplianceRow, LogRow, compliance, log_row
+from slarules.engine.reports import DIMENSIONS, ComplianceRow, Dimension, LogRow, log_row
 from slarules.engine.timers import measure
 from slarules.errors import BAD_USER_INPUT, InputError, ServiceError, bad_input
 from slarules.service import checkpoints
@@ -142,17 +142,24 @@ class TicketService:
         return out
 
     def ticket_page(
-        self, policy: Policy, f: TicketFilter, first: int, after: str | None, now: datetime
+        self,
+        policy: Policy,
+        f: TicketFilter,
+        first: int,
+        after: str | None,
+        now: datetime,
+        count: bool = True,
     ) -> tuple[Page, list[TicketView]]:
-        page = self.store.queries.tickets(_fold_filter(f), first, after, now)
+        page = self.store.queries.tickets(_fold_filter(f), first, after, now, count)
         views = self.views(policy, page.ids, now)
         return page, [views[i] for i in page.ids if i in views]
 
     def _current(
         self, policy: Policy, rows: Sequence[tuple[LogRow, bool]], now: datetime
     ) -> list[LogRow]:
-        """Bring the figures of open tickets' rows up to `now` (a measure per ticket)."""
-        open_ids = [r.ticket_id for r, done in rows if not done]
+        """Bring the figures of running cycles up to `now` (one measure per open ticket with
+        a running cycle among `rows`; stopped cycles and done tickets stay as stored)."""
+        open_ids = [r.ticket_id for r, done in rows if not done and r.stopped_at is None]
         views = self.views(policy, open_ids, now) if open_ids else {}
         out = []
         for r, done in rows:
@@ -166,14 +173,21 @@ class TicketService:
         return out
 
     def sla_log(
-        self, policy: Policy, f: LogFilter, first: int, after: str | None, now: datetime
+        self,
+        policy: Policy,
+        f: LogFilter,
+        first: int,
+        after: str | None,
+        now: datetime,
+        count: bool = True,
     ) -> LogPage:
         rows, cursors, has_next, total = self.store.queries.sla_log(
-            _fold_filter(f), first, after, now
+            _fold_filter(f), first, after, now, count
         )
         return LogPage(tuple(self._current(policy, rows, now)), cursors, has_next, total)
 
     def iter_log(self, policy: Policy, f: LogFilter, now: datetime) -> Iterator[list[LogRow]]:
+        """The whole SLA log in chunks (keyset reads; constant memory)."""
         for chunk in self.store.queries.iter_log(_fold_filter(f), now):
             yield self._current(policy, chunk, now)
 
@@ -184,16 +198,31 @@ class TicketService:
         end: datetime,
         group_by: Sequence[str],
         now: datetime,
+        f: LogFilter | None = None,
     ) -> list[ComplianceRow]:
+        """The compliance report of the cycles (matching `f`) started in [start, end).
+
+        The database sums the cycles finished for good; running cycles breached as of
+        `now` are brought up to `now` here (their elapsed time grows) and added.
+        """
         if end <= start:
             raise ServiceError(BAD_USER_INPUT, "`to` must be after `from`", key="to")
-        rows = self.store.queries.finished_rows(start, end, now)
-        # running breached cycles still count up: re-measure only those tickets
-        fixed = [r for r, done in rows if r.stopped_at is not None or done]
-        running = [(r, done) for r, done in rows if r.stopped_at is None and not done]
+        for dim in group_by:
+            if dim not in DIMENSIONS:
+                raise ServiceError(
+                    BAD_USER_INPUT,
+                    f"unknown compliance dimension `{dim}` ({', '.join(DIMENSIONS)})",
+                    key="groupBy",
+                )
+        dims: list[Dimension] = [d for d in DIMENSIONS if d in group_by]
+        lf = _fold_filter(f or LogFilter())
+        q = self.store.queries
+        groups = q.compliance_groups(lf, start, end, dims, policy.timezone, now)
+        running = q.running_breached(lf, start, end, now)
         for i in range(0, len(running), 500):
-            fixed.extend(self._current(policy, running[i : i + 500], now))
-        return compliance(fixed, start, end, group_by, policy.timezone)  # type: ignore[arg-type]
+            rows = self._current(policy, running[i : i + 500], now)
+            groups.add_rows(rows, start, end, dims, policy.timezone)
+        return groups.rows(dims)
 
     def cycle_states(self, now: datetime) -> dict[str, int]:
         return self.store.queries.cycle_states(now)

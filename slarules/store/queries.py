@@ -9,30 +9,88 @@ figures of open tickets up to `now`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from slarules.engine.reports import LOG_COLUMNS, LogRow
+from slarules.engine.reports import Dimension, Groups, LogRow
 from slarules.errors import BAD_USER_INPUT, ServiceError
+from slarules.store.compliance import finished_groups, running_breached_where
 from slarules.store.filters import (
     BREACHED_NOW,
     DENSE_MATCHES,
-    ORDER,
     LogFilter,
     Page,
+    SortKey,
     TicketFilter,
     Where,
     check_metric,
-    cursor_of,
     effective_state_sql,
-    parse_cursor,
-    snake,
+    log_sort,
     state_sql,
     text_filters,
+    ticket_sort,
 )
 from slarules.store.sql import Sql
 from slarules.store.times import from_db, opt_from_db
+
+LOG_SELECT = (
+    'c."ticket_id", t."requester", t."department", t."assignee", t."level", '
+    'c."metric", c."idx", c."started_at", c."due_at", c."stopped_at", '
+    f'{effective_state_sql()} AS eff_state, c."target", c."elapsed", c."remaining", '
+    'c."ruleset_version", t."done"'
+)  # one `?`: now
+
+
+# sorts an index walks in order; below LOG_DENSE matches a filtered page collects and sorts
+WALKABLE = frozenset({"started_at", "ticket_id", "due_at", "stopped_at"})
+LOG_DENSE = 5_000
+_COLUMN = re.compile(r'(?<![\w"+.])([ct])\."')
+
+
+def _unindexed(sql: str) -> str:
+    """SQLite: the same terms with `+` before each column (no index chosen for them)."""
+    return _COLUMN.sub(r'+\1."', sql)
+
+
+def _key_value(v: Any) -> Any:
+    """A sort-key value as read (SQLite gives instants as text) → what a cursor holds."""
+    return v.replace(tzinfo=None) if isinstance(v, datetime) else v
+
+
+@contextmanager
+def _plain_text(cur: Any, s: Sql) -> Iterator[None]:
+    """SQLite: read text as `str` (Pony decodes each value in Python with errors replaced;
+    the store writes only valid UTF-8). A third of an export's time otherwise."""
+    if s.pg:
+        yield
+        return
+    conn = cur.connection
+    old = conn.text_factory
+    conn.text_factory = str
+    try:
+        yield
+    finally:
+        conn.text_factory = old
+
+
+class _Cursors:
+    """The cursors of a page's rows, encoded only when asked for (an export needs one)."""
+
+    def __init__(self, key: SortKey, raw: Sequence[Sequence[Any]], at: int) -> None:
+        self.key, self.raw, self.at = key, raw, at
+
+    def first(self, n: int) -> tuple[str, ...]:
+        return tuple(self._one(r) for r in self.raw[:n])
+
+    def last(self) -> str:
+        return self._one(self.raw[-1])
+
+    def _one(self, r: Sequence[Any]) -> str:
+        return self.key.cursor([_key_value(v) for v in r[self.at :]])
 
 
 class Queries:
@@ -45,7 +103,9 @@ class Queries:
         """Conditions on the ticket row, and on one of its cycles."""
         s = self.sql
         w = Where()
-        text_filters(f, w)
+        text_filters(f, w, s)
+        if f.has_sla is not None:
+            w.add('t."level" IS NOT NULL' if f.has_sla else 't."level" IS NULL')
         if f.created_from is not None:
             w.add('t."created_at" >= ?', s.t(f.created_from))
         if f.created_to is not None:
@@ -53,7 +113,10 @@ class Queries:
         check_metric(f.metric)
         cw = Where()
         if f.metric is not None:
-            cw.add('c."metric" = ?', f.metric)
+            # SQLite has no histograms: with an open state (few cycles at a year of tickets)
+            # let the state index drive, not the metric's
+            weak = not s.pg and f.state in ("active", "paused")
+            cw.add(f'{"+" if weak else ""}c."metric" = ?', f.metric)
         if f.state is not None:
             state_sql(f.state, s, now, cw)
         if f.due_before is not None:
@@ -70,72 +133,74 @@ class Queries:
                 cw.add(f"{eff} < ?", s.t(now), s.t(f.breached_to))
         return w, cw
 
-    def tickets(self, f: TicketFilter, first: int, after: str | None, now: datetime) -> Page:
-        """Ticket ids sorted by the earliest due of a running cycle (keyset pagination).
+    def tickets(
+        self, f: TicketFilter, first: int, after: str | None, now: datetime, count: bool = True
+    ) -> Page:
+        """Ticket ids sorted by `f.order_by` (default: the earliest due of a running cycle),
+        keyset pages; `total` is -1 unless `count`.
 
-        The count comes first and picks the page plan: few matches → collect them through
-        the cycle indexes and sort; many → walk `ix_ticket_due_key_id` in order and probe
-        each ticket's cycles, stopping after one page.
+        Cycle conditions pick the page plan by how many tickets they match (a bounded
+        probe): few → collect them through the cycle indexes and sort; many → walk the
+        sort index and probe each ticket's cycles, stopping after one page.
         """
         if not 0 <= first <= 500:
             raise ServiceError(BAD_USER_INPUT, "`first` must be between 0 and 500", key="first")
         s = self.sql
+        key = ticket_sort(f)
         tw, cw = self._ticket_where(f, now)
         conds = " AND ".join(cw.parts)
+        total = self._ticket_count(tw, cw) if count else -1
         w = Where(list(tw.parts), list(tw.params))
-        if cw.parts and not tw.parts:
-            count_sql = f'SELECT COUNT(DISTINCT c."ticket_id") FROM "cycle" c WHERE {conds}'
-            count_params = list(cw.params)
-        else:
-            if cw.parts:
-                w.add(f't."id" IN (SELECT c."ticket_id" FROM "cycle" c WHERE {conds})', *cw.params)
-            count_sql = 'SELECT COUNT(*) FROM "ticket" t' + w.sql()
-            count_params = list(w.params)
-        with s.read() as cur:
-            s.execute(cur, count_sql, count_params)
-            total = int(cur.fetchone()[0])
         if cw.parts:
-            w = Where(list(tw.parts), list(tw.params))
-            if total <= DENSE_MATCHES:
+            if self._few_cycle_matches(cw):
                 w.add(f't."id" IN (SELECT c."ticket_id" FROM "cycle" c WHERE {conds})', *cw.params)
             else:
                 w.add(
                     f'EXISTS (SELECT 1 FROM "cycle" c WHERE c."ticket_id" = t."id" AND {conds})',
                     *cw.params,
                 )
-        if after:
-            key = parse_cursor(after)
-            if not (
-                isinstance(key, list) and len(key) == 2 and all(isinstance(k, str) for k in key)
-            ):
-                raise ServiceError(
-                    BAD_USER_INPUT, "`after` is not a cursor of this list", key="after"
-                )
-            try:
-                due = datetime.fromisoformat(key[0])
-            except ValueError:
-                raise ServiceError(
-                    BAD_USER_INPUT, "`after` is not a cursor of this list", key="after"
-                ) from None
-            w.add(
-                '(t."due_key" > ? OR (t."due_key" = ? AND t."id" > ?))',
-                s.tn(due),
-                s.tn(due),
-                key[1],
-            )
-        page_sql = (
-            f'SELECT t."id", t."due_key" FROM "ticket" t{w.sql()} '
-            'ORDER BY t."due_key", t."id" LIMIT ?'
-        )
+        cols, cparams = key.columns_sql()
+        rows: list[Any] = []
         with s.read() as cur:
-            s.execute(cur, page_sql, [*w.params, first + 1])
-            rows = cur.fetchall()
+            for ph in key.phases(after, s):
+                if len(rows) > first:
+                    break
+                where = Where(list(w.parts), list(w.params))
+                where.extend(ph.where)
+                s.execute(
+                    cur,
+                    f'SELECT t."id", {cols} FROM "ticket" t{where.sql()} {ph.order} LIMIT ?',
+                    [*cparams, *where.params, *ph.params, first + 1 - len(rows)],
+                )
+                rows.extend(cur.fetchall())
         has_next = len(rows) > first
         rows = rows[:first]
-        cursors = tuple(
-            cursor_of([from_db(r[1]).replace(tzinfo=None).isoformat(), r[0]]) for r in rows
-        )
+        cursors = tuple(key.cursor([_key_value(v) for v in r[1:]]) for r in rows)
         return Page(tuple(r[0] for r in rows), cursors, has_next, total)
+
+    def _ticket_count(self, tw: Where, cw: Where) -> int:
+        conds = " AND ".join(cw.parts)
+        if cw.parts and not tw.parts:
+            text = f'SELECT COUNT(DISTINCT c."ticket_id") FROM "cycle" c WHERE {conds}'
+            params = list(cw.params)
+        else:
+            w = Where(list(tw.parts), list(tw.params))
+            if cw.parts:
+                w.add(f't."id" IN (SELECT c."ticket_id" FROM "cycle" c WHERE {conds})', *cw.params)
+            text, params = 'SELECT COUNT(*) FROM "ticket" t' + w.sql(), list(w.params)
+        with self.sql.read() as cur:
+            self.sql.execute(cur, text, params)
+            return int(cur.fetchone()[0])
+
+    def _few_cycle_matches(self, cw: Where) -> bool:
+        """At most DENSE_MATCHES tickets have a matching cycle (reads at most that many)."""
+        # cycles bound the tickets from above; no DISTINCT, which would walk ix_cycle_ticket
+        conds = " AND ".join(cw.parts)
+        text = f'SELECT COUNT(*) FROM (SELECT 1 FROM "cycle" c WHERE {conds} LIMIT ?) x'
+
+        with self.sql.read() as cur:
+            self.sql.execute(cur, text, [*cw.params, DENSE_MATCHES + 1])
+            return int(cur.fetchone()[0]) <= DENSE_MATCHES
 
     # -- for the alert scheduler (issue 6) ------------------------------------------------
 
@@ -151,7 +216,7 @@ class Queries:
     def _log_where(self, f: LogFilter, now: datetime) -> Where:
         s = self.sql
         w = Where()
-        text_filters(f, w)
+        text_filters(f, w, s)
         check_metric(f.metric)
         if f.metric is not None:
             w.add('c."metric" = ?', f.metric)
@@ -162,16 +227,6 @@ class Queries:
         if f.started_to is not None:
             w.add('c."started_at" < ?', s.t(f.started_to))
         return w
-
-    def _log_select(self, now: datetime) -> tuple[str, list[Any]]:
-        return (
-            'SELECT c."ticket_id", t."requester", t."department", t."assignee", t."level", '
-            'c."metric", c."idx", c."started_at", c."due_at", c."stopped_at", '
-            f'{effective_state_sql()} AS eff_state, c."target", c."elapsed", c."remaining", '
-            'c."ruleset_version", t."done" '
-            'FROM "cycle" c JOIN "ticket" t ON t."id" = c."ticket_id"',
-            [self.sql.t(now)],
-        )
 
     @staticmethod
     def _row(r: Sequence[Any]) -> LogRow:
@@ -194,91 +249,111 @@ class Queries:
         )
 
     def sla_log(
-        self, f: LogFilter, first: int, after: str | None, now: datetime
+        self, f: LogFilter, first: int, after: str | None, now: datetime, count: bool = True
     ) -> tuple[list[tuple[LogRow, bool]], tuple[str, ...], bool, int]:
-        """One page of SLA-log rows as stored, with each row's ticket `done` flag (offset
-        cursors): (rows, cursors, has next page, total)."""
+        """One keyset page of SLA-log rows as stored, with each row's ticket `done` flag:
+        (rows, cursors, has next page, total; -1 unless `count`)."""
         if not 0 <= first <= 1000:
             raise ServiceError(BAD_USER_INPUT, "`first` must be between 0 and 1000", key="first")
-        offset = 0
-        if after:
-            key = parse_cursor(after)
-            if not isinstance(key, int) or isinstance(key, bool) or not 0 <= key < 2**53:
-                raise ServiceError(
-                    BAD_USER_INPUT, "`after` is not a cursor of this list", key="after"
-                )
-            offset = key + 1
-        rows, total = self._log_rows(f, now, first + 1, offset, count=True)
+        rows, cursors = self._log_page(f, now, first + 1, after)
         has_next = len(rows) > first
-        rows = rows[:first]
-        return rows, tuple(cursor_of(offset + i) for i in range(len(rows))), has_next, total
+        total = self._log_count(f, now) if count else -1
+        return rows[:first], cursors.first(first), has_next, total
 
-    def _log_rows(
-        self, f: LogFilter, now: datetime, limit: int, offset: int, count: bool = False
-    ) -> tuple[list[tuple[LogRow, bool]], int]:
+    def _log_page(
+        self, f: LogFilter, now: datetime, limit: int, after: str | None
+    ) -> tuple[list[tuple[LogRow, bool]], _Cursors]:
         s = self.sql
-        col = snake(f.order_by or "started_at")
-        expr = ORDER.get(col)
-        if expr is None:
-            raise ServiceError(
-                BAD_USER_INPUT,
-                f"orderBy `{f.order_by}` is not a column of the SLA log ({', '.join(LOG_COLUMNS)})",
-                key="filter.orderBy",
-            )
-        direction = "DESC" if f.descending else "ASC"
+        key = log_sort(f, s, now)
         w = self._log_where(f, now)
-        select, params = self._log_select(now)
-        order = (
-            f"ORDER BY ({expr} IS NULL), {expr} {direction}, "
-            f'c."ticket_id" {direction}, c."metric", c."idx"'
-        )
-        with s.read() as cur:
-            s.execute(
-                cur,
-                f"{select}{w.sql()} {order} LIMIT ? OFFSET ?",
-                [*params, *w.params, limit, offset],
-            )
-            rows = [(self._row(r), bool(r[15])) for r in cur.fetchall()]
-            total = -1
-            if count:
-                s.execute(
-                    cur,
-                    'SELECT COUNT(*) FROM "cycle" c JOIN "ticket" t ON '
-                    f't."id" = c."ticket_id"{w.sql()}',
-                    w.params,
+        collect = False
+        if not s.pg and w.parts and key.name in WALKABLE:
+            # SQLite has no value histograms: say which index drives the page. Few
+            # matches: collect them by the filter's index and sort; many: walk the sort
+            # index (the filter terms kept from the index choice by a unary `+`).
+            collect = self._few_log_matches(w)
+            if not collect:
+                w = Where(
+                    [p if p.startswith(key.expr) else _unindexed(p) for p in w.parts],
+                    list(w.params),
                 )
-                total = int(cur.fetchone()[0])
-        return rows, total
+        cols, cparams = key.columns_sql()
+        raw: list[Any] = []
+        with s.read() as cur, _plain_text(cur, s):
+            for ph in key.phases(after, s):
+                if len(raw) >= limit:
+                    break
+                where = Where(list(w.parts), list(w.params))
+                where.extend(ph.where)
+                order = _unindexed(ph.order) if collect else ph.order
+                text = (
+                    f'SELECT {LOG_SELECT}, {cols} FROM "cycle" c '
+                    f'JOIN "ticket" t ON t."id" = c."ticket_id"{where.sql()} {order} LIMIT ?'
+                )
+                params = [s.t(now), *cparams, *where.params, *ph.params, limit - len(raw)]
+                s.execute(cur, text, params)
+                raw.extend(cur.fetchall())
+        rows = [(self._row(r), bool(r[15])) for r in raw]
+        return rows, _Cursors(key, raw, 16)
+
+    def _few_log_matches(self, w: Where) -> bool:
+        text = (
+            'SELECT COUNT(*) FROM (SELECT 1 FROM "cycle" c JOIN "ticket" t '
+            f'ON t."id" = c."ticket_id"{w.sql()} LIMIT ?) x'
+        )
+        with self.sql.read() as cur:
+            self.sql.execute(cur, text, [*w.params, LOG_DENSE + 1])
+            return int(cur.fetchone()[0]) <= LOG_DENSE
+
+    def _log_count(self, f: LogFilter, now: datetime) -> int:
+        w = self._log_where(f, now)
+        where = w.sql()
+        join = ' JOIN "ticket" t ON t."id" = c."ticket_id"' if 't."' in where else ""
+        with self.sql.read() as cur:
+            self.sql.execute(cur, f'SELECT COUNT(*) FROM "cycle" c{join}{where}', w.params)
+            return int(cur.fetchone()[0])
 
     def iter_log(
-        self, f: LogFilter, now: datetime, chunk: int = 500
+        self, f: LogFilter, now: datetime, chunk: int = 1000
     ) -> Iterator[list[tuple[LogRow, bool]]]:
-        """Every SLA-log row as stored (with `done`), in chunks; each chunk its own read."""
-        offset = 0
+        """Every SLA-log row as stored (with `done`), in keyset chunks; each chunk its own
+        read, so a long export holds no transaction and sees each row once."""
+        after: str | None = None
         while True:
-            rows, _ = self._log_rows(f, now, chunk, offset)
-            if not rows:
-                return
-            yield rows
+            rows, cursors = self._log_page(f, now, chunk, after)
+            if rows:
+                yield rows
             if len(rows) < chunk:
                 return
-            offset += chunk
+            after = cursors.last()
 
     # -- compliance --------------------------------------------------------------------
 
-    def finished_rows(
-        self, start: datetime, end: datetime, now: datetime
+    def compliance_groups(
+        self,
+        f: LogFilter,
+        start: datetime,
+        end: datetime,
+        group_by: Sequence[Dimension],
+        tz: ZoneInfo,
+        now: datetime,
+    ) -> Groups:
+        """The aggregates of the cycles finished for good (see `store.compliance`)."""
+        return finished_groups(self.sql, self._log_where(f, now), start, end, group_by, tz, now)
+
+    def running_breached(
+        self, f: LogFilter, start: datetime, end: datetime, now: datetime
     ) -> list[tuple[LogRow, bool]]:
-        """Log rows (with `done`) of cycles finished as of `now` (met or breached) started in
-        [start, end)."""
+        """Log rows (with `done`) of running cycles breached as of `now`, started in
+        [start, end): their elapsed time still grows."""
         s = self.sql
-        w = Where()
-        w.add('c."started_at" >= ?', s.t(start))
-        w.add('c."started_at" < ?', s.t(end))
-        w.add(f"(c.\"state\" IN ('met', 'breached') OR ({BREACHED_NOW.format(c='c')}))", s.t(now))
-        select, params = self._log_select(now)
+        w = running_breached_where(s, start, end, now)
+        w.extend(self._log_where(f, now))
+        text = (
+            f'SELECT {LOG_SELECT} FROM "cycle" c JOIN "ticket" t ON t."id" = c."ticket_id"{w.sql()}'
+        )
         with s.read() as cur:
-            s.execute(cur, f"{select}{w.sql()}", [*params, *w.params])
+            s.execute(cur, text, [s.t(now), *w.params])
             return [(self._row(r), bool(r[15])) for r in cur.fetchall()]
 
     def cycle_states(self, now: datetime) -> dict[str, int]:

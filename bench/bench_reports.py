@@ -1,0 +1,201 @@
+"""Report benchmarks at a year of tickets (figures, not assertions): issue 18.
+
+    python bench/seed_reports.py sqlite:////tmp/year.db          # once: 100,000 tickets
+    python bench/bench_reports.py sqlite:////tmp/year.db [--repeat 3]
+
+Each request goes through the real app (GraphQL or HTTP, in process) and is printed as
+the median of `--repeat` runs beside two floors measured in the same process: the same
+SQL statements run bare through the driver (captured from one run), and `{ __typename }`.
+The export also prints the process RSS before and after, and the peak.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from starlette.testclient import TestClient  # noqa: E402
+
+from bench.seed_reports import NOW  # noqa: E402
+from slarules.app import create_app  # noqa: E402
+from slarules.clock import FrozenClock  # noqa: E402
+from slarules.runtime import build_ruleset  # noqa: E402
+from slarules.settings import Settings, parse_database_url  # noqa: E402
+from slarules.store.sql import Sql  # noqa: E402
+
+MONTH = (NOW - timedelta(days=30)).isoformat(), NOW.isoformat()
+COMPLIANCE = """query($g: [ComplianceDimension!]!, $from: DateTime!, $to: DateTime!) {
+  compliance(from: $from, to: $to, groupBy: $g) {
+    day department assignee level metric metCount breachedCount serviceLevel
+  }
+}"""
+LOG = """query($f: SlaLogFilter) {
+  slaLog(first: 100, filter: $f) {
+    edges { cursor node { ticketId metric state elapsedSeconds dueAt } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+TICKETS = """query($f: TicketFilter) {
+  tickets(first: 50, filter: $f) {
+    edges { cursor node { id level { name } cycles { metric state dueAt } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+
+
+def rss_mib() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+def peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class Bench:
+    def __init__(self, client: TestClient, sql: Sql, repeat: int) -> None:
+        self.c = client
+        self.sql = sql
+        self.repeat = repeat
+        self.captured: list[tuple[str, tuple[Any, ...]]] = []
+        real = Sql.execute
+
+        def spy(this: Sql, cur: Any, text: str, params: Any = ()) -> Any:
+            self.captured.append((text, tuple(params)))
+            return real(this, cur, text, params)
+
+        sql.execute = spy.__get__(sql)  # type: ignore[method-assign]
+
+    def median_ms(self, fn: Callable[[], Any], repeat: int | None = None) -> float:
+        out = []
+        for _ in range(repeat or self.repeat):
+            start = time.perf_counter()
+            fn()
+            out.append((time.perf_counter() - start) * 1000)
+        return statistics.median(out)
+
+    def bare_ms(self, statements: list[tuple[str, tuple[Any, ...]]]) -> float:
+        """The captured statements run bare on the store's connection (rows fetched)."""
+        s = self.sql
+
+        def run() -> None:
+            with s.read() as cur:
+                for text, params in statements:
+                    cur.execute(s.q(text), params)
+                    cur.fetchall()
+
+        return self.median_ms(run)
+
+    def gql(self, query: str, variables: dict[str, Any]) -> Any:
+        r = self.c.post("/graphql", json={"query": query, "variables": variables})
+        body = r.json()
+        if body.get("errors"):
+            raise SystemExit(f"bench query failed: {body['errors'][0]}")
+        return body["data"]
+
+    def figure(self, name: str, fn: Callable[[], Any], floor: float, budget: str) -> None:
+        fn()  # warm: plans, caches
+        self.captured = []
+        fn()
+        statements = [
+            st for st in self.captured if st[0].lstrip().upper().startswith(("SELECT", "WITH"))
+        ]
+        ms = self.median_ms(fn)
+        bare = self.bare_ms(statements)
+        print(
+            f"{name:<46} {ms:9.1f} ms   bare SQL {bare:8.1f} ms   "
+            f"{ms / floor:6.1f}x typename   (budget {budget})",
+            flush=True,
+        )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("url")
+    ap.add_argument("--repeat", type=int, default=3)
+    a = ap.parse_args()
+    live, _ = build_ruleset(ROOT / "examples" / "helpdesk", NOW)
+    assert live is not None
+    settings = Settings(database=parse_database_url(a.url), scheduler=False)
+    app = create_app(settings, FrozenClock(NOW), ruleset=live)
+    with TestClient(app) as c:
+        rt = app.state.runtime
+        counts = rt.store.tickets.counts()
+        print(f"{a.url.split(':')[0]}: {counts['ticket']:,} tickets, {counts['cycle']:,} cycles")
+        b = Bench(c, rt.store.sql, a.repeat)
+        floor = b.median_ms(lambda: b.gql("{ __typename }", {}), 15)
+        print(f"{'{ __typename }':<46} {floor:9.1f} ms   (the floor)")
+        for dims in (
+            [],
+            ["DAY"],
+            ["DEPARTMENT"],
+            ["ASSIGNEE"],
+            ["LEVEL"],
+            ["METRIC"],
+            ["DAY", "DEPARTMENT", "METRIC"],
+        ):
+            v = {"g": dims, "from": MONTH[0], "to": MONTH[1]}
+            b.figure(
+                f"compliance month by {'+'.join(dims) or 'nothing'}",
+                lambda v=v: b.gql(COMPLIANCE, v),
+                floor,
+                "< 1 s",
+            )
+        for name, f in (
+            ("no filter", {}),
+            ("state BREACHED", {"state": "BREACHED"}),
+            ("state ACTIVE", {"state": "ACTIVE"}),
+            ("department", {"department": "billing"}),
+            ("assignee", {"assignee": "agent7"}),
+            ("level urgent", {"level": "urgent"}),
+            ("metric", {"metric": "FIRST_RESPONSE"}),
+            ("priority + source", {"priority": "critical", "source": "chat"}),
+            ("by startedAt, descending", {"orderBy": "startedAt", "descending": True}),
+            ("by dueAt", {"orderBy": "dueAt"}),
+        ):
+            b.figure(
+                f"slaLog(first: 100) {name}", lambda f=f: b.gql(LOG, {"f": f}), floor, "< 50 ms"
+            )
+        for name, f in (
+            ("no filter", {}),
+            ("state BREACHED", {"state": "BREACHED"}),
+            ("department", {"department": "billing"}),
+            ("level none", {"level": "none"}),
+            ("hasSla true, priority", {"hasSla": True, "priority": "high"}),
+            ("metric + state ACTIVE", {"metric": "RESOLUTION", "state": "ACTIVE"}),
+            ("by createdAt", {"orderBy": "createdAt", "descending": True}),
+        ):
+            b.figure(
+                f"tickets(first: 50) {name}", lambda f=f: b.gql(TICKETS, {"f": f}), floor, "< 50 ms"
+            )
+        # the export: about 100,000 rows (the cycles started in 37 days of the year)
+        lo, hi = ((NOW - timedelta(days=d)).isoformat().replace("+00:00", "Z") for d in (160, 123))
+        url = f"/export/sla-log.csv?started_from={lo}&started_to={hi}"
+        before, peak_before = rss_mib(), peak_mib()
+        start = time.perf_counter()
+        with c.stream("GET", url) as r:
+            size = lines = 0
+            for chunk in r.iter_bytes():
+                size += len(chunk)
+                lines += chunk.count(b"\n")
+        secs = time.perf_counter() - start
+        print(
+            f"{'GET /export/sla-log.csv':<46} {secs:9.2f} s    {lines - 1:,} rows, "
+            f"{size / 2**20:.1f} MiB; RSS {before:.0f} -> {rss_mib():.0f} MiB, "
+            f"peak {peak_before:.0f} -> {peak_mib():.0f} MiB   (budget < 5 s)",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()

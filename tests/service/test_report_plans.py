@@ -1,0 +1,174 @@
+"""The report and list queries use the indexes of migration 0004 (issue 18).
+
+Each operation's statements are captured as the store sends them and explained on the
+same connection: `EXPLAIN QUERY PLAN` on SQLite, `EXPLAIN` with sequential scans
+disabled on PostgreSQL. A change that makes one of them fall back to a scan of the
+cycle or ticket table fails here, not in production at a year of tickets."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from slarules.service import LogFilter, TicketFilter, TicketService
+from slarules.settings import DatabaseConfig
+from slarules.store import Store
+from slarules.store.sql import Sql
+from tests.service.reports_store import START, make_policy
+
+POLICY = make_policy()
+NOW = START + timedelta(days=2)
+END = START + timedelta(days=30)
+
+
+@pytest.fixture
+def service(database: DatabaseConfig) -> Iterator[TicketService]:
+    store = Store.open(database)
+    svc = TicketService(store)
+    for i in range(3):
+        raw = {"id": f"T{i}", "created_at": START, "fields": {"status": "new", "priority": "high"}}
+        svc.record_ticket(POLICY, raw, START)
+    yield svc
+    store.close()
+
+
+def _captured(svc: TicketService, op: Callable[[], Any]) -> list[tuple[str, list[Any]]]:
+    s = svc.store.sql
+    seen: list[tuple[str, list[Any]]] = []
+    real = Sql.execute
+
+    def spy(self: Sql, cur: Any, text: str, params: Any = ()) -> Any:
+        if text.lstrip().upper().startswith(("SELECT", "WITH")):
+            seen.append((text, list(params)))
+        return real(self, cur, text, params)
+
+    s.execute = spy.__get__(s)  # type: ignore[method-assign]
+    try:
+        op()
+    finally:
+        del s.execute
+    return seen
+
+
+def _plans(svc: TicketService, op: Callable[[], Any]) -> list[str]:
+    s = svc.store.sql
+    out = []
+    statements = _captured(svc, op)
+    assert statements
+    with s.read() as cur:
+        if s.pg:
+            cur.execute("SET enable_seqscan = off")  # a tiny table: ask what the indexes allow
+            cur.execute("SET enable_sort = off")
+        for text, params in statements:
+            s.execute(cur, ("EXPLAIN " if s.pg else "EXPLAIN QUERY PLAN ") + text, params)
+            out.append("\n".join(str(r[-1] if not s.pg else r[0]) for r in cur.fetchall()))
+        if s.pg:
+            cur.execute("RESET enable_seqscan")
+            cur.execute("RESET enable_sort")
+    return out
+
+
+def _first_cursor(svc: TicketService, f: LogFilter) -> str:
+    return svc.sla_log(POLICY, f, 1, None, NOW, False).cursors[-1]
+
+
+def _ticket_cursor(svc: TicketService, f: TicketFilter) -> str:
+    return svc.ticket_page(POLICY, f, 1, None, NOW, False)[0].cursors[-1]
+
+
+# (operation, a pattern of the index one of its statements' plans must name)
+CASES: dict[str, tuple[Callable[[TicketService], Any], str]] = {
+    "log page by started": (
+        lambda svc: svc.sla_log(POLICY, LogFilter(), 100, None, NOW, False),
+        "ix_cycle_started_key",
+    ),
+    "log next page by started": (
+        lambda svc: svc.sla_log(POLICY, LogFilter(), 100, _first_cursor(svc, LogFilter()), NOW),
+        "ix_cycle_started_key",
+    ),
+    "log page, breached": (
+        lambda svc: svc.sla_log(POLICY, LogFilter(state="breached"), 100, None, NOW, False),
+        "ix_cycle_",
+    ),
+    "log page by due, descending": (
+        lambda svc: svc.sla_log(
+            POLICY, LogFilter(order_by="stopped_at", descending=True), 100, None, NOW, False
+        ),
+        "",
+    ),
+    "export chunks": (
+        lambda svc: list(svc.iter_log(POLICY, LogFilter(), NOW)),
+        "ix_cycle_started_key",
+    ),
+    "export chunks of a department": (
+        lambda svc: list(svc.iter_log(POLICY, LogFilter(department="x"), NOW)),
+        "ix_ticket_department_key|ix_cycle_started_key",
+    ),
+    "compliance by department": (
+        lambda svc: svc.compliance(POLICY, START, END, ["department"], NOW),
+        "ix_cycle_started_key",
+    ),
+    "compliance by day and metric": (
+        lambda svc: svc.compliance(POLICY, START, END, ["day", "metric"], NOW),
+        "ix_cycle_started_key",
+    ),
+    "tickets by due": (
+        lambda svc: svc.ticket_page(POLICY, TicketFilter(), 50, None, NOW, False),
+        "ix_ticket_due_key_id",
+    ),
+    "tickets next page by due": (
+        lambda svc: svc.ticket_page(
+            POLICY, TicketFilter(), 50, _ticket_cursor(svc, TicketFilter()), NOW, False
+        ),
+        "ix_ticket_due_key_id",
+    ),
+    "tickets breached": (
+        lambda svc: svc.ticket_page(POLICY, TicketFilter(state="breached"), 50, None, NOW),
+        "ix_cycle_state_",
+    ),
+    "tickets by priority": (
+        lambda svc: svc.ticket_page(POLICY, TicketFilter(priority="high"), 50, None, NOW),
+        "ix_ticket_priority",
+    ),
+    "tickets of a department, by creation": (
+        lambda svc: svc.ticket_page(
+            POLICY, TicketFilter(department="ops", order_by="created_at"), 50, None, NOW
+        ),
+        "ix_ticket_",
+    ),
+}
+FULL_SCAN_SQLITE = re.compile(r"\bSCAN (c|t)\b(?! USING)")
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_list_and_report_queries_use_indexes(service: TicketService, case: str) -> None:
+    op, index = CASES[case]
+    plans = _plans(service, lambda: op(service))
+    for plan in plans:
+        if service.store.sql.pg:
+            assert "Seq Scan on cycle" not in plan and "Seq Scan on ticket" not in plan, plan
+        else:
+            assert not FULL_SCAN_SQLITE.search(plan), plan
+    assert any(re.search(index, p) for p in plans), plans
+
+
+def test_the_started_keyset_seeks_instead_of_sorting(sqlite_db: DatabaseConfig) -> None:
+    store = Store.open(sqlite_db)
+    svc = TicketService(store)
+    plans = _plans(
+        svc, lambda: svc.sla_log(POLICY, LogFilter(), 100, _first_cursor_any(svc), NOW, False)
+    )
+    page = [p for p in plans if "ix_cycle_started_key" in p][-1]
+    assert "ix_cycle_started_key ((started_at,ticket_id,metric,idx)>(?,?,?,?))" in page, page
+    assert "TEMP B-TREE" not in page, page
+    store.close()
+
+
+def _first_cursor_any(svc: TicketService) -> str:
+    raw = {"id": "A", "created_at": START, "fields": {"status": "new"}}
+    svc.record_ticket(POLICY, raw, START)
+    return _first_cursor(svc, LogFilter())
