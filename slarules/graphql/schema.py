@@ -18,7 +18,6 @@ from strawberry.extensions import (
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
 )
 from strawberry.schema.config import StrawberryConfig
@@ -498,9 +497,6 @@ class SlaSchema(strawberry.Schema):
 
 def make_schema(settings: Settings) -> strawberry.Schema:
     extensions: list[Any] = [
-        # repeated documents (an ingest loop) are parsed once; validation is not cached:
-        # the limiters' rules are new per request, so a cache keyed on them never hits
-        lambda: ParserCache(maxsize=256),
         lambda: QueryDepthLimiter(max_depth=settings.max_depth),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
