@@ -4,28 +4,21 @@ from __future__ import annotations
 
 import functools
 import zoneinfo
+from typing import get_args
 
-METRICS: tuple[str, ...] = (
-    "first_response",
-    "next_response",
-    "periodic_response",
-    "requester_wait",
-    "agent_work",
-    "resolution",
-)
-DAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+from slarules.dsl.names import DAYS as DSL_DAYS
+from slarules.dsl.names import DEFAULT_PRIORITIES as DSL_PRIORITIES
+from slarules.engine.policy import DEFAULT_STATUSES as ENGINE_STATUSES
+from slarules.engine.policy import METRICS as ENGINE_METRICS
+from slarules.engine.policy import Category
+
+# The language's own vocabulary, from where it is defined (one definition each).
+METRICS: tuple[str, ...] = tuple(ENGINE_METRICS)
+DAYS: tuple[str, ...] = tuple(DSL_DAYS)
 FIELD_TYPES: tuple[str, ...] = ("text", "number", "bool", "date", "datetime", "list")
-CATEGORIES: tuple[str, ...] = ("open", "waiting", "hold", "done")
-DEFAULT_PRIORITIES: tuple[str, ...] = ("low", "normal", "high", "urgent")
-DEFAULT_STATUSES: tuple[str, ...] = (
-    "new",
-    "open",
-    "pending",
-    "on hold",
-    "on_hold",
-    "solved",
-    "closed",
-)
+CATEGORIES: tuple[str, ...] = get_args(Category)
+DEFAULT_PRIORITIES: tuple[str, ...] = tuple(DSL_PRIORITIES)
+DEFAULT_STATUSES: tuple[str, ...] = tuple(ENGINE_STATUSES)
 
 # Keywords that may start a statement, by the block the cursor is in.
 BLOCK_KEYWORDS: dict[str, tuple[str, ...]] = {
