@@ -122,6 +122,7 @@ async function introspect() {
     counting: cycle.has("counting") && cycle.has("countingChangesAt"),
     levelZone: names(data.level, "fields").has("timeZone"),
     hasSla: names(data.ticketFilter, "inputFields").has("hasSla"),
+    sortable: names(data.ticketFilter, "inputFields").has("orderBy"),
     complianceFilter: argType("compliance", "filter"),
     alerts: queries.has("alerts") ? argType("alerts", "filter") || "" : null,
     assignees: queries.has("assignees") ? argType("assignees", "filter") : null,

@@ -52,7 +52,7 @@ function setToken(token) {
 
 // -- filters & exports ----------------------------------------------------------------
 
-const FILTER_KEYS = ["level", "department", "assignee", "metric"];
+const FILTER_KEYS = ["level", "department", "assignee", "metric", "state", "priority", "source"];
 
 function currentFilter() {
   const form = $("#filters");
@@ -87,8 +87,9 @@ function filtersToUrl(f) {
 function updateExportLinks() {
   const f = currentFilter();
   const log = new URLSearchParams();
-  for (const key of ["department", "assignee", "level"]) if (f[key]) log.set(key, f[key]);
+  for (const key of ["department", "assignee", "level", "priority", "source"]) if (f[key]) log.set(key, f[key]);
   if (f.metric) log.set("metric", f.metric.toLowerCase());
+  if (f.state) log.set("state", f.state.toLowerCase());
   $("#export-log").href = `/export/sla-log.csv${log.toString() ? `?${log}` : ""}`;
   const range = complianceRange();
   const comp = new URLSearchParams();
@@ -248,6 +249,34 @@ function listQuery() {
     edges { node { ${ticketFields()} } } } }`;
 }
 
+// -- sorting the list by a column (the server sorts: keyset pages stay exact) -----------
+
+function listFilter() {
+  const f = currentFilter();
+  if (board.sort && board.features && board.features.sortable) {
+    f.orderBy = board.sort.by;
+    f.descending = board.sort.descending;
+  }
+  return f;
+}
+
+function setupSorting() {
+  for (const th of document.querySelectorAll("#cycles th[data-sort]")) {
+    const label = th.textContent;
+    const button = el("button", { type: "button", class: "sort", text: label, title: `Sort by ${label.toLowerCase()}` });
+    th.replaceChildren(button);
+    button.addEventListener("click", () => {
+      if (!board.features || !board.features.sortable) return;
+      const by = th.dataset.sort;
+      const same = board.sort && board.sort.by === by;
+      board.sort = { by, descending: same ? !board.sort.descending : false };
+      for (const other of document.querySelectorAll("#cycles th[data-sort]")) other.removeAttribute("aria-sort");
+      th.setAttribute("aria-sort", board.sort.descending ? "descending" : "ascending");
+      loadList(true);
+    });
+  }
+}
+
 function openCycles(ticket, metric) {
   return ticket.cycles.filter((c) => !c.stoppedAt && (!metric || c.metric === metric));
 }
@@ -388,7 +417,7 @@ async function loadList(reset, quiet) {
   more.disabled = true;
   try {
     await detectFeatures();
-    const data = await gql(listQuery(), { filter: currentFilter(), first: PAGE_SIZE, after: board.endCursor });
+    const data = await gql(listQuery(), { filter: listFilter(), first: PAGE_SIZE, after: board.endCursor });
     if (generation !== board.listGeneration) return; // filters changed meanwhile
     const fetchedAt = Date.now();
     const conn = data.tickets;
@@ -674,6 +703,7 @@ function init() {
     connectLive(); // the alert filter follows the board's filters
   });
   $("#filters").addEventListener("reset", () => setTimeout(() => $("#filters").requestSubmit(), 0));
+  setupSorting();
   $("#filters").addEventListener("change", updateExportLinks);
   cform.addEventListener("submit", (ev) => { ev.preventDefault(); loadCompliance(); });
   cform.addEventListener("change", updateExportLinks);

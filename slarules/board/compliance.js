@@ -20,7 +20,7 @@ function complianceFilter() {
   // the board's filters, for servers whose `compliance` takes one (SlaLogFilter fields)
   const f = currentFilter();
   const out = {};
-  for (const k of ["level", "department", "assignee", "metric"]) if (f[k]) out[k] = f[k];
+  for (const k of ["level", "department", "assignee", "metric", "priority", "source"]) if (f[k]) out[k] = f[k];
   return out;
 }
 

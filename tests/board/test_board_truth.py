@@ -450,3 +450,58 @@ def test_graphiql_works_offline(tmp_path: Path) -> None:
         severe = [e["message"] for e in d.get_log("browser") if e["level"] == "SEVERE"]
         assert severe == [], severe
         shot(d, "graphiql-offline")
+
+
+def _server_ids(srv: LiveServer, f: dict[str, Any]) -> list[str]:
+    q = "query($f: TicketFilter) { tickets(filter: $f, first: 200) { edges { node { id } } } }"
+    return [e["node"]["id"] for e in srv.gql(q, {"f": f})["tickets"]["edges"]]
+
+
+def test_state_priority_and_channel_filters_and_column_sorting(
+    srv: LiveServer, driver: Any
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    reload_board(driver, f"{srv.url}/board")
+    everything = [r["id"] for r in rows(driver)]
+    form = driver.find_element(By.ID, "filters")
+
+    def apply() -> None:
+        before = js(driver, "return document.querySelector('#list-panel').dataset.loaded")
+        form.find_element(By.ID, "apply-filters").click()
+        wait_for(
+            driver,
+            lambda d: loaded(d, "list-panel") and loaded(d, "list-panel") != before,
+            "the filtered list",
+        )
+
+    Select(driver.find_element(By.ID, "f-state")).select_by_value("BREACHED")
+    apply()
+    got = {r["id"] for r in rows(driver)}
+    want = set(_server_ids(srv, {"state": "BREACHED"}))
+    assert got and got <= want and got != set(everything)
+    link = driver.find_element(By.ID, "export-log").get_attribute("href")
+    assert "state=breached" in link
+    Select(driver.find_element(By.ID, "f-state")).select_by_value("")
+    driver.find_element(By.ID, "f-priority").send_keys("critical")
+    driver.find_element(By.ID, "f-source").send_keys("email")
+    apply()
+    got = {r["id"] for r in rows(driver)}
+    assert "U-1" in got and got <= set(
+        _server_ids(srv, {"priority": "critical", "source": "email"})
+    )
+    link = driver.find_element(By.ID, "export-log").get_attribute("href")
+    assert "priority=critical" in link and "source=email" in link
+    form.find_element(By.ID, "reset-filters").click()
+    wait_for(driver, lambda d: len(rows(d)) == len(everything), "the unfiltered list")
+
+    header = driver.find_element(By.CSS_SELECTOR, '#cycles th[data-sort="id"]')
+    for descending in (False, True):
+        old = js(driver, "return document.querySelector('#list-panel').dataset.loaded")
+        header.find_element(By.CSS_SELECTOR, "button.sort").click()
+        wait_for(driver, lambda d, old=old: loaded(d, "list-panel") != old, "the sorted list")
+        ids = [r["id"] for r in rows(driver)]
+        assert ids == sorted(ids, reverse=descending)
+        assert header.get_attribute("aria-sort") == ("descending" if descending else "ascending")
+    shot(driver, "board-filters-sorted")
