@@ -505,3 +505,44 @@ def test_state_priority_and_channel_filters_and_column_sorting(
         assert ids == sorted(ids, reverse=descending)
         assert header.get_attribute("aria-sort") == ("descending" if descending else "ascending")
     shot(driver, "board-filters-sorted")
+
+
+def test_without_sla_split_and_level_filter_reach_the_compliance_report(
+    srv: LiveServer, driver: Any
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    q = (
+        "query($f: TicketFilter) { tickets(filter: $f, first: 100) "
+        "{ totalCount edges { node { id } } } }"
+    )
+    without = srv.gql(q, {"f": {"hasSla": False}})["tickets"]
+    with_sla = srv.gql(q, {"f": {"hasSla": True}})["tickets"]["totalCount"]
+    assert without["totalCount"] >= 1  # the seed has a ticket with level none
+    reload_board(driver, f"{srv.url}/board")
+    wait_for(driver, lambda d: d.find_element(By.ID, "sla-split").is_displayed(), "the SLA split")
+    assert driver.find_element(By.ID, "count-with-sla").text == str(with_sla)
+    assert driver.find_element(By.ID, "count-without-sla").text == str(without["totalCount"])
+    listed = js(
+        driver,
+        "return [...document.querySelectorAll('#without-sla-list li')]"
+        ".map(li => li.dataset.ticket)",
+    )
+    assert sorted(listed) == sorted(e["node"]["id"] for e in without["edges"])
+
+    wait_for(driver, lambda d: loaded(d, "compliance-panel"), "the compliance report")
+    before = driver.find_element(By.ID, "compliance-table").get_attribute("textContent")
+    old = loaded(driver, "compliance-panel")
+    Select(driver.find_element(By.ID, "f-level")).select_by_value("standard")
+    driver.find_element(By.ID, "apply-filters").click()
+    wait_for(driver, lambda d: loaded(d, "compliance-panel") != old, "the filtered report")
+    panel = driver.find_element(By.ID, "compliance-panel")
+    assert panel.get_attribute("data-filtered") == "true"
+    after = driver.find_element(By.ID, "compliance-table").get_attribute("textContent")
+    assert after != before  # the report counts only the standard level's cycles now
+    href = driver.find_element(By.ID, "export-compliance").get_attribute("href")
+    assert "level=standard" in href
+    assert "level=standard" in driver.find_element(By.ID, "export-log").get_attribute("href")
+    Select(driver.find_element(By.ID, "f-level")).select_by_value("")
+    driver.find_element(By.ID, "apply-filters").click()
