@@ -140,9 +140,80 @@ def _accepts(e: UnexpectedInput, fallback: set[str]) -> set[str]:
         return fallback
 
 
+_TOP_WORDS = frozenset({"rule", "level", "calendar", "default", "schema", "statuses", "timezone"})
+
+
+def _offset(lines: list[str], line: int, column: int) -> int:
+    return sum(len(ln) + 1 for ln in lines[: line - 1]) + column - 1
+
+
+def _open_braces(text: str, end: int) -> list[int]:
+    """Offsets of the `{` still open at `end` (strings, comments and regexes skipped)."""
+    stack: list[int] = []
+    i = 0
+    while i < end:
+        ch = text[i]
+        if ch == "#":
+            j = text.find("\n", i)
+            i = end if j < 0 else j
+        elif ch == '"':
+            i += 1
+            while i < end and text[i] not in '"\n':
+                i += 2 if text[i] == "\\" else 1
+        elif ch == "/" and text[:i].rstrip().endswith("matches"):
+            i += 1
+            while i < end and text[i] not in "/\n":
+                i += 2 if text[i] == "\\" else 1
+        elif ch == "{":
+            stack.append(i)
+        elif ch == "}" and stack:
+            stack.pop()
+        i += 1
+    return stack
+
+
+def _unclosed(
+    text: str, lines: list[str], at: tuple[int, int], what: str, file: str
+) -> Diagnostic | None:
+    """A block left open before `what` (another declaration, or the end of the file):
+    reported at its `{`, where the `}` is missing, not where the parser noticed."""
+    stack = _open_braces(text, _offset(lines, *at))
+    if not stack:
+        return None
+    pos = stack[-1]
+    line = text.count("\n", 0, pos) + 1
+    column = pos - (text.rfind("\n", 0, pos) + 1) + 1
+    return Diagnostic(
+        "error",
+        "syntax-error",
+        f"this block is never closed (found {what} at {at[0]}:{at[1]} before its `}}`)",
+        file,
+        line,
+        column,
+        "add `}` where the block ends",
+        lines[line - 1],
+    )
+
+
 def _syntax_error(e: UnexpectedInput, text: str, file: str, parser: Lark) -> Diagnostic:
     lines = text.split("\n")
     hint: str | None = None
+    expects_close = "RBRACE" in set(getattr(e, "expected", None) or ()) | set(
+        getattr(e, "allowed", None) or ()
+    )
+    if expects_close:
+        if isinstance(e, UnexpectedEOF) or (
+            isinstance(e, UnexpectedToken) and e.token.type == "$END"
+        ):
+            found = _unclosed(
+                text, lines, (len(lines), len(lines[-1]) + 1), "the end of the file", file
+            )
+            if found is not None:
+                return found
+        elif isinstance(e, UnexpectedToken) and str(e.token) in _TOP_WORDS:
+            found = _unclosed(text, lines, (e.line, e.column), f"`{e.token}`", file)
+            if found is not None:
+                return found
     if isinstance(e, UnexpectedEOF) or (isinstance(e, UnexpectedToken) and e.token.type == "$END"):
         line = len(lines)
         column = len(lines[-1]) + 1

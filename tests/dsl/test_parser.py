@@ -77,7 +77,7 @@ LARK_NAMES = re.compile(r"\b(NAME|STRING|DURATION|PERCENT|__ANON\w*|\$END|LBRACE
 @pytest.mark.parametrize(
     ("text", "line", "col", "words"),
     [
-        ("level x {", 1, 10, "unexpected end of file"),
+        ("level x {", 1, 9, "this block is never closed (found the end of the file"),
         ('rule "a" { when a < b < c stop }', 1, 23, "expected `and`, `or`, `set` or `stop`"),
         ("level x { first_response 1x }", 1, 26, "a duration like 1h30m"),
         ("level x { warn at 50 }", 1, 19, "a percentage like 50%"),
