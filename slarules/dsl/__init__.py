@@ -6,6 +6,7 @@ Public API: `build`, `build_source`, `analyze`, `analyze_source`, `format_source
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from collections.abc import Sequence
@@ -131,6 +132,8 @@ def build_model(sources: Sequence[SourceFile]) -> tuple[BuildResult, Model | Non
         found, model = check(parsed)
         if broken:  # a broken file may declare the level or use the level/calendar
             found = [d for d in found if d.code not in _NEEDS_ALL_FILES]
+            unread = sorted({d.file for d in diags if d.is_error and d.file})
+            found = [_maybe_follow_on(d, unread) for d in found]
         diags.extend(found)
         diags.extend(range_diagnostics([(p.name, p.module, p.lines) for p in parsed]))
     diags.sort(key=Diagnostic.sort_key)
@@ -142,6 +145,22 @@ def build_model(sources: Sequence[SourceFile]) -> tuple[BuildResult, Model | Non
     except Exception as e:  # a ruleset `check` accepted must not crash a caller
         return BuildResult(None, (*diags, _cannot_compile(sources[0].name, e))), model
     return BuildResult(policy, tuple(diags)), model
+
+
+# Names a file that did not parse may declare: errors about them may be follow-ons.
+_MAY_BE_DECLARED_ELSEWHERE = frozenset(
+    {"unknown-level", "unknown-calendar", "unknown-field", "unknown-priority", "unknown-status"}
+)
+
+
+def _maybe_follow_on(d: Diagnostic, unread: Sequence[str]) -> Diagnostic:
+    """Mark an error that a file which did not parse may cause (it may declare the name)."""
+    if d.code not in _MAY_BE_DECLARED_ELSEWHERE or not unread:
+        return d
+    files = ", ".join(f"`{f}`" for f in unread)
+    return dataclasses.replace(
+        d, hint=f"{files} did not parse and may declare it: fix that file first"
+    )
 
 
 def _cannot_compile(file: str, e: Exception) -> Diagnostic:

@@ -37,3 +37,16 @@ def test_a_block_never_closed_is_reported_at_its_brace(
 def test_other_syntax_errors_keep_their_place() -> None:
     (d,) = build_source("level a {\n  first_response 1h\n  bogus\n}\n", "r.sla").diagnostics
     assert (d.line, d.column) == (3, 3) and "never closed" not in d.message
+
+
+def test_errors_a_broken_file_may_cause_in_another_are_marked() -> None:
+    from slarules.dsl import SourceFile, build
+
+    a = SourceFile("a.sla", b"level vip {\n  first_response 1h\n")
+    b = SourceFile("b.sla", b'default level vip\nrule "x" {\n  when tags contains "a"\n  stop\n}\n')
+    diags = build([a, b]).diagnostics
+    assert [(d.file, d.code) for d in diags] == [
+        ("a.sla", "syntax-error"),
+        ("b.sla", "unknown-level"),
+    ]
+    assert diags[1].hint == "`a.sla` did not parse and may declare it: fix that file first"
