@@ -130,6 +130,37 @@ class _Acc:
             self.b_max = elapsed if self.b_max is None else max(self.b_max, elapsed)
 
 
+def compliance_row(
+    label: Sequence[str | None],
+    met_n: int,
+    met_sum: int,
+    met_min: int | None,
+    met_max: int | None,
+    b_n: int,
+    b_sum: int,
+    b_min: int | None,
+    b_max: int | None,
+) -> ComplianceRow:
+    """One compliance row from a group's label (DIMENSIONS order) and its totals."""
+    total = met_n + b_n
+    return ComplianceRow(
+        day=label[0],
+        department=label[1],
+        assignee=label[2],
+        level=label[3],
+        metric=label[4],
+        met_count=met_n,
+        met_avg_seconds=met_sum / met_n if met_n else None,
+        met_min_seconds=met_min,
+        met_max_seconds=met_max,
+        breached_count=b_n,
+        breached_avg_seconds=b_sum / b_n if b_n else None,
+        breached_min_seconds=b_min,
+        breached_max_seconds=b_max,
+        service_level=(met_n / total * 100.0) if total else None,
+    )
+
+
 def group_key(row: LogRow, group_by: Sequence[Dimension], tz: ZoneInfo) -> tuple[str | None, ...]:
     """The values of the grouped dimensions, in DIMENSIONS order (None where not grouped)."""
     out: list[str | None] = []
@@ -184,24 +215,10 @@ def compliance(
     out = []
     for key in sorted(groups, key=lambda k: tuple("" if v is None else v for v in k)):
         a = groups[key]
-        total = a.m_n + a.b_n
         label = shown.get(key, list(key))
         out.append(
-            ComplianceRow(
-                day=label[0],
-                department=label[1],
-                assignee=label[2],
-                level=label[3],
-                metric=label[4],
-                met_count=a.m_n,
-                met_avg_seconds=a.m_sum / a.m_n if a.m_n else None,
-                met_min_seconds=a.m_min,
-                met_max_seconds=a.m_max,
-                breached_count=a.b_n,
-                breached_avg_seconds=a.b_sum / a.b_n if a.b_n else None,
-                breached_min_seconds=a.b_min,
-                breached_max_seconds=a.b_max,
-                service_level=(a.m_n / total * 100.0) if total else None,
+            compliance_row(
+                label, a.m_n, a.m_sum, a.m_min, a.m_max, a.b_n, a.b_sum, a.b_min, a.b_max
             )
         )
     return out
@@ -349,24 +366,18 @@ class Groups:
         out = []
         for key in sorted(totals, key=lambda k: tuple("" if v is None else v for v in k)):
             a = totals[key]
-            n = a.met_n + a.b_n
             label = self.labels.get(key, list(key))
             out.append(
-                ComplianceRow(
-                    day=label[0],
-                    department=label[1],
-                    assignee=label[2],
-                    level=label[3],
-                    metric=label[4],
-                    met_count=a.met_n,
-                    met_avg_seconds=a.met_sum / a.met_n if a.met_n else None,
-                    met_min_seconds=a.met_min,
-                    met_max_seconds=a.met_max,
-                    breached_count=a.b_n,
-                    breached_avg_seconds=a.b_sum / a.b_n if a.b_n else None,
-                    breached_min_seconds=a.b_min,
-                    breached_max_seconds=a.b_max,
-                    service_level=(a.met_n / n * 100.0) if n else None,
+                compliance_row(
+                    label,
+                    a.met_n,
+                    a.met_sum,
+                    a.met_min,
+                    a.met_max,
+                    a.b_n,
+                    a.b_sum,
+                    a.b_min,
+                    a.b_max,
                 )
             )
         return out

@@ -12,16 +12,13 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import strawberry
-from graphql import GraphQLError
 from starlette.concurrency import run_in_threadpool
 from strawberry.extensions import (
-    MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     QueryDepthLimiter,
 )
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types import ExecutionContext
 
 from slarules.errors import BAD_USER_INPUT, INVALID_RULES, ServiceError
 from slarules.graphql import alerts as stored_alerts
@@ -31,61 +28,15 @@ from slarules.graphql import preview_types as pv
 from slarules.graphql import types as g
 from slarules.graphql.budget import QueryBudget
 from slarules.graphql.context import ctx
-from slarules.graphql.scalars import SCALAR_MAP, InvalidInstant
+from slarules.graphql.masking import MaskInternalErrors, SlaSchema, is_public
+from slarules.graphql.raw import raw_event, raw_ticket, selects
+from slarules.graphql.scalars import SCALAR_MAP
 from slarules.service import LogFilter, RawEvent, TicketView
 from slarules.service import TicketFilter as StoreTicketFilter
 from slarules.service.agents import AgentFilter, assignee_summaries
 from slarules.settings import Settings
 
 log = logging.getLogger("slarules.graphql")
-
-
-def _event(e: g.EventInput | g.ExplainEventInput, key: str) -> dict[str, Any]:
-    """A GraphQL event input → the intake's raw shape (engine.intake)."""
-    given = [
-        (n, v)
-        for n, v in (("message", e.message), ("status", e.status), ("update", e.update))
-        if v is not None
-    ]
-    if len(given) != 1:
-        raise ServiceError(
-            BAD_USER_INPUT,
-            f"{key}: an event has exactly one of message, status, update (got {len(given)})",
-            key=key,
-            reason="bad-value",
-        )
-    kind, value = given[0]
-    raw: dict[str, Any] = {"at": e.at, "type": kind}
-    if isinstance(value, g.MessageInput):
-        raw.update(by=value.by.value, text=value.text, channel=value.channel)
-        if value.public is not None:
-            raw["public"] = value.public
-    elif isinstance(value, g.UpdateInput):
-        raw.update(set=value.set if value.set is not None else {}, unset=value.unset or [])
-    else:
-        raw["status"] = value
-    return raw
-
-
-def _ticket_raw(t: g.TicketInput) -> dict[str, Any]:
-    """A GraphQL ticket input → the intake's raw shape."""
-    return {
-        "id": str(t.id),
-        "created_at": t.created_at,
-        "created_by": (t.created_by or g.Author.CUSTOMER).value,
-        "fields": t.fields,
-    }
-
-
-def _selects(fields: Any, name: str) -> bool:
-    """Does the selection ask for the sub-field `name` (through fragments too)?"""
-    for f in fields:
-        for sel in getattr(f, "selections", ()):
-            if getattr(sel, "name", None) == name and not hasattr(sel, "type_condition"):
-                return True
-            if not hasattr(sel, "arguments") and _selects([sel], name):  # a fragment
-                return True
-    return False
 
 
 def _ticket(view: TicketView, policy: Any) -> g.Ticket:
@@ -143,7 +94,7 @@ class Query:
             50 if first is None else first,
             after,
             c.now,
-            _wants_total(info),
+            selects(info, "totalCount"),
         )
         by_id = {v.id: v for v in views}
         edges = []
@@ -178,7 +129,7 @@ class Query:
             100 if first is None else first,
             after,
             c.now,
-            _wants_total(info),
+            selects(info, "totalCount"),
         )
         return g.SlaLogConnection(
             edges=[
@@ -334,22 +285,6 @@ def log_filter(f: g.SlaLogFilter) -> LogFilter:
     )
 
 
-def _wants_total(info: strawberry.Info) -> bool:
-    """`totalCount` is counted only when the query selects it (fragments included)."""
-    from strawberry.types.nodes import SelectedField
-
-    def walk(selections: Any) -> bool:
-        for sel in selections:
-            if isinstance(sel, SelectedField):
-                if sel.name == "totalCount":
-                    return True
-            elif walk(sel.selections):  # a fragment spread or an inline fragment
-                return True
-        return False
-
-    return any(walk(f.selections) for f in info.selected_fields)
-
-
 def explain(
     runtime: Any,
     policy: Any,
@@ -368,10 +303,8 @@ def explain(
                 diagnostics=_diagnostics_ext(result.diagnostics),
             )
         policy = result.policy
-    raw_events = [_event(e, f"events[{i}]") for i, e in enumerate(events)]
-    measured, trace = runtime.require_service().explain(
-        policy, _ticket_raw(ticket), raw_events, now
-    )
+    raw_events = [raw_event(e, f"events[{i}]") for i, e in enumerate(events)]
+    measured, trace = runtime.require_service().explain(policy, raw_ticket(ticket), raw_events, now)
     return convert.explanation_type(policy, measured, trace)
 
 
@@ -383,7 +316,7 @@ class Mutation:
         c.require("write")
         limits.check_ticket(c.runtime.settings, input)
         service = c.runtime.require_service()
-        view = await run_in_threadpool(service.record_ticket, c.policy, _ticket_raw(input), c.now)
+        view = await run_in_threadpool(service.record_ticket, c.policy, raw_ticket(input), c.now)
         c.tickets.prime(view.id, view, force=True)
         return _ticket(view, c.policy)
 
@@ -398,11 +331,11 @@ class Mutation:
         for i, e in enumerate(events):
             limits.check_event(c.runtime.settings, e, f"events[{i}]")
         data = [
-            RawEvent(str(e.ticket_id), str(e.event_id), _event(e, f"events[{i}]"))
+            RawEvent(str(e.ticket_id), str(e.event_id), raw_event(e, f"events[{i}]"))
             for i, e in enumerate(events)
         ]
         service = c.runtime.require_service()
-        wanted = _selects(info.selected_fields, "tickets")
+        wanted = selects(info, "tickets")
         result = await run_in_threadpool(service.record_events, c.policy, data, c.now, wanted)
         c.runtime.metrics.events_recorded.inc(result.applied)
         for v in result.tickets:
@@ -462,37 +395,6 @@ class Subscription:
         )
         async for a in alerts:
             yield convert.alert_type(a)
-
-
-def is_public(error: GraphQLError) -> bool:
-    """Errors users may see: validation/syntax (no original error), ServiceError, and a bad
-    `DateTime` literal (its coercion error comes wrapped in the validation error)."""
-    original = error.original_error
-    return original is None or isinstance(original, ServiceError | GraphQLError | InvalidInstant)
-
-
-class MaskInternalErrors(MaskErrors):
-    """Mask unexpected errors (logged with their traceback) as INTERNAL_SERVER_ERROR."""
-
-    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        log.error("internal error in %s", error.path, exc_info=error.original_error)
-        masked = super().anonymise_error(error)
-        masked.extensions = {"code": "INTERNAL_SERVER_ERROR"}
-        return masked
-
-    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
-        out = super()._process_errors(errors)
-        for e in out:  # validation, syntax and limit errors: the query was bad input
-            if not (e.extensions or {}).get("code"):
-                e.extensions = {**(e.extensions or {}), "code": BAD_USER_INPUT}
-        return out
-
-
-class SlaSchema(strawberry.Schema):
-    def process_errors(
-        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
-    ) -> None:
-        """Expected errors are answers, not incidents: log nothing (masking logs the rest)."""
 
 
 def make_schema(settings: Settings) -> strawberry.Schema:

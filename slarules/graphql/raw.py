@@ -1,0 +1,66 @@
+"""GraphQL inputs → the raw shape of the engine's intake, and what a query selects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.types.nodes import SelectedField
+
+from slarules.errors import BAD_USER_INPUT, ServiceError
+from slarules.graphql import types as g
+
+__all__ = ["raw_event", "raw_ticket", "selects"]
+
+
+def raw_event(e: g.EventInput | g.ExplainEventInput, key: str) -> dict[str, Any]:
+    """A GraphQL event input → the intake's raw shape (engine.intake)."""
+    given = [
+        (n, v)
+        for n, v in (("message", e.message), ("status", e.status), ("update", e.update))
+        if v is not None
+    ]
+    if len(given) != 1:
+        raise ServiceError(
+            BAD_USER_INPUT,
+            f"{key}: an event has exactly one of message, status, update (got {len(given)})",
+            key=key,
+            reason="bad-value",
+        )
+    kind, value = given[0]
+    raw: dict[str, Any] = {"at": e.at, "type": kind}
+    if isinstance(value, g.MessageInput):
+        raw.update(by=value.by.value, text=value.text, channel=value.channel)
+        if value.public is not None:
+            raw["public"] = value.public
+    elif isinstance(value, g.UpdateInput):
+        raw.update(set=value.set if value.set is not None else {}, unset=value.unset or [])
+    else:
+        raw["status"] = value
+    return raw
+
+
+def raw_ticket(t: g.TicketInput) -> dict[str, Any]:
+    """A GraphQL ticket input → the intake's raw shape."""
+    return {
+        "id": str(t.id),
+        "created_at": t.created_at,
+        "created_by": (t.created_by or g.Author.CUSTOMER).value,
+        "fields": t.fields,
+    }
+
+
+def selects(info: strawberry.Info, name: str) -> bool:
+    """Does the query select the sub-field `name` of this field (fragments included)?
+    (`totalCount` is counted and ticket views are built only when asked for.)"""
+
+    def walk(selections: Any) -> bool:
+        for sel in selections:
+            if isinstance(sel, SelectedField):
+                if sel.name == name:
+                    return True
+            elif walk(sel.selections):  # a fragment spread or an inline fragment
+                return True
+        return False
+
+    return any(walk(f.selections) for f in info.selected_fields)
