@@ -10,7 +10,6 @@ GraphQL contract exposes only the calendar's name).
 from __future__ import annotations
 
 from datetime import timedelta
-from importlib import resources
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -18,10 +17,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from slarules.auth import check_role, role_for
 from slarules.errors import ServiceError
 from slarules.instants import in_supported_years
 from slarules.instants import parse_rfc3339 as parse_instant
+from slarules.static_pages import error, page_and_assets, read_denied
 
 JS = "text/javascript; charset=utf-8"
 ASSETS: dict[str, str] = {
@@ -33,45 +32,16 @@ ASSETS: dict[str, str] = {
     "board.css": "text/css; charset=utf-8",
 }
 MAX_OPEN_HOURS_SPAN = timedelta(days=62)
-# Same-origin only: the page loads nothing from elsewhere, and the header says so.
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
-
-
-def _read(name: str) -> bytes:
-    return resources.files("slarules.board").joinpath(name).read_bytes()
-
-
-async def page(request: Request) -> Response:
-    """The board page (the same document at `/` and `/board`)."""
-    return Response(
-        _read("index.html"),
-        media_type="text/html; charset=utf-8",
-        headers={"Content-Security-Policy": CSP, "Cache-Control": "no-cache"},
-    )
-
-
-async def asset(request: Request) -> Response:
-    name = request.path_params["name"]
-    media_type = ASSETS.get(name)
-    if media_type is None:
-        return JSONResponse({"error": f"no asset `{name}`", "code": "NOT_FOUND"}, status_code=404)
-    return Response(_read(name), media_type=media_type, headers={"Cache-Control": "no-cache"})
-
-
-def _error(code: str, message: str) -> JSONResponse:
-    status = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403}.get(code, 400)
-    return JSONResponse({"error": message, "code": code}, status_code=status)
+page, asset = page_and_assets("slarules.board", ASSETS)  # the page at `/` and `/board`
 
 
 async def open_hours(request: Request) -> Response:
     """`?calendar=NAME&from=T&to=T` → the calendar's open intervals in [from, to) (read role)."""
     runtime: Any = request.app.state.runtime
     q = request.query_params
+    if (refused := read_denied(request)) is not None:
+        return refused
     try:
-        check_role(role_for(runtime.settings, request.headers.get("authorization")), "read")
         name = q.get("calendar") or ""
         calendar = runtime.ruleset.policy.calendars.get(name)
         if calendar is None:
@@ -86,7 +56,7 @@ async def open_hours(request: Request) -> Response:
                 "BAD_USER_INPUT", "`from` must be before `to`, at most 62 days apart"
             )
     except ServiceError as e:
-        return _error(e.code, e.message)
+        return error(e.code, e.message)
 
     def intervals() -> list[list[str]]:
         return [
@@ -100,10 +70,8 @@ async def open_hours(request: Request) -> Response:
 async def calendars(request: Request) -> Response:
     """Each calendar's IANA time zone and the ruleset's own (read role)."""
     runtime: Any = request.app.state.runtime
-    try:
-        check_role(role_for(runtime.settings, request.headers.get("authorization")), "read")
-    except ServiceError as e:
-        return _error(e.code, e.message)
+    if (refused := read_denied(request)) is not None:
+        return refused
     policy = runtime.ruleset.policy
     return JSONResponse(
         {

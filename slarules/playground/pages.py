@@ -11,65 +11,26 @@ from __future__ import annotations
 import json
 import tomllib
 from datetime import date, datetime
-from importlib import resources
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from slarules.auth import check_role, role_for
-from slarules.errors import ServiceError
+from slarules.static_pages import error, page_and_assets, read_denied
 
 ASSETS: dict[str, str] = {
     "playground.js": "text/javascript; charset=utf-8",
     "playground.css": "text/css; charset=utf-8",
 }
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
 MAX_TICKET_BYTES = 256 * 1024
 _TICKET_KEYS = ("id", "created_at", "created_by")
-
-
-def _read(name: str) -> bytes:
-    return resources.files("slarules.playground").joinpath(name).read_bytes()
-
-
-def _error(code: str, message: str) -> JSONResponse:
-    status = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404}.get(code, 400)
-    return JSONResponse({"error": message, "code": code}, status_code=status)
-
-
-async def page(request: Request) -> Response:
-    return Response(
-        _read("index.html"),
-        media_type="text/html; charset=utf-8",
-        headers={"Content-Security-Policy": CSP, "Cache-Control": "no-cache"},
-    )
-
-
-async def asset(request: Request) -> Response:
-    name = request.path_params["name"]
-    media_type = ASSETS.get(name)
-    if media_type is None:
-        return _error("NOT_FOUND", f"no asset `{name}`")
-    return Response(_read(name), media_type=media_type, headers={"Cache-Control": "no-cache"})
-
-
-def _allowed(request: Request) -> JSONResponse | None:
-    runtime: Any = request.app.state.runtime
-    try:
-        check_role(role_for(runtime.settings, request.headers.get("authorization")), "read")
-    except ServiceError as e:
-        return _error(e.code, e.message)
-    return None
+page, asset = page_and_assets("slarules.playground", ASSETS)
 
 
 async def live_ruleset(request: Request) -> Response:
     """The live ruleset's files as one text, each file after a `# file: NAME` comment."""
-    if (refused := _allowed(request)) is not None:
+    if (refused := read_denied(request)) is not None:
         return refused
     sources: dict[str, str] = request.app.state.runtime.ruleset.sources
     parts = [
@@ -132,17 +93,17 @@ def explain_variables(doc: dict[str, Any]) -> dict[str, Any]:
 
 async def ticket(request: Request) -> Response:
     """POST a fixture (TOML, or JSON when it starts with `{`) → the `explain` variables."""
-    if (refused := _allowed(request)) is not None:
+    if (refused := read_denied(request)) is not None:
         return refused
     body = await request.body()
     if len(body) > MAX_TICKET_BYTES:
-        return _error("BAD_USER_INPUT", f"the ticket is over {MAX_TICKET_BYTES // 1024} KiB")
+        return error("BAD_USER_INPUT", f"the ticket is over {MAX_TICKET_BYTES // 1024} KiB")
     text = body.decode("utf-8", "replace")
     try:
         doc = json.loads(text) if text.lstrip().startswith("{") else tomllib.loads(text)
         return JSONResponse(explain_variables(doc))
     except (tomllib.TOMLDecodeError, json.JSONDecodeError, ValueError) as e:
-        return _error("BAD_USER_INPUT", f"ticket: {e}")
+        return error("BAD_USER_INPUT", f"ticket: {e}")
 
 
 def routes() -> list[BaseRoute]:
