@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from slarules.engine import intake
+from slarules.engine.cancel import NEVER, Cancel
 from slarules.engine.measurement import Measurement
 from slarules.engine.policy import Policy, RuleTrace, fold
 from slarules.engine.reports import DIMENSIONS, ComplianceRow, Dimension, LogRow, log_row
@@ -234,13 +235,18 @@ class TicketService:
 
     @staticmethod
     def explain(
-        policy: Policy, raw_ticket: Mapping[str, Any], raw_events: Sequence[Any], now: datetime
+        policy: Policy,
+        raw_ticket: Mapping[str, Any],
+        raw_events: Sequence[Any],
+        now: datetime,
+        cancel: Cancel = NEVER,
     ) -> tuple[Measurement, tuple[RuleTrace, ...]]:
         """Measure a ticket that is not stored (same intake as recording): the measurement
-        and the latest run of the rules with every condition's value."""
+        and the latest run of the rules with every condition's value. `cancel` is polled
+        per event (`Cancelled` comes out unchanged)."""
         try:
             h = intake.history(policy, raw_ticket, list(raw_events))
-            m = measure(policy, h, now)
+            m = measure(policy, h, now, cancel)
         except InputError as e:
             raise bad_input(e) from None
         return m, policy.explain(m.fields).trace
