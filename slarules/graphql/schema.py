@@ -155,7 +155,7 @@ class Query:
         c = ctx(info)
         c.require("read")
         limit_range(c.runtime.settings, from_, to)
-        rows = await c.runtime.budget.run(
+        rows = await c.runtime.budget.run_stoppable(
             "compliance",
             c.runtime.require_service().compliance,
             c.policy,

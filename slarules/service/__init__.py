@@ -200,11 +200,13 @@ class TicketService:
         group_by: Sequence[str],
         now: datetime,
         f: LogFilter | None = None,
+        cancel: Cancel = NEVER,
     ) -> list[ComplianceRow]:
         """The compliance report of the cycles (matching `f`) started in [start, end).
 
         The database sums the cycles finished for good; running cycles breached as of
         `now` are brought up to `now` here (their elapsed time grows) and added.
+        `cancel` is polled after each query and per batch of running cycles.
         """
         if end <= start:
             raise ServiceError(BAD_USER_INPUT, "`to` must be after `from`", key="to")
@@ -219,8 +221,10 @@ class TicketService:
         lf = _fold_filter(f or LogFilter())
         q = self.store.queries
         groups = q.compliance_groups(lf, start, end, dims, policy.timezone, now)
+        cancel.check()
         running = q.running_breached(lf, start, end, now)
         for i in range(0, len(running), 500):
+            cancel.check()
             rows = self._current(policy, running[i : i + 500], now)
             groups.add_rows(rows, start, end, dims, policy.timezone)
         return groups.rows(dims)

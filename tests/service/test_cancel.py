@@ -164,3 +164,30 @@ def test_a_client_that_leaves_stops_the_thread() -> None:
     anyio.run(main)
     (e,) = outcome
     assert isinstance(e, Cancelled)
+
+
+def test_compliance_stops_between_its_steps(sqlite_db: DatabaseConfig) -> None:
+    """Breached running cycles are brought up to date in Python, per 500: polled per batch."""
+    from datetime import timedelta
+
+    from slarules.service import TicketService
+    from slarules.store import Store
+    from tests.dsl.test_cancel import Counting
+    from tests.service.reports_store import START, make_policy
+
+    policy = make_policy()
+    store = Store.open(sqlite_db)
+    svc = TicketService(store)
+    for i in range(3):  # open, never answered: every cycle breached a day later
+        raw = {"id": f"T{i}", "created_at": START, "fields": {"status": "new"}}
+        svc.record_ticket(policy, raw, START)
+    now, end = START + timedelta(days=1), START + timedelta(days=2)
+    full = Counting()
+    rows = svc.compliance(policy, START, end, [], now, None, full)
+    assert rows and full.polls == 2  # after the aggregate, then one batch of running cycles
+    for stop_at in (1, 2):
+        hook = Counting(stop_at)
+        with pytest.raises(Cancelled):
+            svc.compliance(policy, START, end, [], now, None, hook)
+        assert hook.polls == stop_at
+    store.close()
