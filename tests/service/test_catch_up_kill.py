@@ -70,7 +70,10 @@ def _seed(db: Path, rules: Path) -> str:
     for i in range(N):
         tid = f"T-{i:03}"
         svc.record_ticket(policy, {"id": tid, "created_at": created, "fields": fields}, now)
-        steps = [(10, {"type": "message", "by": "agent"}), (40, {"type": "message", "by": "customer"})]
+        steps = [
+            (10, {"type": "message", "by": "agent"}),
+            (40, {"type": "message", "by": "customer"}),
+        ]
         if i % 5 == 0:
             steps.append((45, {"type": "status", "status": "solved"}))
         events = [
