@@ -6,8 +6,8 @@ current version, with the cycles and rule evaluations a clean catch-up gives.
 A real server process (`slarules serve`) whose catch-up is slowed (batches of 10, a pause
 inside each write transaction) is killed with SIGKILL once some batches are committed and
 some are not; then the plain server starts on the same file and `/healthz` says when its
-catch-up is done. A copy of the store taken before the kill is caught up in-process as
-the reference."""
+catch-up is done. A second store seeded the same way is caught up in-process, never
+killed, as the reference. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ import json
 import os
 import shutil
 import signal
-import sqlite3
 import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
@@ -27,9 +26,9 @@ import pytest
 from slarules.clock import FrozenClock
 from slarules.runtime import build_ruleset
 from slarules.service import RawEvent, TicketService
-from slarules.settings import parse_database_url
+from slarules.settings import DatabaseConfig, parse_database_url
 from slarules.store import Store
-from tests.alerts.conftest import EXAMPLES, engine_api
+from tests.alerts.conftest import EXAMPLES
 from tests.alerts.receiver import wait_until
 from tests.alerts.servers import ROOT, free_port, server
 
@@ -56,15 +55,14 @@ sys.exit(main(["serve", *sys.argv[1:]]))
 """
 
 
-def _seed(db: Path, rules: Path) -> str:
+def _seed(db: DatabaseConfig, rules: Path, now: datetime) -> str:
     """Urgent tickets created 50 minutes ago: their next threshold (a warning) is minutes
     ahead, so the alert scheduler leaves them alone and only the catch-up re-measures."""
-    now = datetime.now(UTC).replace(microsecond=0)
     created = now - timedelta(minutes=50)
     live, result = build_ruleset(rules, now)
     assert live is not None, result.diagnostics
     policy = live.policy
-    store = Store.open(parse_database_url(f"sqlite:///{db}"))
+    store = Store.open(db)
     svc = TicketService(store)
     fields = {"status": "new", "source": "email", "priority": "high", "tags": ["urgent"]}
     for i in range(N):
@@ -92,9 +90,37 @@ def _change_rules(rules: Path) -> None:
     levels.write_text(text.replace("first_response 1h", "first_response 2h"))
 
 
-def _rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(db) as conn:
-        return [tuple(r) for r in conn.execute(sql).fetchall()]
+def _rows(db: DatabaseConfig, sql: str) -> list[tuple[Any, ...]]:
+    store = Store.open(db)
+    try:
+        with store.sql.read() as cur:
+            store.sql.execute(cur, sql)
+            return [tuple(r) for r in cur.fetchall()]
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def two_stores(database: DatabaseConfig, tmp_path: Path, request: pytest.FixtureRequest) -> Any:
+    """The store the servers use and a reference store of the same dialect."""
+    if database.provider == "sqlite":
+        return database, parse_database_url(f"sqlite:///{tmp_path / 'reference.db'}")
+    return database, request.getfixturevalue("pg_database")()
+
+
+def _caught_up_in_process(db: DatabaseConfig, rules: Path) -> str:
+    from dataclasses import replace
+
+    from starlette.testclient import TestClient
+
+    from slarules.app import create_app
+    from slarules.settings import Settings
+
+    settings = replace(Settings(database=db), rules=rules)
+    app = create_app(settings, FrozenClock(datetime.now(UTC)))
+    with TestClient(app) as client:
+        wait_until(lambda: client.get("/healthz").json()["ruleset_current"], timeout=120)
+        return str(app.state.runtime.ruleset.policy.version)
 
 
 def _healthz(port: int) -> dict[str, Any]:
@@ -118,26 +144,25 @@ EVALUATIONS = (
 EVENTS = 'SELECT "ticket_id", "event_id", "at", "type", "payload" FROM "event" ORDER BY 1, 2'
 
 
-def test_kill_9_during_the_start_up_catch_up_loses_nothing(tmp_path: Path) -> None:
+def test_kill_9_during_the_start_up_catch_up_loses_nothing(
+    tmp_path: Path, two_stores: tuple[DatabaseConfig, DatabaseConfig]
+) -> None:
+    db, reference = two_stores
     rules = tmp_path / "rules"
     shutil.copytree(EXAMPLES, rules)
-    db = tmp_path / "s.db"
-    old = _seed(db, rules)
+    now = datetime.now(UTC).replace(microsecond=0)
+    old = _seed(db, rules, now)
+    assert _seed(reference, rules, now) == old  # the same store twice
     _change_rules(rules)
     events_before = _rows(db, EVENTS)
     done_before = [r for r in _rows(db, VERSIONS) if r[1]]
     open_ids = [r[0] for r in _rows(db, VERSIONS) if not r[1]]
     assert len(open_ids) == N - N // 5 and len(events_before) == 2 * N + N // 5
 
-    # the reference: a copy of the store caught up in-process, never killed
-    reference = tmp_path / "reference.db"
-    shutil.copy(db, reference)
-    with engine_api(reference, rules=rules, clock=FrozenClock(datetime.now(UTC))) as api:
-        new = api.runtime.ruleset.policy.version
-        wait_until(lambda: api.client.get("/healthz").json()["ruleset_current"], timeout=120)
+    new = _caught_up_in_process(reference, rules)  # the reference: never killed
     assert new != old
 
-    env = {"SLA_DATABASE_URL": f"sqlite:///{db}", "SLA_RULES": str(rules)}
+    env = {"SLA_DATABASE_URL": db.display, "SLA_RULES": str(rules)}
     script = tmp_path / "slow_server.py"
     script.write_text(SLOW_CATCH_UP)
     port = free_port()
