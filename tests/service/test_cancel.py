@@ -191,3 +191,25 @@ def test_compliance_stops_between_its_steps(sqlite_db: DatabaseConfig) -> None:
             svc.compliance(policy, START, end, [], now, None, hook)
         assert hook.polls == stop_at
     store.close()
+
+
+def test_explain_of_many_events_stops_between_events() -> None:
+    from datetime import timedelta
+
+    from slarules.service import TicketService
+    from tests.dsl.test_cancel import Counting
+    from tests.service.rules import make_policy
+
+    policy = make_policy()
+    ticket = {"id": "X", "created_at": T0, "fields": {"status": "new"}}
+    events = [
+        {"at": T0 + timedelta(minutes=i + 1), "type": "message", "by": "agent"} for i in range(1000)
+    ]
+    now = T0 + timedelta(days=1)
+    full = Counting()
+    TicketService.explain(policy, ticket, events, now, full)
+    assert full.polls == 1000
+    hook = Counting(50)
+    with pytest.raises(Cancelled):
+        TicketService.explain(policy, ticket, events, now, hook)
+    assert hook.polls == 50  # 950 events never folded
