@@ -12,7 +12,7 @@ import contextlib
 import logging
 import signal
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio.to_thread
@@ -24,13 +24,12 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from slarules.board.routes import routes as board_routes
 from slarules.budget import BodyTimeout, CancelOnDisconnect
 from slarules.clock import Clock, SystemClock
-from slarules.dsl.source import BuildResult
 from slarules.endpoints import AccessLog, export_compliance, export_sla_log, healthz, metrics
 from slarules.errors import RulesError
 from slarules.graphql.view import ASSET_PATH, SlaGraphQL, graphiql_asset
 from slarules.logs import json_line
 from slarules.playground import routes as playground_routes
-from slarules.runtime import LiveRuleset, Runtime, build_ruleset
+from slarules.runtime import BuildSource, LiveRuleset, Runtime, build_ruleset
 from slarules.settings import Settings
 from slarules.store import Store
 
@@ -44,7 +43,7 @@ def create_app(
     *,
     ruleset: LiveRuleset | None = None,
     store: Store | None = None,
-    build_source: Callable[[str, str], BuildResult] | None = None,
+    build_source: BuildSource | None = None,
 ) -> Starlette:
     """The ASGI app; raises RulesError when the configured rules have errors."""
     clock = clock or SystemClock()

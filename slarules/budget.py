@@ -2,9 +2,11 @@
 off the event loop, at most `threads` at once, an answer within `seconds`.
 
 Threads cannot be killed: on a timeout, or when the client disconnects (see
-`app.CancelOnDisconnect`), the caller is answered at once and the thread is abandoned; it
+`CancelOnDisconnect`), the caller is answered at once and the thread is abandoned; it
 keeps its limiter token until it really ends, so abandoned work cannot pile up beyond
-`threads` (stack-next.md §4.2).
+`threads` (stack-next.md §4.2). Work run with `run_stoppable` also gets a `Deadline` (the
+core's `Cancel`): it is stopped on the timeout or the disconnect, and the pure core polls
+it at coarse steps, so the abandoned thread ends at its next poll instead of finishing.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any, TypeVar
 import anyio
 import anyio.to_thread
 
+from slarules.engine.cancel import Cancelled
 from slarules.errors import BAD_USER_INPUT, ServiceError
 
 T = TypeVar("T")
@@ -47,7 +50,7 @@ class Budget:
                 return await anyio.to_thread.run_sync(
                     fn, *args, abandon_on_cancel=True, limiter=limiter
                 )
-        except TimeoutError:
+        except (TimeoutError, Cancelled):  # Cancelled: its own deadline fired first
             waited = round(time.monotonic() - started, 1)
             raise ServiceError(
                 BAD_USER_INPUT,
@@ -55,6 +58,40 @@ class Budget:
                 f"and was abandoned after {waited} s; send less work per request",
                 reason="timeout",
             ) from None
+
+    async def run_stoppable(self, what: str, fn: Callable[..., T], *args: Any) -> T:
+        """`run` of `fn(*args, deadline)`, where `deadline` is a `Deadline` of this budget's
+        seconds. When the answer is given up (time limit, client gone, any cancellation)
+        the deadline is stopped, so the thread ends at its next poll of it."""
+        deadline = Deadline(self.seconds)
+        try:
+            return await self.run(what, fn, *args, deadline)
+        finally:
+            deadline.stop()
+
+
+class Deadline:
+    """The edge's `Cancel` (slarules.engine.cancel) for one operation: `check()` raises
+    `Cancelled` once `seconds` have passed or after `stop()` (its request was answered
+    or its client left). The core never reads the clock; this does, once per poll."""
+
+    def __init__(self, seconds: float) -> None:
+        self._until = time.monotonic() + seconds
+        self._stopped = False
+        self.polls = 0  # how often the work asked (tests, logs)
+
+    def stop(self) -> None:
+        self._stopped = True
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped or time.monotonic() > self._until
+
+    def check(self) -> None:
+        self.polls += 1
+        if self.stopped:
+            self._stopped = True
+            raise Cancelled("the operation's time budget ran out or its client left")
 
 
 class CancelOnDisconnect:

@@ -8,11 +8,11 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from starlette.concurrency import run_in_threadpool
 
@@ -22,6 +22,7 @@ from slarules.budget import Budget
 from slarules.clock import Clock
 from slarules.dsl.source import BuildResult, SourceFile
 from slarules.engine.alerts import Alert
+from slarules.engine.cancel import NEVER, Cancel, Cancelled
 from slarules.engine.policy import Policy
 from slarules.errors import Diagnostic, RulesError
 from slarules.logs import json_line
@@ -79,17 +80,20 @@ def build_failure(e: BaseException, where: str | None = None) -> Diagnostic:
     )
 
 
-def build_ruleset(path: Path | str, loaded_at: datetime) -> tuple[LiveRuleset | None, BuildResult]:
+def build_ruleset(
+    path: Path | str, loaded_at: datetime, cancel: Cancel = NEVER
+) -> tuple[LiveRuleset | None, BuildResult]:
     """Read and build the rule files; None (and the diagnostics) when they have errors.
 
     A compiler crash (RecursionError, MemoryError, SyntaxError of the generated code...)
-    is a build failure with a `build-failed` diagnostic, never an exception."""
+    is a build failure with a `build-failed` diagnostic, never an exception. `Cancelled`
+    (from `cancel`) comes out unchanged."""
     from slarules.dsl import build
 
     sources = relative_sources(path)
     try:
-        result = build(sources)
-    except (RulesError, OSError):
+        result = build(sources, cancel)
+    except (RulesError, OSError, Cancelled):
         raise
     except Exception as e:  # RecursionError, MemoryError, SyntaxError too
         log.warning(json_line(event="ruleset.build_crashed", error=type(e).__name__))
@@ -100,12 +104,18 @@ def build_ruleset(path: Path | str, loaded_at: datetime) -> tuple[LiveRuleset | 
     return LiveRuleset(result.policy, loaded_at, texts, result.diagnostics), result
 
 
-def _build_source(text: str, name: str) -> BuildResult:
+class BuildSource(Protocol):
+    """Builds one rules string (`checkRules`, `explain(rules:)`); polls `cancel`."""
+
+    def __call__(self, text: str, name: str, cancel: Cancel = ...) -> BuildResult: ...
+
+
+def _build_source(text: str, name: str, cancel: Cancel = NEVER) -> BuildResult:
     from slarules.dsl import build_source
 
     try:
-        return build_source(text, name)
-    except RulesError:
+        return build_source(text, name, cancel)
+    except (RulesError, Cancelled):
         raise
     except Exception as e:  # RecursionError, MemoryError, SyntaxError too
         return BuildResult(None, (build_failure(e, name),))
@@ -120,7 +130,7 @@ class Runtime:
         clock: Clock,
         ruleset: LiveRuleset,
         store: Store | None = None,
-        build_source: Callable[[str, str], BuildResult] | None = None,
+        build_source: BuildSource | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
@@ -129,7 +139,7 @@ class Runtime:
         self.service: TicketService | None = None
         if store is not None:
             self.use_store(store)
-        self.build_source = build_source or _build_source
+        self.build_source: BuildSource = build_source or _build_source
         self.broadcaster = Broadcaster()
         self.metrics = Metrics()
         self.metrics.set_ruleset(ruleset.policy.version)
@@ -141,10 +151,6 @@ class Runtime:
         self._remeasure_task: Any = None  # the background re-measure after a reload
         self.instance = uuid.uuid4().hex[:12]  # tells this process's notifications apart
         self.budget = Budget(settings.expensive_threads, settings.operation_timeout)
-
-    def deadline(self) -> float:
-        """The monotonic instant an expensive operation started now must be done by."""
-        return time.monotonic() + self.settings.operation_timeout
 
     def require_store(self) -> Store:
         if self.store is None:
@@ -211,16 +217,20 @@ class Runtime:
         self.require_store().save_ruleset(live.policy, live.sources, live.loaded_at)
 
     def reload(
-        self, fan_out: bool = True, deadline: float | None = None
+        self, fan_out: bool = True, cancel: Cancel = NEVER
     ) -> tuple[bool, Sequence[Diagnostic]]:
         """Load the rule files again; keep the old ruleset when the new one has errors.
 
         The process that reloads re-measures the open tickets and, on PostgreSQL,
-        tells the other server processes to load the files too (`fan_out`).
+        tells the other server processes to load the files too (`fan_out`). When
+        `cancel` stops (the caller's time budget ran out or it left) the build stops at
+        its next poll, `Cancelled` comes out (the budget answers it as a timeout) and
+        nothing is swapped.
         """
         with self._reload_lock:
+            cancel.check()  # it may have waited for the lock past its budget
             try:
-                live, result = build_ruleset(self.settings.rules, self.clock.now())
+                live, result = build_ruleset(self.settings.rules, self.clock.now(), cancel)
             except RulesError as e:
                 return False, e.diagnostics
             except OSError as e:  # a file vanished or cannot be read mid-deploy
@@ -229,9 +239,7 @@ class Runtime:
                 return False, [Diagnostic("error", "io", f"cannot read `{where}`: {reason}", where)]
             if live is None:
                 return False, result.diagnostics
-            if deadline is not None and time.monotonic() > deadline:  # the caller gave up
-                why = "the build took longer than SLA_OPERATION_TIMEOUT; nothing was swapped"
-                return False, [Diagnostic("error", "timeout", why)]
+            cancel.check()  # the caller gave up while it built: swap nothing
             if live.policy.version != self.ruleset.policy.version:
                 if self.store is not None:
                     self.store.save_ruleset(live.policy, live.sources, live.loaded_at)

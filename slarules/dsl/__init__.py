@@ -20,6 +20,7 @@ from slarules.dsl.limits import range_diagnostics, ruleset_size_diagnostic
 from slarules.dsl.model import Model
 from slarules.dsl.parser import RulesSyntaxError, parse
 from slarules.dsl.source import BuildResult, SourceFile
+from slarules.engine.cancel import NEVER, Cancel, Cancelled
 from slarules.errors import Diagnostic
 
 if TYPE_CHECKING:
@@ -77,21 +78,26 @@ def decode(source: SourceFile) -> str | Diagnostic:
     return text[1:] if text.startswith("\ufeff") else text
 
 
-def build(sources: Sequence[SourceFile]) -> BuildResult:
+def build(sources: Sequence[SourceFile], cancel: Cancel = NEVER) -> BuildResult:
     """Parse every file, check the whole ruleset, and compile it when there are no errors.
 
     A file that does not decode or parse contributes its one diagnostic and
-    nothing else; the other files are still checked (and no policy is built)."""
-    return build_model(sources)[0]
+    nothing else; the other files are still checked (and no policy is built).
+    `cancel.check()` is polled at coarse steps (files, tokens, rules); the `Cancelled`
+    it raises comes out of `build` unchanged."""
+    return build_model(sources, cancel)[0]
 
 
-def analyze(sources: Sequence[SourceFile]) -> tuple[BuildResult, list[Finding]]:
+def analyze(
+    sources: Sequence[SourceFile], cancel: Cancel = NEVER
+) -> tuple[BuildResult, list[Finding]]:
     """`build`, then (when it gives a policy) the rule analysis of `check --analyze`."""
     from slarules.dsl.analysis import analyze as run_analysis
 
-    result, model = build_model(sources)
+    result, model = build_model(sources, cancel)
     if result.policy is None or model is None:
         return result, []
+    cancel.check()
     return result, run_analysis(model, result.policy)
 
 
@@ -100,7 +106,9 @@ def analyze_source(text: str, name: str = "<input>") -> tuple[BuildResult, list[
     return analyze([SourceFile(name, text.encode("utf-8"))])
 
 
-def build_model(sources: Sequence[SourceFile]) -> tuple[BuildResult, Model | None]:
+def build_model(
+    sources: Sequence[SourceFile], cancel: Cancel = NEVER
+) -> tuple[BuildResult, Model | None]:
     """`build`, also returning the resolved model (None when a file did not parse)."""
     diags: list[Diagnostic] = []
     model: Model | None = None
@@ -108,13 +116,14 @@ def build_model(sources: Sequence[SourceFile]) -> tuple[BuildResult, Model | Non
     too_large = ruleset_size_diagnostic([(s.name, len(s.data)) for s in sources])
     broken = too_large is not None
     for s in () if too_large else sources:
+        cancel.check()
         text = decode(s)
         if isinstance(text, Diagnostic):
             diags.append(text)
             broken = True
             continue
         try:
-            module = parse(text, s.name)
+            module = parse(text, s.name, cancel)
         except RulesSyntaxError as e:
             diags.append(e.diagnostic)
             broken = True
@@ -129,7 +138,7 @@ def build_model(sources: Sequence[SourceFile]) -> tuple[BuildResult, Model | Non
         msg = codes.no_files()
         diags.append(Diagnostic(msg.severity, msg.code, msg.message))
     elif parsed or not broken:
-        found, model = check(parsed)
+        found, model = check(parsed, cancel)
         if broken:  # a broken file may declare the level or use the level/calendar
             found = [d for d in found if d.code not in _NEEDS_ALL_FILES]
             unread = sorted({d.file for d in diags if d.is_error and d.file})
@@ -141,7 +150,11 @@ def build_model(sources: Sequence[SourceFile]) -> tuple[BuildResult, Model | Non
         return BuildResult(None, tuple(diags)), model
     assert model is not None
     try:
-        policy = compile_policy(model, [s.name for s in sources], version_of(sources))
+        policy = compile_policy(
+            model, [s.name for s in sources], version_of(sources), cancel=cancel
+        )
+    except Cancelled:
+        raise
     except Exception as e:  # a ruleset `check` accepted must not crash a caller
         return BuildResult(None, (*diags, _cannot_compile(sources[0].name, e))), model
     return BuildResult(policy, tuple(diags)), model
@@ -173,7 +186,7 @@ def _cannot_compile(file: str, e: Exception) -> Diagnostic:
     )
 
 
-def build_source(text: str, name: str = "<input>") -> BuildResult:
+def build_source(text: str, name: str = "<input>", cancel: Cancel = NEVER) -> BuildResult:
     """`build` for one rules string (GraphQL `checkRules`/`explain`)."""
     # surrogatepass: a lone surrogate (possible in JSON text) becomes `invalid-encoding`
-    return build([SourceFile(name, text.encode("utf-8", "surrogatepass"))])
+    return build([SourceFile(name, text.encode("utf-8", "surrogatepass"))], cancel)

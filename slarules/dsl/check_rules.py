@@ -32,6 +32,7 @@ def rules(ctx: Context) -> None:
     titles: dict[str, tuple[str, int]] = {}
     stopper: tuple[str, ast.RuleDecl] | None = None
     for file, r in decls:
+        ctx.cancel.check()
         title = r.title.value
         if title == "default":
             ctx.emit(file, r.title.span, codes.rule_titled_default())
@@ -72,6 +73,7 @@ def _keyword(r: ast.RuleDecl) -> ast.Span:
 
 def _overwritten(ctx: Context, decls: list[tuple[str, ast.RuleDecl]]) -> None:
     for i, (file, r) in enumerate(decls):
+        ctx.cancel.check()
         if r.stop or r.set_level is None:
             continue
         for _f2, later in decls[i + 1 :]:

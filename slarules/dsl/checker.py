@@ -17,6 +17,7 @@ from typing import Any
 from slarules.dsl import ast
 from slarules.dsl.codes import Msg
 from slarules.dsl.model import Model
+from slarules.engine.cancel import NEVER, Cancel
 from slarules.errors import Diagnostic
 
 
@@ -36,6 +37,7 @@ class Context:
     model: Model = field(default_factory=Model)
     used_calendars: set[str] = field(default_factory=set)
     declared: dict[type, list[tuple[str, Any]]] = field(default_factory=dict)
+    cancel: Cancel = NEVER  # polled per phase and per rule
 
     def __post_init__(self) -> None:
         self._lines = {f.name: f.lines for f in self.files}
@@ -73,17 +75,18 @@ class Context:
         return any(d.name.value == name for _f, d in self.declared.get(kind, []))
 
 
-def check(files: Sequence[ParsedFile]) -> tuple[list[Diagnostic], Model]:
+def check(files: Sequence[ParsedFile], cancel: Cancel = NEVER) -> tuple[list[Diagnostic], Model]:
     """Every semantic problem of the ruleset (sorted) and the resolved model."""
     from slarules.dsl import check_calendar, check_level, check_rules, check_schema
 
-    ctx = Context(files)
+    ctx = Context(files, cancel=cancel)
     check_schema.singletons(ctx)
     check_schema.timezone(ctx)
     check_schema.schema(ctx)
     check_schema.statuses(ctx)
     calendars = check_calendar.calendars(ctx)
     levels = check_level.levels(ctx)
+    cancel.check()
     check_rules.default_level(ctx)
     check_rules.rules(ctx)
     check_rules.unused(ctx, levels, calendars)

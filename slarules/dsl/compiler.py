@@ -30,6 +30,7 @@ from slarules.dsl.model import CAnd, CNot, Cond, COr, Model, RuleModel, TypedFie
 from slarules.dsl.regex import MAX_MATCH_CHARS, compile_regex
 from slarules.dsl.unparse import leaf_text
 from slarules.engine.calendar import Calendar, CalendarSpec
+from slarules.engine.cancel import NEVER, Cancel
 from slarules.engine.policy import (
     ConditionTrace,
     Decision,
@@ -288,8 +289,11 @@ def compile_policy(
     files: Sequence[str],
     version: str,
     calendar_factory: CalendarFactory | None = None,
+    cancel: Cancel = NEVER,
 ) -> Policy:
-    """The Policy for a checked model (call only when the checker found no errors)."""
+    """The Policy for a checked model (call only when the checker found no errors).
+
+    `cancel.check()` is polled per rule and before the generated module is compiled."""
     tz = ZoneInfo(model.timezone)
     factory = calendar_factory or Calendar
     calendars: dict[str, Calendar] = {"always": factory(_ALWAYS)}
@@ -301,6 +305,7 @@ def compile_policy(
     decide_at = _decide_source(mb, model, infos)
     explain_at = []
     for i, r in enumerate(model.rules):
+        cancel.check()
         if r.when is None:
             explain_at.append(-1)
             continue
@@ -315,6 +320,7 @@ def compile_policy(
             pause_at[(lm.name, j)] = mb.add(
                 gen, f"_pause_{len(pause_at)}", f"    return {gen.expr(p.condition)}"
             )
+    cancel.check()
     fns = mb.build()
 
     levels: dict[str, Level] = {}

@@ -24,6 +24,7 @@ from lark.exceptions import UnexpectedInput
 
 from slarules.dsl import ast
 from slarules.dsl.names import DAYS
+from slarules.engine.cancel import NEVER, Cancel
 from slarules.errors import Diagnostic
 
 MAX_FILE_BYTES = 1024 * 1024  # one .sla file, in UTF-8 bytes
@@ -34,6 +35,7 @@ MAX_DURATION = 365 * 86400  # any duration (target, table row, warn before): 365
 MAX_TARGET_YEARS = 5  # a target needs at most this many years of its calendar's hours
 MAX_RULES = 2000  # rules in one ruleset
 MAX_TERMS = 256  # comparisons in one condition (`when` or `pause when`)
+CANCEL_EVERY = 256  # tokens between two polls of the cancel hook while parsing
 
 _WEEKS_PER_YEAR = 52
 # After these tokens `not` is part of `not in` / `is not set`, not a negation.
@@ -147,7 +149,7 @@ class _Depth:
         self.prev = kind
 
 
-def parse_bounded(parser: Lark, text: str, file: str) -> Tree[Token]:
+def parse_bounded(parser: Lark, text: str, file: str, cancel: Cancel = NEVER) -> Tree[Token]:
     """`parser.parse(text)`, but raises `LimitError` at the first token over a limit.
 
     Lark's `UnexpectedInput` errors come out as `Lark.parse` raises them."""
@@ -157,8 +159,10 @@ def parse_bounded(parser: Lark, text: str, file: str) -> Tree[Token]:
     ip = parser.parse_interactive(text)
     depth = _Depth()
     try:
-        for tok in ip.iter_parse():
+        for n, tok in enumerate(ip.iter_parse()):
             depth.step(tok, text, file)
+            if n % CANCEL_EVERY == 0:
+                cancel.check()
         tree: Tree[Token] = ip.feed_eof()  # type: ignore[no-untyped-call]
     except UnexpectedInput as e:  # with the parser's state, as `Lark.parse` gives it
         if getattr(e, "interactive_parser", None) is None:

@@ -23,6 +23,7 @@ from lark.exceptions import (
 
 from slarules.dsl import ast, limits, tables
 from slarules.dsl.syntax_errors import syntax_error
+from slarules.engine.cancel import NEVER, Cancel
 from slarules.errors import Diagnostic, RulesError
 
 GRAMMAR_PATH = Path(__file__).with_name("grammar.lark")
@@ -377,21 +378,24 @@ class _ToAst(Transformer[Token, ast.Module]):
 _TO_AST = _ToAst()
 
 
-def parse(text: str, file: str = "<input>") -> ast.Module:
-    """Parse one file's text; raises `RulesSyntaxError` (the first syntax error) on bad input."""
+def parse(text: str, file: str = "<input>", cancel: Cancel = NEVER) -> ast.Module:
+    """Parse one file's text; raises `RulesSyntaxError` (the first syntax error) on bad input.
+
+    `cancel.check()` is polled every few hundred tokens and before the tree is converted."""
     parser = get_parser()
     if text.startswith("\ufeff"):
         text = text[1:]
     comments: list[Token] = []
     _local.comments = comments
     try:
-        tree = limits.parse_bounded(parser, text, file)
+        tree = limits.parse_bounded(parser, text, file, cancel)
     except UnexpectedInput as e:
         raise RulesSyntaxError(syntax_error(e, text, file, parser)) from None
     except limits.LimitError as e:
         raise RulesSyntaxError(e.diagnostic) from None
     finally:
         _local.comments = None
+    cancel.check()
     try:
         module = _TO_AST.transform(tree)
     except RecursionError:  # last resort; the stack has unwound by now

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from slarules.engine import cycles as _cycles
+from slarules.engine.cancel import NEVER, Cancel
 from slarules.engine.fold import Fold, begin, step
 from slarules.engine.measurement import Evaluation, Measurement
 from slarules.engine.policy import Category, Decision, Metric, Policy
@@ -109,12 +110,15 @@ def _start(policy: Policy, history: TicketHistory, now: datetime) -> tuple[int, 
 
 
 def fold(
-    policy: Policy, history: TicketHistory, now: datetime
+    policy: Policy, history: TicketHistory, now: datetime, cancel: Cancel = NEVER
 ) -> tuple[Fold, tuple[Evaluation, ...]]:
-    """The replay's state after the events up to `now`, and the evaluation log."""
+    """The replay's state after the events up to `now`, and the evaluation log.
+
+    `cancel.check()` is polled before each event (the edge's time budget)."""
     until, s, ev = _start(policy, history, now)
     evaluations = [ev]
     for u, e in timed_events(history, until):
+        cancel.check()
         evaluations.append(step(policy, s, u, e))
     return s, tuple(evaluations)
 
@@ -173,7 +177,9 @@ def measurement_of(
     )
 
 
-def measure(policy: Policy, history: TicketHistory, now: datetime) -> Measurement:
+def measure(
+    policy: Policy, history: TicketHistory, now: datetime, cancel: Cancel = NEVER
+) -> Measurement:
     """A ticket's level, cycles and evaluation log as of `now` (pure; semantics.md)."""
-    s, evaluations = fold(policy, history, now)
+    s, evaluations = fold(policy, history, now, cancel)
     return measurement_of(policy, history.id, s, evaluations, now)

@@ -20,6 +20,7 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
+from slarules.engine.cancel import NEVER, Cancel
 from slarules.errors import BAD_USER_INPUT, INVALID_RULES, ServiceError
 from slarules.graphql import alerts as stored_alerts
 from slarules.graphql import convert
@@ -154,7 +155,7 @@ class Query:
         c = ctx(info)
         c.require("read")
         limit_range(c.runtime.settings, from_, to)
-        rows = await c.runtime.budget.run(
+        rows = await c.runtime.budget.run_stoppable(
             "compliance",
             c.runtime.require_service().compliance,
             c.policy,
@@ -212,7 +213,7 @@ class Query:
         limits.check_ticket(c.runtime.settings, ticket, "ticket")
         for i, e in enumerate(events):
             limits.check_event(c.runtime.settings, e, f"events[{i}]")
-        return await c.runtime.budget.run(
+        return await c.runtime.budget.run_stoppable(
             "explain", explain, c.runtime, c.policy, ticket, events, now or c.now, rules
         )
 
@@ -234,7 +235,7 @@ class Query:
         c = ctx(info)
         c.require("read")
         limit_source(c.runtime.settings, source, "source")
-        result = await c.runtime.budget.run(
+        result = await c.runtime.budget.run_stoppable(
             "checkRules", c.runtime.build_source, source, "<source>"
         )
         return [convert.diagnostic_type(d) for d in result.diagnostics]
@@ -292,9 +293,10 @@ def explain(
     events: list[g.ExplainEventInput],
     now: datetime,
     rules: str | None,
+    cancel: Cancel = NEVER,
 ) -> g.Explanation:
     if rules is not None:
-        result = runtime.build_source(rules, "<rules>")
+        result = runtime.build_source(rules, "<rules>", cancel)
         if result.policy is None:
             first = result.errors[0].render().splitlines()[0] if result.errors else "invalid rules"
             raise ServiceError(
@@ -304,7 +306,8 @@ def explain(
             )
         policy = result.policy
     raw_events = [raw_event(e, f"events[{i}]") for i, e in enumerate(events)]
-    measured, trace = runtime.require_service().explain(policy, raw_ticket(ticket), raw_events, now)
+    service = runtime.require_service()
+    measured, trace = service.explain(policy, raw_ticket(ticket), raw_events, now, cancel)
     return convert.explanation_type(policy, measured, trace)
 
 
@@ -351,7 +354,7 @@ class Mutation:
         c = ctx(info)
         c.require("admin")
         rt = c.runtime
-        ok, diags = await rt.budget.run("reloadRules", rt.reload, True, rt.deadline())
+        ok, diags = await rt.budget.run_stoppable("reloadRules", rt.reload, True)
         live = c.runtime.ruleset
         return g.ReloadResult(
             ok=ok,

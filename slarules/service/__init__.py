@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from slarules.engine import intake
+from slarules.engine.cancel import NEVER, Cancel
 from slarules.engine.measurement import Measurement
 from slarules.engine.policy import Policy, RuleTrace, fold
 from slarules.engine.reports import DIMENSIONS, ComplianceRow, Dimension, LogRow, log_row
@@ -199,11 +200,13 @@ class TicketService:
         group_by: Sequence[str],
         now: datetime,
         f: LogFilter | None = None,
+        cancel: Cancel = NEVER,
     ) -> list[ComplianceRow]:
         """The compliance report of the cycles (matching `f`) started in [start, end).
 
         The database sums the cycles finished for good; running cycles breached as of
         `now` are brought up to `now` here (their elapsed time grows) and added.
+        `cancel` is polled after each query and per batch of running cycles.
         """
         if end <= start:
             raise ServiceError(BAD_USER_INPUT, "`to` must be after `from`", key="to")
@@ -218,8 +221,10 @@ class TicketService:
         lf = _fold_filter(f or LogFilter())
         q = self.store.queries
         groups = q.compliance_groups(lf, start, end, dims, policy.timezone, now)
+        cancel.check()
         running = q.running_breached(lf, start, end, now)
         for i in range(0, len(running), 500):
+            cancel.check()
             rows = self._current(policy, running[i : i + 500], now)
             groups.add_rows(rows, start, end, dims, policy.timezone)
         return groups.rows(dims)
@@ -234,13 +239,18 @@ class TicketService:
 
     @staticmethod
     def explain(
-        policy: Policy, raw_ticket: Mapping[str, Any], raw_events: Sequence[Any], now: datetime
+        policy: Policy,
+        raw_ticket: Mapping[str, Any],
+        raw_events: Sequence[Any],
+        now: datetime,
+        cancel: Cancel = NEVER,
     ) -> tuple[Measurement, tuple[RuleTrace, ...]]:
         """Measure a ticket that is not stored (same intake as recording): the measurement
-        and the latest run of the rules with every condition's value."""
+        and the latest run of the rules with every condition's value. `cancel` is polled
+        per event (`Cancelled` comes out unchanged)."""
         try:
             h = intake.history(policy, raw_ticket, list(raw_events))
-            m = measure(policy, h, now)
+            m = measure(policy, h, now, cancel)
         except InputError as e:
             raise bad_input(e) from None
         return m, policy.explain(m.fields).trace

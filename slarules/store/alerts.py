@@ -265,7 +265,10 @@ class AlertOutbox:
 
     def _where(self, q: AlertQuery) -> tuple[builtins.list[str], builtins.list[Any]]:
         s = self.sql
-        parts = [f'"status" IN ({s.marks(len(SHOWN))})']
+        # On SQLite `+` keeps the planner off `ix_alert_status_next` (nearly every row is
+        # shown, so it selects nothing) and on `ix_alert_created_id`, the order read.
+        status = '"status"' if s.pg else '+"status"'
+        parts = [f"{status} IN ({s.marks(len(SHOWN))})"]
         params: builtins.list[Any] = builtins.list(SHOWN)
         for column, values in (("kind", q.kinds), ("metric", q.metrics)):
             if values:

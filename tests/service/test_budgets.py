@@ -63,8 +63,8 @@ def test_check_rules_over_the_size_limit(sqlite_db: Any) -> None:
 def test_a_slow_check_rules_answers_at_the_time_limit_and_healthz_stays_up(
     sqlite_db: Any,
 ) -> None:
-    def slow(text: str, name: str) -> BuildResult:
-        time.sleep(2.0)
+    def slow(text: str, name: str, cancel: object = None) -> BuildResult:
+        time.sleep(2.0)  # polls nothing: the limiter token stays held until it ends
         return BuildResult(None, ())
 
     from dataclasses import replace

@@ -228,7 +228,7 @@ EXPLAIN = """query($rules: String, $now: DateTime) {
     level { name } decidedBy rules { title matched } cycles { state elapsedSeconds } } }"""
 
 
-def _fake_build(text: str, name: str) -> BuildResult:
+def _fake_build(text: str, name: str, cancel: object = None) -> BuildResult:
     if "broken" in text:
         return BuildResult(
             None,

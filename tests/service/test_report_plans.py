@@ -17,6 +17,7 @@ import pytest
 from slarules.service import LogFilter, TicketFilter, TicketService
 from slarules.settings import DatabaseConfig
 from slarules.store import Store
+from slarules.store.alerts import AlertQuery
 from slarules.store.sql import Sql
 from tests.service.reports_store import START, make_policy
 
@@ -172,3 +173,33 @@ def _first_cursor_any(svc: TicketService) -> str:
     raw = {"id": "A", "created_at": START, "fields": {"status": "new"}}
     svc.record_ticket(POLICY, raw, START)
     return _first_cursor(svc, LogFilter())
+
+
+# The alert outbox read in raised order: `slaAlerts(after:)` replay and the `alerts` history
+# page (issue 11; migration 0006). Each must use `ix_alert_created_id`, never scan the outbox.
+ALERT_CASES: dict[str, Callable[[TicketService], Any]] = {
+    "replay after an instant": lambda svc: svc.store.alerts.raised_since(
+        AlertQuery(), START, None, 500
+    ),
+    "replay after an alert id": lambda svc: svc.store.alerts.raised_since(
+        AlertQuery(), None, (START, "a1"), 500
+    ),
+    "replay of breaches only": lambda svc: svc.store.alerts.raised_since(
+        AlertQuery(kinds=("breach",)), START, None, 500
+    ),
+    "history first page": lambda svc: svc.store.alerts.history(AlertQuery(), 20, None),
+    "history next page": lambda svc: svc.store.alerts.history(AlertQuery(), 20, (START, "a1")),
+}
+FULL_SCAN_ALERT = re.compile(r"\bSCAN alert\b(?! USING)")
+
+
+@pytest.mark.parametrize("case", list(ALERT_CASES))
+def test_alert_replay_and_history_use_the_raised_index(service: TicketService, case: str) -> None:
+    plans = _plans(service, lambda: ALERT_CASES[case](service))
+    for plan in plans:
+        if service.store.sql.pg:
+            assert "Seq Scan on alert" not in plan, plan
+        else:
+            assert not FULL_SCAN_ALERT.search(plan), plan
+            assert "TEMP B-TREE" not in plan, plan  # the index gives the order: no sort
+    assert any("ix_alert_created_id" in p for p in plans), plans
