@@ -96,9 +96,15 @@ class Domain:
         self.dims: list[Dim] = []
         self.by_key: dict[str, Dim] = {}
         self._leaf_bdd: dict[Any, int] = {}
+        self.opaque: dict[Any, Dim] = {}  # leaf node -> the yes/no dimension standing for it
         conds: list[Cond] = [r.when for r in model.rules if r.when is not None]
         conds += [p.condition for lm in model.levels.values() for p in lm.pauses]
         self.all_leaves = [leaf for c in conds for leaf in leaves(c)]
+        self.leaves_of: dict[str, list[TypedLeaf]] = {}  # by left field, field-to-field apart
+        for leaf in self.all_leaves:
+            if leaf.right is None:
+                self.leaves_of.setdefault(leaf.left.name, []).append(leaf)
+        self.pair_leaves = [leaf for leaf in self.all_leaves if leaf.right is not None]
         tables = [
             t.by
             for lm in model.levels.values()
@@ -114,6 +120,22 @@ class Domain:
         self.leaf_fn: dict[Any, Callable[[Fields], bool]] = {
             leaf.node: fn for leaf, fn in zip(self.all_leaves, fns, strict=True)
         }
+        # per field, its leaves with their compiled test and the dimension deciding them
+        self.checks_of: dict[
+            str, list[tuple[TypedLeaf, Callable[[Fields], bool], Dim | None, Dim | None]]
+        ] = {}
+        for name, fleaves in self.leaves_of.items():
+            self.checks_of[name] = [
+                (
+                    leaf,
+                    self.leaf_fn[leaf.node],
+                    self.opaque.get(leaf.node) if self._is_opaque(leaf) else None,
+                    self.by_key[f"{name}.{leaf.left.part}"]
+                    if leaf.left.part is not None and not self._is_opaque(leaf)
+                    else None,
+                )
+                for leaf in fleaves
+            ]
         self.universe = self._universe()
 
     # ---- dimensions -------------------------------------------------------------
@@ -158,12 +180,9 @@ class Domain:
             self._field_dims(name, model.fields[name], lits.get(name, []), elements.get(name, []))
         for leaf in all_leaves:
             if self._is_opaque(leaf):
-                key = f"?{len(self.dims)}"
-                known = next(
-                    (d for d in self.dims if d.leaf is not None and d.leaf.node == leaf.node), None
-                )
-                if known is None:
-                    self._add(
+                if leaf.node not in self.opaque:
+                    key = f"?{len(self.dims)}"
+                    self.opaque[leaf.node] = self._add(
                         Dim(key, leaf.left.name, "opaque", ["no", "yes"], [False, True], leaf=leaf)
                     )
             elif leaf.left.part is not None:
@@ -294,8 +313,7 @@ class Domain:
     def _leaf(self, leaf: TypedLeaf) -> int:
         b = self.bdd
         if self._is_opaque(leaf):
-            d = next(d for d in self.dims if d.leaf is not None and d.leaf.node == leaf.node)
-            pos = self.atoms_bdd(d, [1])
+            pos = self.atoms_bdd(self.opaque[leaf.node], [1])
             return b.neg(pos) if leaf.negated else pos
         name = leaf.left.name
         if self.model.fields[name] == "list" and leaf.op != "is set":
@@ -318,7 +336,7 @@ class Domain:
     def dims_of(self, leaf: TypedLeaf) -> list[Dim]:
         """The dimensions whose atoms decide `leaf`."""
         if self._is_opaque(leaf):
-            return [d for d in self.dims if d.leaf is not None and d.leaf.node == leaf.node]
+            return [self.opaque[leaf.node]]
         name = leaf.left.name
         if self.model.fields[name] == "list":
             if leaf.op == "is set":

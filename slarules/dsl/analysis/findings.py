@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from slarules.dsl import ast, codes
@@ -171,12 +172,17 @@ def _rules(run: _Run) -> None:
         ):
             continue
         if run.decided[i] == FALSE:
-            shadows = [
-                q.title
-                for j, q in enumerate(rules)
-                if (j < i and q.stop and b.meets(run.matched[j], run.cond[i]))
-                or (j > i and q.sets_level and b.meets(run.matched[j], run.matched[i]))
-            ][:5]
+            shadows = list(
+                islice(
+                    (
+                        q.title
+                        for j, q in enumerate(rules)
+                        if (j < i and q.stop and b.meets(run.matched[j], run.cond[i]))
+                        or (j > i and q.sets_level and b.meets(run.matched[j], run.matched[i]))
+                    ),
+                    5,
+                )
+            )
             w = run.witness(run.cond[i], _shadowed(run.when_fn[i], r.title))
             if _overwritten(rules, i):
                 later = next(q.title for q in rules[i + 1 :] if q.when is None and q.sets_level)

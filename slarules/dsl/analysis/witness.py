@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
+from collections.abc import Callable
 from typing import Any
 
 from slarules.dsl.analysis.domain import UNSET, Dim, Domain
 from slarules.dsl.model import TypedLeaf
+from slarules.engine.policy import Fields
 
 
 def allowed(dim: Dim, path: dict[int, bool]) -> list[int]:
@@ -85,11 +87,10 @@ def concretize(dom: Domain, path: dict[int, bool]) -> dict[str, Any] | None:
             return None
         if value is not UNSET:
             fields[name] = value
-    for leaf in dom.all_leaves:  # field-to-field tests: check them on the whole ticket
-        if leaf.right is not None:
-            d = _opaque(dom, leaf)
-            if bool(dom.leaf_fn[leaf.node](fields)) != _want(leaf, choice[d.key]):
-                return None
+    for leaf in dom.pair_leaves:  # field-to-field tests: check them on the whole ticket
+        d = _opaque(dom, leaf)
+        if bool(dom.leaf_fn[leaf.node](fields)) != _want(leaf, choice[d.key]):
+            return None
     return fields
 
 
@@ -97,7 +98,7 @@ _FAILED = object()
 
 
 def _opaque(dom: Domain, leaf: TypedLeaf) -> Dim:
-    return next(d for d in dom.dims if d.leaf is not None and d.leaf.node == leaf.node)
+    return dom.opaque[leaf.node]
 
 
 def _want(leaf: TypedLeaf, atom: int) -> bool:
@@ -114,26 +115,27 @@ def _field_value(dom: Domain, name: str, dims: list[Dim], choice: dict[str, int]
         items = [d.key[len(name) + 1 : -1] for d in dims if d.kind == "element" and choice[d.key]]
         return tuple("other-element" if i == "*" else i for i in items)
     base = whole.reps[choice[whole.key]] if whole is not None else UNSET
-    checks: list[tuple[TypedLeaf, bool]] = []
-    for leaf in dom.all_leaves:
-        if leaf.left.name != name or leaf.right is not None:
-            continue
-        d = _opaque(dom, leaf) if dom._is_opaque(leaf) else None
-        if d is not None:
-            checks.append((leaf, _want(leaf, choice[d.key])))
-        elif leaf.left.part is not None:
-            pd = dom.by_key[f"{name}.{leaf.left.part}"]
-            rep = pd.reps[choice[pd.key]]
-            checks.append((leaf, bool(dom.leaf_fn[leaf.node](dom.fields_of(name, rep)))))
-        elif whole is not None:
-            checks.append((leaf, bool(dom.leaf_fn[leaf.node](dom.fields_of(name, base)))))
     if not any(d.kind in ("part", "opaque") for d in dims):
         return base
+    checks: list[tuple[TypedLeaf, bool]] = []
+    fns: list[Callable[[Fields], bool]] = []
+    for leaf, fn, od, pd in dom.checks_of.get(name, ()):
+        if od is not None:
+            want = _want(leaf, choice[od.key])
+        elif pd is not None:
+            want = bool(fn(dom.fields_of(name, pd.reps[choice[pd.key]])))
+        elif whole is not None:
+            want = bool(fn(dom.fields_of(name, base)))
+        else:
+            continue
+        checks.append((leaf, want))
+        fns.append(fn)
     if base is UNSET:
         return UNSET if all(not want or leaf.negated for leaf, want in checks) else _FAILED
+    wants = [want for _, want in checks]
     for cand in _candidates(base, checks):
         f = {name: cand}
-        if all(bool(dom.leaf_fn[leaf.node](f)) == want for leaf, want in checks):
+        if all(bool(fn(f)) == want for fn, want in zip(fns, wants, strict=True)):
             return cand
     return _FAILED
 
