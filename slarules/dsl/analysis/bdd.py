@@ -8,7 +8,7 @@ increasing order along every path.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 FALSE = 0
 TRUE = 1
@@ -157,16 +157,21 @@ class BDD:
         return hit
 
     def all_of(self, items: list[int]) -> int:
-        out = TRUE
-        for i in items:
-            out = self.and_(out, i)
-        return out
+        return self._fold(self.and_, TRUE, items)
 
     def any_of(self, items: list[int]) -> int:
-        out = FALSE
-        for i in items:
-            out = self.or_(out, i)
-        return out
+        return self._fold(self.or_, FALSE, items)
+
+    @staticmethod
+    def _fold(op: Callable[[int, int], int], unit: int, items: list[int]) -> int:
+        """op over items, pairwise as a balanced tree (cheaper than a running result when
+        the items are many: each intermediate result stays small for longer)."""
+        if not items:
+            return unit
+        while len(items) > 1:
+            pairs = [op(items[i], items[i + 1]) for i in range(0, len(items) - 1, 2)]
+            items = [*pairs, items[-1]] if len(items) % 2 else pairs
+        return items[0]
 
     def exists(self, u: int, names: frozenset[int]) -> int:
         """u with the variables `names` quantified away (some value of them satisfies u)."""
