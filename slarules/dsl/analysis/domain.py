@@ -303,6 +303,18 @@ class Domain:
             return b.any_of([self.cond(i) for i in c.items])
         return self.leaf(c)
 
+    def holds(self, c: Cond, fields: Fields) -> bool:
+        """Whether `c` is true of `fields`, by the compiled tests of its leaves."""
+        from slarules.dsl.model import CAnd, CNot, COr
+
+        if isinstance(c, CNot):
+            return not self.holds(c.operand, fields)
+        if isinstance(c, CAnd):
+            return all(self.holds(i, fields) for i in c.items)
+        if isinstance(c, COr):
+            return any(self.holds(i, fields) for i in c.items)
+        return bool(self.leaf_fn[c.node](fields))
+
     def leaf(self, leaf: TypedLeaf) -> int:
         hit = self._leaf_bdd.get(leaf.node)
         if hit is None:

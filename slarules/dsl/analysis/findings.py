@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from itertools import islice
 from typing import Any
 
@@ -11,7 +12,6 @@ from slarules.dsl import ast, codes
 from slarules.dsl.analysis.bdd import FALSE
 from slarules.dsl.analysis.domain import Domain
 from slarules.dsl.analysis.witness import concretize, describe
-from slarules.dsl.compiler import compile_conditions
 from slarules.dsl.model import Model, RuleModel, TypedLeaf, leaves
 from slarules.dsl.unparse import leaf_text
 from slarules.engine.policy import Decision, Fields, Policy
@@ -53,17 +53,9 @@ class _Run:
                 self.decided[i] = b.diff(self.matched[i], later)
                 later = b.or_(later, self.matched[i])
         self.fallthrough = b.diff(u, later)
-        when = [r.when for r in rules]
-        fns = compile_conditions(
-            [w for w in when if w is not None],
-            model.fields,
-            model.priorities,
-            self.dom.tz,
-            policy.calendars,
-        )
-        it = iter(fns)
+        # each rule's condition, evaluated with the compiled leaves (no second compile)
         self.when_fn: list[Callable[[Fields], bool]] = [
-            (lambda f: True) if w is None else next(it) for w in when
+            (lambda f: True) if r.when is None else partial(self.dom.holds, r.when) for r in rules
         ]
         self.out: list[Finding] = []
 

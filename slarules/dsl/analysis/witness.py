@@ -37,6 +37,14 @@ def allowed(dim: Dim, path: dict[int, bool]) -> list[int]:
     return out
 
 
+def lowest(dim: Dim, path: dict[int, bool]) -> int:
+    """The lowest atom of `dim` consistent with the path (`allowed(dim, path)[0]`)."""
+    code = 0
+    for v in dim.vars:
+        code = (code << 1) | (1 if path.get(v) else 0)
+    return code if code < dim.size else allowed(dim, path)[0]
+
+
 def describe(dom: Domain, path: dict[int, bool], only: set[str] | None = None) -> str:
     """The class of tickets a path stands for, in words (constrained dimensions only)."""
     parts = []
@@ -76,7 +84,7 @@ def _words(d: Dim, atoms: list[int]) -> str:
 
 def concretize(dom: Domain, path: dict[int, bool]) -> dict[str, Any] | None:
     """A ticket's fields in the class of `path`, or None when none could be built."""
-    choice = {d.key: allowed(d, path)[0] for d in dom.dims}
+    choice = {d.key: lowest(d, path) for d in dom.dims}
     fields: dict[str, Any] = {}
     by_field: dict[str, list[Dim]] = {}
     for d in dom.dims:
