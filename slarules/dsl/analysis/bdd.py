@@ -67,7 +67,7 @@ class BDD:
     def and_(self, a: int, b: int) -> int:
         if a == FALSE or b == FALSE:
             return FALSE
-        if a == TRUE or a == b:
+        if a in (TRUE, b):
             return b
         if b == TRUE:
             return a
@@ -91,7 +91,7 @@ class BDD:
     def or_(self, a: int, b: int) -> int:
         if a == TRUE or b == TRUE:
             return TRUE
-        if a == FALSE or a == b:
+        if a in (FALSE, b):
             return b
         if b == FALSE:
             return a
@@ -114,7 +114,7 @@ class BDD:
 
     def diff(self, a: int, b: int) -> int:
         """a and not b (without building not b)."""
-        if a == FALSE or b == TRUE or a == b:
+        if a in (FALSE, b) or b == TRUE:
             return FALSE
         if b == FALSE:
             return a
@@ -139,7 +139,7 @@ class BDD:
         """Whether a and b share a model (without building a and b)."""
         if a == FALSE or b == FALSE:
             return False
-        if a == TRUE or b == TRUE or a == b:
+        if a in (TRUE, b) or b == TRUE:
             return True
         if a > b:
             a, b = b, a

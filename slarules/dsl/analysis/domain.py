@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 from slarules.dsl.analysis.bdd import BDD, FALSE, TRUE
 from slarules.dsl.compiler import compile_conditions
-from slarules.dsl.model import Cond, Model, TypedLeaf, leaves
+from slarules.dsl.model import CAnd, CNot, Cond, COr, Model, TypedLeaf, leaves
 from slarules.engine.calendar import Calendar
 from slarules.engine.policy import Fields, fold
 
@@ -136,6 +136,13 @@ class Domain:
                 )
                 for leaf in fleaves
             ]
+        self.pair_checks = [
+            (leaf, self.leaf_fn[leaf.node], self.opaque[leaf.node]) for leaf in self.pair_leaves
+        ]
+        self.dims_by_field: dict[str, list[Dim]] = {}
+        for d in self.dims:
+            self.dims_by_field.setdefault(d.field, []).append(d)
+        self.value_memo: dict[tuple[Any, ...], Any] = {}  # witness.py: a field's value per atoms
         self.universe = self._universe()
 
     # ---- dimensions -------------------------------------------------------------
@@ -292,8 +299,6 @@ class Domain:
         return b.all_of(parts)
 
     def cond(self, c: Cond) -> int:
-        from slarules.dsl.model import CAnd, CNot, COr
-
         b = self.bdd
         if isinstance(c, CNot):
             return b.neg(self.cond(c.operand))
@@ -305,8 +310,6 @@ class Domain:
 
     def holds(self, c: Cond, fields: Fields) -> bool:
         """Whether `c` is true of `fields`, by the compiled tests of its leaves."""
-        from slarules.dsl.model import CAnd, CNot, COr
-
         if isinstance(c, CNot):
             return not self.holds(c.operand, fields)
         if isinstance(c, CAnd):

@@ -12,8 +12,8 @@ decided".
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
 from collections.abc import Callable
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from slarules.dsl.analysis.domain import UNSET, Dim, Domain
@@ -86,27 +86,23 @@ def concretize(dom: Domain, path: dict[int, bool]) -> dict[str, Any] | None:
     """A ticket's fields in the class of `path`, or None when none could be built."""
     choice = {d.key: lowest(d, path) for d in dom.dims}
     fields: dict[str, Any] = {}
-    by_field: dict[str, list[Dim]] = {}
-    for d in dom.dims:
-        by_field.setdefault(d.field, []).append(d)
-    for name, dims in by_field.items():
-        value = _field_value(dom, name, dims, choice)
+    for name, dims in dom.dims_by_field.items():
+        key = (name, *(choice[d.key] for d in dims))
+        value = dom.value_memo.get(key, _MISSING)
+        if value is _MISSING:  # a field's value depends on its own dimensions only
+            value = dom.value_memo[key] = _field_value(dom, name, dims, choice)
         if value is _FAILED:
             return None
         if value is not UNSET:
             fields[name] = value
-    for leaf in dom.pair_leaves:  # field-to-field tests: check them on the whole ticket
-        d = _opaque(dom, leaf)
-        if bool(dom.leaf_fn[leaf.node](fields)) != _want(leaf, choice[d.key]):
+    for leaf, fn, d in dom.pair_checks:  # field-to-field tests: check them on the whole ticket
+        if bool(fn(fields)) != _want(leaf, choice[d.key]):
             return None
     return fields
 
 
 _FAILED = object()
-
-
-def _opaque(dom: Domain, leaf: TypedLeaf) -> Dim:
-    return dom.opaque[leaf.node]
+_MISSING = object()
 
 
 def _want(leaf: TypedLeaf, atom: int) -> bool:
@@ -126,7 +122,7 @@ def _field_value(dom: Domain, name: str, dims: list[Dim], choice: dict[str, int]
     if not any(d.kind in ("part", "opaque") for d in dims):
         return base
     checks: list[tuple[TypedLeaf, bool]] = []
-    fns: list[Callable[[Fields], bool]] = []
+    tests: dict[Callable[[Fields], bool], bool] = {}  # a leaf written twice is tested once
     for leaf, fn, od, pd in dom.checks_of.get(name, ()):
         if od is not None:
             want = _want(leaf, choice[od.key])
@@ -137,13 +133,16 @@ def _field_value(dom: Domain, name: str, dims: list[Dim], choice: dict[str, int]
         else:
             continue
         checks.append((leaf, want))
-        fns.append(fn)
+        tests[fn] = want
     if base is UNSET:
         return UNSET if all(not want or leaf.negated for leaf, want in checks) else _FAILED
-    wants = [want for _, want in checks]
+    pairs = list(tests.items())
     for cand in _candidates(base, checks):
         f = {name: cand}
-        if all(bool(fn(f)) == want for fn, want in zip(fns, wants, strict=True)):
+        for fn, want in pairs:
+            if bool(fn(f)) != want:
+                break
+        else:
             return cand
     return _FAILED
 
