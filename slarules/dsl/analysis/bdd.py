@@ -30,6 +30,7 @@ class BDD:
         self._diff: dict[int, int] = {}
         self._not: dict[int, int] = {}
         self._meets: dict[int, bool] = {}
+        self._make_ops()
 
     def __len__(self) -> int:
         """The number of nodes made so far (terminals included)."""
@@ -65,75 +66,102 @@ class BDD:
         return hit
 
     def and_(self, a: int, b: int) -> int:
-        if a == FALSE or b == FALSE:
-            return FALSE
-        if a in (TRUE, b):
-            return b
-        if b == TRUE:
-            return a
-        if a > b:
-            a, b = b, a
-        key = (a << _SHIFT) | b
-        hit = self._and.get(key)
-        if hit is None:
-            va, vb = self._var[a], self._var[b]
-            if va == vb:
-                hit = self.node(
-                    va, self.and_(self._lo[a], self._lo[b]), self.and_(self._hi[a], self._hi[b])
-                )
-            elif va < vb:
-                hit = self.node(va, self.and_(self._lo[a], b), self.and_(self._hi[a], b))
-            else:
-                hit = self.node(vb, self.and_(a, self._lo[b]), self.and_(a, self._hi[b]))
-            self._and[key] = hit
-        return hit
+        return self._apply_and(a, b)
 
     def or_(self, a: int, b: int) -> int:
-        if a == TRUE or b == TRUE:
-            return TRUE
-        if a in (FALSE, b):
-            return b
-        if b == FALSE:
-            return a
-        if a > b:
-            a, b = b, a
-        key = (a << _SHIFT) | b
-        hit = self._or.get(key)
-        if hit is None:
-            va, vb = self._var[a], self._var[b]
-            if va == vb:
-                hit = self.node(
-                    va, self.or_(self._lo[a], self._lo[b]), self.or_(self._hi[a], self._hi[b])
-                )
-            elif va < vb:
-                hit = self.node(va, self.or_(self._lo[a], b), self.or_(self._hi[a], b))
-            else:
-                hit = self.node(vb, self.or_(a, self._lo[b]), self.or_(a, self._hi[b]))
-            self._or[key] = hit
-        return hit
+        return self._apply_or(a, b)
 
     def diff(self, a: int, b: int) -> int:
         """a and not b (without building not b)."""
-        if a in (FALSE, b) or b == TRUE:
-            return FALSE
-        if b == FALSE:
-            return a
-        if a == TRUE:
-            return self.neg(b)
-        key = (a << _SHIFT) | b
-        hit = self._diff.get(key)
-        if hit is None:
-            va, vb = self._var[a], self._var[b]
-            if va == vb:
-                hit = self.node(
-                    va, self.diff(self._lo[a], self._lo[b]), self.diff(self._hi[a], self._hi[b])
-                )
-            elif va < vb:
-                hit = self.node(va, self.diff(self._lo[a], b), self.diff(self._hi[a], b))
-            else:
-                hit = self.node(vb, self.diff(a, self._lo[b]), self.diff(a, self._hi[b]))
-            self._diff[key] = hit
-        return hit
+        return self._apply_diff(a, b)
+
+    def _make_ops(self) -> None:
+        """The three binary operations as closures over the node lists and their caches.
+
+        The hot path of the analysis: local names instead of attribute look-ups, and the
+        unique-table look-up of `node` inlined."""
+        var, lo, hi, unique = self._var, self._lo, self._hi, self._unique
+        cache_and, cache_or, cache_diff = self._and, self._or, self._diff
+        neg = self.neg
+
+        def mk(v: int, low: int, high: int) -> int:
+            if low == high:
+                return low
+            key = (v, low, high)
+            found = unique.get(key)
+            if found is None:
+                found = len(var)
+                var.append(v)
+                lo.append(low)
+                hi.append(high)
+                unique[key] = found
+            return found
+
+        def and_(a: int, b: int) -> int:
+            if a == FALSE or b == FALSE:
+                return FALSE
+            if a in (TRUE, b):
+                return b
+            if b == TRUE:
+                return a
+            if a > b:
+                a, b = b, a
+            key = (a << _SHIFT) | b
+            hit = cache_and.get(key)
+            if hit is None:
+                va, vb = var[a], var[b]
+                if va == vb:
+                    hit = mk(va, and_(lo[a], lo[b]), and_(hi[a], hi[b]))
+                elif va < vb:
+                    hit = mk(va, and_(lo[a], b), and_(hi[a], b))
+                else:
+                    hit = mk(vb, and_(a, lo[b]), and_(a, hi[b]))
+                cache_and[key] = hit
+            return hit
+
+        def or_(a: int, b: int) -> int:
+            if a == TRUE or b == TRUE:
+                return TRUE
+            if a in (FALSE, b):
+                return b
+            if b == FALSE:
+                return a
+            if a > b:
+                a, b = b, a
+            key = (a << _SHIFT) | b
+            hit = cache_or.get(key)
+            if hit is None:
+                va, vb = var[a], var[b]
+                if va == vb:
+                    hit = mk(va, or_(lo[a], lo[b]), or_(hi[a], hi[b]))
+                elif va < vb:
+                    hit = mk(va, or_(lo[a], b), or_(hi[a], b))
+                else:
+                    hit = mk(vb, or_(a, lo[b]), or_(a, hi[b]))
+                cache_or[key] = hit
+            return hit
+
+        def diff(a: int, b: int) -> int:
+            if a in (FALSE, b) or b == TRUE:
+                return FALSE
+            if b == FALSE:
+                return a
+            if a == TRUE:
+                return neg(b)
+            key = (a << _SHIFT) | b
+            hit = cache_diff.get(key)
+            if hit is None:
+                va, vb = var[a], var[b]
+                if va == vb:
+                    hit = mk(va, diff(lo[a], lo[b]), diff(hi[a], hi[b]))
+                elif va < vb:
+                    hit = mk(va, diff(lo[a], b), diff(hi[a], b))
+                else:
+                    hit = mk(vb, diff(a, lo[b]), diff(a, hi[b]))
+                cache_diff[key] = hit
+            return hit
+
+        self._apply_and, self._apply_or, self._apply_diff = and_, or_, diff
 
     def meets(self, a: int, b: int) -> bool:
         """Whether a and b share a model (without building a and b)."""
