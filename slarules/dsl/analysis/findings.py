@@ -128,7 +128,6 @@ def _conditions(run: _Run) -> None:
             items.append((lm.file, first, p.condition, False))
     for file, span, cond, is_rule in items:
         c = b.and_(u, dom.cond(cond))
-        text = " ".join(leaf_text(leaf.node) for leaf in leaves(cond)[:1])
         if c == FALSE:
             whole = _text(cond)
             run.add(codes.dead_condition(whole), file, span)
@@ -137,9 +136,8 @@ def _conditions(run: _Run) -> None:
             run.add(codes.always_true(_text(cond)), file, span)
             continue
         for leaf in leaves(cond):
-            if b.and_(u, dom.leaf(leaf)) == FALSE:
+            if not b.meets(u, dom.leaf(leaf)):
                 run.add(codes.dead_condition(leaf_text(leaf.node)), file, leaf.node.span)
-        del text
 
 
 def _text(cond: Any) -> str:
@@ -272,14 +270,13 @@ def _stops(run: _Run) -> None:
             continue  # nothing after it could set a level: the stop is a guard, not a finding
         region, changed = run.matched[i], False
         for j in range(i + 1, len(rules)):
-            m = b.and_(region, run.cond[j])
-            if m == FALSE:
+            if not b.meets(region, run.cond[j]):  # (decided without building the meet)
                 continue
             if rules[j].sets_level:
                 changed = True
                 break
             if rules[j].stop:
-                region = b.diff(region, m)
+                region = b.diff(region, run.cond[j])
                 if region == FALSE:
                     break
         if changed:
