@@ -8,21 +8,33 @@ increasing order along every path.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 FALSE = 0
 TRUE = 1
 _LEAF = 1 << 30  # the "variable" of the two terminals: after every real variable
 
 
+_SHIFT = 32  # cache keys pack two node numbers into one int: (a << _SHIFT) | b
+
+
 class BDD:
     def __init__(self) -> None:
-        self._nodes: list[tuple[int, int, int]] = [(_LEAF, 0, 0), (_LEAF, 1, 1)]
+        # node u is (self._var[u], self._lo[u], self._hi[u]); the two terminals come first
+        self._var: list[int] = [_LEAF, _LEAF]
+        self._lo: list[int] = [0, 1]
+        self._hi: list[int] = [0, 1]
         self._unique: dict[tuple[int, int, int], int] = {}
-        self._and: dict[tuple[int, int], int] = {}
-        self._or: dict[tuple[int, int], int] = {}
+        self._and: dict[int, int] = {}
+        self._or: dict[int, int] = {}
+        self._diff: dict[int, int] = {}
         self._not: dict[int, int] = {}
-        self._meets: dict[tuple[int, int], bool] = {}
+        self._meets: dict[int, bool] = {}
+        self._make_ops()
+
+    def __len__(self) -> int:
+        """The number of nodes made so far (terminals included)."""
+        return len(self._var)
 
     def node(self, var: int, low: int, high: int) -> int:
         if low == high:
@@ -30,8 +42,10 @@ class BDD:
         key = (var, low, high)
         found = self._unique.get(key)
         if found is None:
-            found = len(self._nodes)
-            self._nodes.append(key)
+            found = len(self._var)
+            self._var.append(var)
+            self._lo.append(low)
+            self._hi.append(high)
             self._unique[key] = found
         return found
 
@@ -39,98 +53,153 @@ class BDD:
         return self.node(v, FALSE, TRUE)
 
     def top(self, u: int) -> tuple[int, int, int]:
-        return self._nodes[u]
+        return self._var[u], self._lo[u], self._hi[u]
 
     def neg(self, u: int) -> int:
         if u <= TRUE:
             return 1 - u
         hit = self._not.get(u)
         if hit is None:
-            v, lo, hi = self._nodes[u]
-            hit = self.node(v, self.neg(lo), self.neg(hi))
+            hit = self.node(self._var[u], self.neg(self._lo[u]), self.neg(self._hi[u]))
             self._not[u] = hit
+            self._not[hit] = u
         return hit
 
     def and_(self, a: int, b: int) -> int:
-        if a == FALSE or b == FALSE:
-            return FALSE
-        if a in (TRUE, b):
-            return b
-        if b == TRUE:
-            return a
-        if a > b:
-            a, b = b, a
-        hit = self._and.get((a, b))
-        if hit is None:
-            va, la, ha = self._nodes[a]
-            vb, lb, hb = self._nodes[b]
-            if va == vb:
-                hit = self.node(va, self.and_(la, lb), self.and_(ha, hb))
-            elif va < vb:
-                hit = self.node(va, self.and_(la, b), self.and_(ha, b))
-            else:
-                hit = self.node(vb, self.and_(a, lb), self.and_(a, hb))
-            self._and[(a, b)] = hit
-        return hit
+        return self._apply_and(a, b)
 
     def or_(self, a: int, b: int) -> int:
-        if a == TRUE or b == TRUE:
-            return TRUE
-        if a in (FALSE, b):
-            return b
-        if b == FALSE:
-            return a
-        if a > b:
-            a, b = b, a
-        hit = self._or.get((a, b))
-        if hit is None:
-            va, la, ha = self._nodes[a]
-            vb, lb, hb = self._nodes[b]
-            if va == vb:
-                hit = self.node(va, self.or_(la, lb), self.or_(ha, hb))
-            elif va < vb:
-                hit = self.node(va, self.or_(la, b), self.or_(ha, b))
-            else:
-                hit = self.node(vb, self.or_(a, lb), self.or_(a, hb))
-            self._or[(a, b)] = hit
-        return hit
+        return self._apply_or(a, b)
+
+    def diff(self, a: int, b: int) -> int:
+        """a and not b (without building not b)."""
+        return self._apply_diff(a, b)
+
+    def _make_ops(self) -> None:
+        """The three binary operations as closures over the node lists and their caches.
+
+        The hot path of the analysis: local names instead of attribute look-ups, and the
+        unique-table look-up of `node` inlined."""
+        var, lo, hi, unique = self._var, self._lo, self._hi, self._unique
+        cache_and, cache_or, cache_diff = self._and, self._or, self._diff
+        neg = self.neg
+
+        def mk(v: int, low: int, high: int) -> int:
+            if low == high:
+                return low
+            key = (v, low, high)
+            found = unique.get(key)
+            if found is None:
+                found = len(var)
+                var.append(v)
+                lo.append(low)
+                hi.append(high)
+                unique[key] = found
+            return found
+
+        def and_(a: int, b: int) -> int:
+            if a == FALSE or b == FALSE:
+                return FALSE
+            if a in (TRUE, b):
+                return b
+            if b == TRUE:
+                return a
+            if a > b:
+                a, b = b, a
+            key = (a << _SHIFT) | b
+            hit = cache_and.get(key)
+            if hit is None:
+                va, vb = var[a], var[b]
+                if va == vb:
+                    hit = mk(va, and_(lo[a], lo[b]), and_(hi[a], hi[b]))
+                elif va < vb:
+                    hit = mk(va, and_(lo[a], b), and_(hi[a], b))
+                else:
+                    hit = mk(vb, and_(a, lo[b]), and_(a, hi[b]))
+                cache_and[key] = hit
+            return hit
+
+        def or_(a: int, b: int) -> int:
+            if a == TRUE or b == TRUE:
+                return TRUE
+            if a in (FALSE, b):
+                return b
+            if b == FALSE:
+                return a
+            if a > b:
+                a, b = b, a
+            key = (a << _SHIFT) | b
+            hit = cache_or.get(key)
+            if hit is None:
+                va, vb = var[a], var[b]
+                if va == vb:
+                    hit = mk(va, or_(lo[a], lo[b]), or_(hi[a], hi[b]))
+                elif va < vb:
+                    hit = mk(va, or_(lo[a], b), or_(hi[a], b))
+                else:
+                    hit = mk(vb, or_(a, lo[b]), or_(a, hi[b]))
+                cache_or[key] = hit
+            return hit
+
+        def diff(a: int, b: int) -> int:
+            if a in (FALSE, b) or b == TRUE:
+                return FALSE
+            if b == FALSE:
+                return a
+            if a == TRUE:
+                return neg(b)
+            key = (a << _SHIFT) | b
+            hit = cache_diff.get(key)
+            if hit is None:
+                va, vb = var[a], var[b]
+                if va == vb:
+                    hit = mk(va, diff(lo[a], lo[b]), diff(hi[a], hi[b]))
+                elif va < vb:
+                    hit = mk(va, diff(lo[a], b), diff(hi[a], b))
+                else:
+                    hit = mk(vb, diff(a, lo[b]), diff(a, hi[b]))
+                cache_diff[key] = hit
+            return hit
+
+        self._apply_and, self._apply_or, self._apply_diff = and_, or_, diff
 
     def meets(self, a: int, b: int) -> bool:
         """Whether a and b share a model (without building a and b)."""
         if a == FALSE or b == FALSE:
             return False
-        if TRUE in (a, b) or a == b:
+        if a in (TRUE, b) or b == TRUE:
             return True
         if a > b:
             a, b = b, a
-        hit = self._meets.get((a, b))
+        key = (a << _SHIFT) | b
+        hit = self._meets.get(key)
         if hit is None:
-            va, la, ha = self._nodes[a]
-            vb, lb, hb = self._nodes[b]
+            va, vb = self._var[a], self._var[b]
             if va == vb:
-                hit = self.meets(la, lb) or self.meets(ha, hb)
+                hit = self.meets(self._lo[a], self._lo[b]) or self.meets(self._hi[a], self._hi[b])
             elif va < vb:
-                hit = self.meets(la, b) or self.meets(ha, b)
+                hit = self.meets(self._lo[a], b) or self.meets(self._hi[a], b)
             else:
-                hit = self.meets(a, lb) or self.meets(a, hb)
-            self._meets[(a, b)] = hit
+                hit = self.meets(a, self._lo[b]) or self.meets(a, self._hi[b])
+            self._meets[key] = hit
         return hit
 
-    def diff(self, a: int, b: int) -> int:
-        """a and not b."""
-        return self.and_(a, self.neg(b))
-
     def all_of(self, items: list[int]) -> int:
-        out = TRUE
-        for i in items:
-            out = self.and_(out, i)
-        return out
+        return self._fold(self.and_, TRUE, items)
 
     def any_of(self, items: list[int]) -> int:
-        out = FALSE
-        for i in items:
-            out = self.or_(out, i)
-        return out
+        return self._fold(self.or_, FALSE, items)
+
+    @staticmethod
+    def _fold(op: Callable[[int, int], int], unit: int, items: list[int]) -> int:
+        """op over items, pairwise as a balanced tree (cheaper than a running result when
+        the items are many: each intermediate result stays small for longer)."""
+        if not items:
+            return unit
+        while len(items) > 1:
+            pairs = [op(items[i], items[i + 1]) for i in range(0, len(items) - 1, 2)]
+            items = [*pairs, items[-1]] if len(items) % 2 else pairs
+        return items[0]
 
     def exists(self, u: int, names: frozenset[int]) -> int:
         """u with the variables `names` quantified away (some value of them satisfies u)."""
@@ -141,7 +210,7 @@ class BDD:
                 return n
             hit = memo.get(n)
             if hit is None:
-                v, lo, hi = self._nodes[n]
+                v, lo, hi = self.top(n)
                 a, b = go(lo), go(hi)
                 hit = self.or_(a, b) if v in names else self.node(v, a, b)
                 memo[n] = hit
@@ -166,7 +235,7 @@ class BDD:
                 continue
             if node == FALSE:
                 continue
-            v, lo, hi = self._nodes[node]
+            v, lo, hi = self.top(node)
             stack.append((hi, {**assign, v: True}))
             stack.append((lo, {**assign, v: False}))
 

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 from slarules.dsl.analysis.bdd import BDD, FALSE, TRUE
 from slarules.dsl.compiler import compile_conditions
-from slarules.dsl.model import Cond, Model, TypedLeaf, leaves
+from slarules.dsl.model import CAnd, CNot, Cond, COr, Model, TypedLeaf, leaves
 from slarules.engine.calendar import Calendar
 from slarules.engine.policy import Fields, fold
 
@@ -96,9 +96,15 @@ class Domain:
         self.dims: list[Dim] = []
         self.by_key: dict[str, Dim] = {}
         self._leaf_bdd: dict[Any, int] = {}
+        self.opaque: dict[Any, Dim] = {}  # leaf node -> the yes/no dimension standing for it
         conds: list[Cond] = [r.when for r in model.rules if r.when is not None]
         conds += [p.condition for lm in model.levels.values() for p in lm.pauses]
         self.all_leaves = [leaf for c in conds for leaf in leaves(c)]
+        self.leaves_of: dict[str, list[TypedLeaf]] = {}  # by left field, field-to-field apart
+        for leaf in self.all_leaves:
+            if leaf.right is None:
+                self.leaves_of.setdefault(leaf.left.name, []).append(leaf)
+        self.pair_leaves = [leaf for leaf in self.all_leaves if leaf.right is not None]
         tables = [
             t.by
             for lm in model.levels.values()
@@ -114,6 +120,29 @@ class Domain:
         self.leaf_fn: dict[Any, Callable[[Fields], bool]] = {
             leaf.node: fn for leaf, fn in zip(self.all_leaves, fns, strict=True)
         }
+        # per field, its leaves with their compiled test and the dimension deciding them
+        self.checks_of: dict[
+            str, list[tuple[TypedLeaf, Callable[[Fields], bool], Dim | None, Dim | None]]
+        ] = {}
+        for name, fleaves in self.leaves_of.items():
+            self.checks_of[name] = [
+                (
+                    leaf,
+                    self.leaf_fn[leaf.node],
+                    self.opaque.get(leaf.node) if self._is_opaque(leaf) else None,
+                    self.by_key[f"{name}.{leaf.left.part}"]
+                    if leaf.left.part is not None and not self._is_opaque(leaf)
+                    else None,
+                )
+                for leaf in fleaves
+            ]
+        self.pair_checks = [
+            (leaf, self.leaf_fn[leaf.node], self.opaque[leaf.node]) for leaf in self.pair_leaves
+        ]
+        self.dims_by_field: dict[str, list[Dim]] = {}
+        for d in self.dims:
+            self.dims_by_field.setdefault(d.field, []).append(d)
+        self.value_memo: dict[tuple[Any, ...], Any] = {}  # witness.py: a field's value per atoms
         self.universe = self._universe()
 
     # ---- dimensions -------------------------------------------------------------
@@ -158,12 +187,9 @@ class Domain:
             self._field_dims(name, model.fields[name], lits.get(name, []), elements.get(name, []))
         for leaf in all_leaves:
             if self._is_opaque(leaf):
-                key = f"?{len(self.dims)}"
-                known = next(
-                    (d for d in self.dims if d.leaf is not None and d.leaf.node == leaf.node), None
-                )
-                if known is None:
-                    self._add(
+                if leaf.node not in self.opaque:
+                    key = f"?{len(self.dims)}"
+                    self.opaque[leaf.node] = self._add(
                         Dim(key, leaf.left.name, "opaque", ["no", "yes"], [False, True], leaf=leaf)
                     )
             elif leaf.left.part is not None:
@@ -273,8 +299,6 @@ class Domain:
         return b.all_of(parts)
 
     def cond(self, c: Cond) -> int:
-        from slarules.dsl.model import CAnd, CNot, COr
-
         b = self.bdd
         if isinstance(c, CNot):
             return b.neg(self.cond(c.operand))
@@ -283,6 +307,16 @@ class Domain:
         if isinstance(c, COr):
             return b.any_of([self.cond(i) for i in c.items])
         return self.leaf(c)
+
+    def holds(self, c: Cond, fields: Fields) -> bool:
+        """Whether `c` is true of `fields`, by the compiled tests of its leaves."""
+        if isinstance(c, CNot):
+            return not self.holds(c.operand, fields)
+        if isinstance(c, CAnd):
+            return all(self.holds(i, fields) for i in c.items)
+        if isinstance(c, COr):
+            return any(self.holds(i, fields) for i in c.items)
+        return bool(self.leaf_fn[c.node](fields))
 
     def leaf(self, leaf: TypedLeaf) -> int:
         hit = self._leaf_bdd.get(leaf.node)
@@ -294,8 +328,7 @@ class Domain:
     def _leaf(self, leaf: TypedLeaf) -> int:
         b = self.bdd
         if self._is_opaque(leaf):
-            d = next(d for d in self.dims if d.leaf is not None and d.leaf.node == leaf.node)
-            pos = self.atoms_bdd(d, [1])
+            pos = self.atoms_bdd(self.opaque[leaf.node], [1])
             return b.neg(pos) if leaf.negated else pos
         name = leaf.left.name
         if self.model.fields[name] == "list" and leaf.op != "is set":
@@ -318,7 +351,7 @@ class Domain:
     def dims_of(self, leaf: TypedLeaf) -> list[Dim]:
         """The dimensions whose atoms decide `leaf`."""
         if self._is_opaque(leaf):
-            return [d for d in self.dims if d.leaf is not None and d.leaf.node == leaf.node]
+            return [self.opaque[leaf.node]]
         name = leaf.left.name
         if self.model.fields[name] == "list":
             if leaf.op == "is set":

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from itertools import islice
 from typing import Any
 
 from slarules.dsl import ast, codes
 from slarules.dsl.analysis.bdd import FALSE
 from slarules.dsl.analysis.domain import Domain
 from slarules.dsl.analysis.witness import concretize, describe
-from slarules.dsl.compiler import compile_conditions
 from slarules.dsl.model import Model, RuleModel, TypedLeaf, leaves
 from slarules.dsl.unparse import leaf_text
 from slarules.engine.policy import Decision, Fields, Policy
@@ -52,17 +53,9 @@ class _Run:
                 self.decided[i] = b.diff(self.matched[i], later)
                 later = b.or_(later, self.matched[i])
         self.fallthrough = b.diff(u, later)
-        when = [r.when for r in rules]
-        fns = compile_conditions(
-            [w for w in when if w is not None],
-            model.fields,
-            model.priorities,
-            self.dom.tz,
-            policy.calendars,
-        )
-        it = iter(fns)
+        # each rule's condition, evaluated with the compiled leaves (no second compile)
         self.when_fn: list[Callable[[Fields], bool]] = [
-            (lambda f: True) if w is None else next(it) for w in when
+            (lambda f: True) if r.when is None else partial(self.dom.holds, r.when) for r in rules
         ]
         self.out: list[Finding] = []
 
@@ -135,7 +128,6 @@ def _conditions(run: _Run) -> None:
             items.append((lm.file, first, p.condition, False))
     for file, span, cond, is_rule in items:
         c = b.and_(u, dom.cond(cond))
-        text = " ".join(leaf_text(leaf.node) for leaf in leaves(cond)[:1])
         if c == FALSE:
             whole = _text(cond)
             run.add(codes.dead_condition(whole), file, span)
@@ -144,9 +136,8 @@ def _conditions(run: _Run) -> None:
             run.add(codes.always_true(_text(cond)), file, span)
             continue
         for leaf in leaves(cond):
-            if b.and_(u, dom.leaf(leaf)) == FALSE:
+            if not b.meets(u, dom.leaf(leaf)):
                 run.add(codes.dead_condition(leaf_text(leaf.node)), file, leaf.node.span)
-        del text
 
 
 def _text(cond: Any) -> str:
@@ -171,12 +162,17 @@ def _rules(run: _Run) -> None:
         ):
             continue
         if run.decided[i] == FALSE:
-            shadows = [
-                q.title
-                for j, q in enumerate(rules)
-                if (j < i and q.stop and b.meets(run.matched[j], run.cond[i]))
-                or (j > i and q.sets_level and b.meets(run.matched[j], run.matched[i]))
-            ][:5]
+            shadows = list(
+                islice(
+                    (
+                        q.title
+                        for j, q in enumerate(rules)
+                        if (j < i and q.stop and b.meets(run.matched[j], run.cond[i]))
+                        or (j > i and q.sets_level and b.meets(run.matched[j], run.matched[i]))
+                    ),
+                    5,
+                )
+            )
             w = run.witness(run.cond[i], _shadowed(run.when_fn[i], r.title))
             if _overwritten(rules, i):
                 later = next(q.title for q in rules[i + 1 :] if q.when is None and q.sets_level)
@@ -234,10 +230,13 @@ def _falls_through(run: _Run) -> None:
 def _missing_targets(run: _Run) -> None:
     b, dom, model = run.b, run.dom, run.model
     for lm in model.levels.values():
-        region = b.any_of([run.decided[i] for i, r in enumerate(model.rules) if r.level == lm.name])
+        # the tickets given this level, as parts (their union is never built: only the part
+        # of each that misses a row is, which is small)
+        region = [run.decided[i] for i, r in enumerate(model.rules) if r.level == lm.name]
         if model.default_level == lm.name:
-            region = b.or_(region, run.fallthrough)
-        if region == FALSE:
+            region.append(run.fallthrough)
+        region = [p for p in region if p != FALSE]
+        if not region:
             continue
         for metric, t in lm.targets.items():
             if t.seconds is not None or (t.table is not None and t.table.else_seconds is not None):
@@ -245,7 +244,7 @@ def _missing_targets(run: _Run) -> None:
             missing = b.neg(dom.row_hit(t.table.by, t.table.rows)) if t.table else run.u
             if t.source_override is not None:
                 missing = b.diff(missing, dom.row_hit(t.source_override.by, t.source_override.rows))
-            gap = b.and_(region, missing)
+            gap = b.any_of([b.and_(p, missing) for p in region])
             if gap == FALSE:
                 continue
             level = lm.name
@@ -271,14 +270,13 @@ def _stops(run: _Run) -> None:
             continue  # nothing after it could set a level: the stop is a guard, not a finding
         region, changed = run.matched[i], False
         for j in range(i + 1, len(rules)):
-            m = b.and_(region, run.cond[j])
-            if m == FALSE:
+            if not b.meets(region, run.cond[j]):  # (decided without building the meet)
                 continue
             if rules[j].sets_level:
                 changed = True
                 break
             if rules[j].stop:
-                region = b.diff(region, m)
+                region = b.diff(region, run.cond[j])
                 if region == FALSE:
                     break
         if changed:

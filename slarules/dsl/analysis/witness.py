@@ -12,11 +12,13 @@ decided".
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from slarules.dsl.analysis.domain import UNSET, Dim, Domain
 from slarules.dsl.model import TypedLeaf
+from slarules.engine.policy import Fields
 
 
 def allowed(dim: Dim, path: dict[int, bool]) -> list[int]:
@@ -33,6 +35,14 @@ def allowed(dim: Dim, path: dict[int, bool]) -> list[int]:
         if ok:
             out.append(code)
     return out
+
+
+def lowest(dim: Dim, path: dict[int, bool]) -> int:
+    """The lowest atom of `dim` consistent with the path (`allowed(dim, path)[0]`)."""
+    code = 0
+    for v in dim.vars:
+        code = (code << 1) | (1 if path.get(v) else 0)
+    return code if code < dim.size else allowed(dim, path)[0]
 
 
 def describe(dom: Domain, path: dict[int, bool], only: set[str] | None = None) -> str:
@@ -74,30 +84,25 @@ def _words(d: Dim, atoms: list[int]) -> str:
 
 def concretize(dom: Domain, path: dict[int, bool]) -> dict[str, Any] | None:
     """A ticket's fields in the class of `path`, or None when none could be built."""
-    choice = {d.key: allowed(d, path)[0] for d in dom.dims}
+    choice = {d.key: lowest(d, path) for d in dom.dims}
     fields: dict[str, Any] = {}
-    by_field: dict[str, list[Dim]] = {}
-    for d in dom.dims:
-        by_field.setdefault(d.field, []).append(d)
-    for name, dims in by_field.items():
-        value = _field_value(dom, name, dims, choice)
+    for name, dims in dom.dims_by_field.items():
+        key = (name, *(choice[d.key] for d in dims))
+        value = dom.value_memo.get(key, _MISSING)
+        if value is _MISSING:  # a field's value depends on its own dimensions only
+            value = dom.value_memo[key] = _field_value(dom, name, dims, choice)
         if value is _FAILED:
             return None
         if value is not UNSET:
             fields[name] = value
-    for leaf in dom.all_leaves:  # field-to-field tests: check them on the whole ticket
-        if leaf.right is not None:
-            d = _opaque(dom, leaf)
-            if bool(dom.leaf_fn[leaf.node](fields)) != _want(leaf, choice[d.key]):
-                return None
+    for leaf, fn, d in dom.pair_checks:  # field-to-field tests: check them on the whole ticket
+        if bool(fn(fields)) != _want(leaf, choice[d.key]):
+            return None
     return fields
 
 
 _FAILED = object()
-
-
-def _opaque(dom: Domain, leaf: TypedLeaf) -> Dim:
-    return next(d for d in dom.dims if d.leaf is not None and d.leaf.node == leaf.node)
+_MISSING = object()
 
 
 def _want(leaf: TypedLeaf, atom: int) -> bool:
@@ -114,26 +119,30 @@ def _field_value(dom: Domain, name: str, dims: list[Dim], choice: dict[str, int]
         items = [d.key[len(name) + 1 : -1] for d in dims if d.kind == "element" and choice[d.key]]
         return tuple("other-element" if i == "*" else i for i in items)
     base = whole.reps[choice[whole.key]] if whole is not None else UNSET
-    checks: list[tuple[TypedLeaf, bool]] = []
-    for leaf in dom.all_leaves:
-        if leaf.left.name != name or leaf.right is not None:
-            continue
-        d = _opaque(dom, leaf) if dom._is_opaque(leaf) else None
-        if d is not None:
-            checks.append((leaf, _want(leaf, choice[d.key])))
-        elif leaf.left.part is not None:
-            pd = dom.by_key[f"{name}.{leaf.left.part}"]
-            rep = pd.reps[choice[pd.key]]
-            checks.append((leaf, bool(dom.leaf_fn[leaf.node](dom.fields_of(name, rep)))))
-        elif whole is not None:
-            checks.append((leaf, bool(dom.leaf_fn[leaf.node](dom.fields_of(name, base)))))
     if not any(d.kind in ("part", "opaque") for d in dims):
         return base
+    checks: list[tuple[TypedLeaf, bool]] = []
+    tests: dict[Callable[[Fields], bool], bool] = {}  # a leaf written twice is tested once
+    for leaf, fn, od, pd in dom.checks_of.get(name, ()):
+        if od is not None:
+            want = _want(leaf, choice[od.key])
+        elif pd is not None:
+            want = bool(fn(dom.fields_of(name, pd.reps[choice[pd.key]])))
+        elif whole is not None:
+            want = bool(fn(dom.fields_of(name, base)))
+        else:
+            continue
+        checks.append((leaf, want))
+        tests[fn] = want
     if base is UNSET:
         return UNSET if all(not want or leaf.negated for leaf, want in checks) else _FAILED
+    pairs = list(tests.items())
     for cand in _candidates(base, checks):
         f = {name: cand}
-        if all(bool(dom.leaf_fn[leaf.node](f)) == want for leaf, want in checks):
+        for fn, want in pairs:
+            if bool(fn(f)) != want:
+                break
+        else:
             return cand
     return _FAILED
 
