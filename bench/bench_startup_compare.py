@@ -26,7 +26,8 @@ def once(cmd: list[str], tree: str | None = None) -> float:
     if tree is not None:
         env["PYTHONPATH"] = tree
     t = time.perf_counter()
-    subprocess.run(cmd, check=True, capture_output=True, env=env)
+    # cwd: not a checkout, or `python -m` would import the `slarules` found there first
+    subprocess.run(cmd, check=True, capture_output=True, env=env, cwd=tempfile.gettempdir())
     return time.perf_counter() - t
 
 

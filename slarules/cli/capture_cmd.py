@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from slarules.cli import COMMANDS
 from slarules.cli.test_cmd import load_rules
 from slarules.clock import SystemClock
 from slarules.errors import InputError
@@ -27,7 +28,7 @@ from slarules.errors import InputError
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "capture",
-        help="write stored tickets as fixture files (expect filled by the engine)",
+        help=COMMANDS["capture"],
         description="Write stored tickets as fixture files whose `expect` is what the engine "
         "computes now, so a production surprise becomes a regression test.",
     )

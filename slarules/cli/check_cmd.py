@@ -12,12 +12,13 @@ import json
 import sys
 from typing import Any
 
+from slarules.cli import COMMANDS
 from slarules.errors import Diagnostic
 from slarules.rulesets import NoRulesFound, read_sources
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("check", help="check a ruleset (a .sla file or a directory of them)")
+    p = sub.add_parser("check", help=COMMANDS["check"])
     p.add_argument("rules", metavar="RULES", help="a .sla file, a directory of .sla files, or -")
     p.add_argument("--strict", action="store_true", help="warnings fail the check too")
     p.add_argument(
@@ -134,8 +135,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print(fmt: str, entries: list[tuple[Diagnostic, Any]]) -> None:
-    from slarules.cli.witness import jsonable, shown
-
+    if any(f is not None and f.witness is not None for _, f in entries):
+        from slarules.cli.witness import jsonable, shown  # only with --analyze findings
     if fmt == "json":
         out = []
         for d, f in entries:

@@ -26,6 +26,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from slarules.cli import COMMANDS
 from slarules.cli.test_cmd import find_or_report, load_rules
 from slarules.clock import SystemClock
 from slarules.engine.measurement import Cycle, Measurement
@@ -40,7 +41,7 @@ _END = datetime(9999, 12, 31, tzinfo=UTC)
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "diff",
-        help="compare two rulesets on fixture tickets (levels, met/breached, compliance)",
+        help=COMMANDS["diff"],
         description="Measure fixture tickets under OLD and NEW rules and show what changes: "
         "per ticket the level and the cycles that flip met/breached (or appear or "
         "disappear), then compliance before and after. Exit status is 0 whether "

@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from slarules.cli import COMMANDS
 from slarules.cli.test_cmd import load_rules
 from slarules.clock import SystemClock
 from slarules.errors import InputError
@@ -28,7 +29,7 @@ from slarules.errors import InputError
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "explain",
-        help="explain a ticket: every rule and condition, the level, every cycle",
+        help=COMMANDS["explain"],
         description="Explain one ticket (a fixture file; its `expect` is ignored): each rule "
         "with each condition's actual value and verdict, the level, every cycle "
         "with its figures and timeline. Instants are shown in the ruleset's timezone.",

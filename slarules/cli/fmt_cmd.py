@@ -14,11 +14,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from slarules.cli import COMMANDS
 from slarules.errors import RulesError
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("fmt", help="format .sla files in the canonical layout")
+    p = sub.add_parser("fmt", help=COMMANDS["fmt"])
     p.add_argument("rules", metavar="RULES", help="a .sla file, a directory of them, or -")
     p.add_argument("--diff", action="store_true", help="write nothing; print a unified diff")
     p.add_argument(

@@ -14,13 +14,14 @@ import os
 import sys
 from typing import Any
 
+from slarules.cli import COMMANDS
 from slarules.errors import RulesError, SettingsError
 
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "load",
-        help="load tickets and events from files into a server or a database",
+        help=COMMANDS["load"],
         description="Load fixture files (TOML/JSON) and JSON Lines of tickets and events "
         "(docs/loading.md). Re-running loads nothing twice.",
     )

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from slarules.cli import COMMANDS
 from slarules.errors import RulesError, SettingsError
 from slarules.settings import DEMO_DB_FILE
 
@@ -20,7 +21,7 @@ from slarules.settings import DEMO_DB_FILE
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "serve",
-        help="run the GraphQL server",
+        help=COMMANDS["serve"],
         description="Serve the GraphQL API (options override the SLA_* environment variables).",
     )
     p.add_argument("--rules", help="ruleset: a .sla file or a directory (SLA_RULES)")

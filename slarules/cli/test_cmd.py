@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from slarules.cli import COMMANDS
 from slarules.engine.policy import Policy
 from slarules.errors import RulesError
 from slarules.rulesets import NoRulesFound, load_policy
@@ -21,7 +22,7 @@ from slarules.rulesets import NoRulesFound, load_policy
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "test",
-        help="replay fixture tickets against a ruleset",
+        help=COMMANDS["test"],
         description="Replay fixture tickets (TOML or JSON, directories read recursively) "
         "against a ruleset and compare with their `expect` tables.",
     )

@@ -177,13 +177,8 @@ def _maybe_follow_on(d: Diagnostic, unread: Sequence[str]) -> Diagnostic:
 
 
 def _cannot_compile(file: str, e: Exception) -> Diagnostic:
-    return Diagnostic(
-        "error",
-        "cannot-compile",
-        f"the ruleset passed its checks but could not be compiled ({type(e).__name__}: {e})"[:300],
-        file,
-        hint="simplify the conditions named in the message and report this as a bug",
-    )
+    msg = codes.cannot_compile(f"{type(e).__name__}: {e}")
+    return Diagnostic(msg.severity, msg.code, msg.message, file, hint=msg.hint)
 
 
 def build_source(text: str, name: str = "<input>", cancel: Cancel = NEVER) -> BuildResult:

@@ -2,10 +2,12 @@
 
 The compiler reads the resolved model (model.py) and re-derives nothing:
 field types, comparable constants and targets come from `check`. The
-ordered rule list becomes one generated function, each pause one function,
-each rule one tracing function for `explain`, and all of them are compiled
-by a single `compile()` call per ruleset (start-up: one call instead of one
-per condition).
+ordered rule list becomes one generated function and each pause one
+function, all compiled by a single `compile()` call per ruleset (start-up:
+one call instead of one per condition). Each rule's tracing function for
+`explain` is generated too, but only on the first `explain` (again one
+`compile()` for all of them): `check` and `decide` never pay for them, and
+they were half of a large ruleset's compile time.
 
 Generated source only ever contains: fixed code written here, field names
 (identifiers, guaranteed by the grammar, emitted with `repr`), and names of
@@ -27,7 +29,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from slarules.dsl.model import CAnd, CNot, Cond, COr, Model, RuleModel, TypedField, TypedLeaf
-from slarules.dsl.regex import MAX_MATCH_CHARS, compile_regex
+from slarules.dsl.regex import MAX_MATCH_CHARS, compile_regex, unanchored
 from slarules.dsl.unparse import leaf_text
 from slarules.engine.calendar import Calendar, CalendarSpec
 from slarules.engine.cancel import NEVER, Cancel
@@ -51,8 +53,6 @@ class Consts:
     def __init__(
         self, priorities: Sequence[str], tz: ZoneInfo, calendars: Mapping[str, Calendar]
     ) -> None:
-        import re2
-
         self.calendars = calendars
         self.ns: dict[str, Any] = {
             "_date": date,
@@ -60,7 +60,6 @@ class Consts:
             "_EMPTY": frozenset(),
             "_TZ": tz,
             "_RANK": {p.casefold(): i for i, p in enumerate(priorities)},
-            "_U": re2._Anchor.UNANCHORED,
             "_Decision": Decision,
         }
         self._keys: dict[tuple[type, Any], str] = {}
@@ -183,6 +182,8 @@ class Codegen:
             assert e.pattern is not None
             b = self.encoded(e.left.name)
             m = self.const(compile_regex(*e.pattern)._regexp.Match)
+            if "_U" not in self.c.ns:
+                self.c.ns["_U"] = unanchored()
             return f"({b} is not None and {m}(_U, {b}, 0, len({b}))[0][0] >= 0)"
         if e.right is not None:
             return self._fields(e, v, self.typed(e.right))
@@ -303,16 +304,6 @@ def compile_policy(
     infos = tuple(RuleInfo(r.title, r.file, r.span.line, r.set_level, r.stop) for r in model.rules)
 
     decide_at = _decide_source(mb, model, infos)
-    explain_at = []
-    for i, r in enumerate(model.rules):
-        cancel.check()
-        if r.when is None:
-            explain_at.append(-1)
-            continue
-        gen = mb.gen()
-        explain_at.append(
-            mb.add(gen, f"_explain_{i}", f"    return {gen.expr(r.when, rec=True)}", "f, _rec")
-        )
     pause_at: dict[tuple[str, int], int] = {}
     for lm in model.levels.values():
         for j, p in enumerate(lm.pauses):
@@ -338,7 +329,6 @@ def compile_policy(
             lm.warn_percents,
             lm.warn_befores,
         )
-    checks: list[Callable[..., bool]] = [fns[k] if k >= 0 else _always for k in explain_at]
     return Policy(
         version=version,
         files=tuple(files),
@@ -351,13 +341,31 @@ def compile_policy(
         fields=dict(model.fields),
         priorities=tuple(model.priorities),
         decide_fn=fns[decide_at],
-        explain_fn=_explain_fn(model, infos, checks),
+        explain_fn=_explain_fn(model, infos, lambda: _explain_checks(model, tz, calendars)),
         sources=model.sources,
     )
 
 
 def _always(f: Fields, rec: Any) -> bool:
     return True
+
+
+def _explain_checks(
+    model: Model, tz: ZoneInfo, calendars: Mapping[str, Calendar]
+) -> list[Callable[..., bool]]:
+    """Each rule's condition recording every leaf via `_rec` (one module for all rules)."""
+    mb = ModuleBuilder(Consts(model.priorities, tz, calendars), model.fields)
+    at = []
+    for i, r in enumerate(model.rules):
+        if r.when is None:
+            at.append(-1)
+            continue
+        gen = mb.gen()
+        at.append(
+            mb.add(gen, f"_explain_{i}", f"    return {gen.expr(r.when, rec=True)}", "f, _rec")
+        )
+    fns = mb.build() if mb.names else []
+    return [fns[k] if k >= 0 else _always for k in at]
 
 
 def _decide_source(mb: ModuleBuilder, model: Model, infos: tuple[RuleInfo, ...]) -> int:
@@ -383,15 +391,22 @@ def _decide_source(mb: ModuleBuilder, model: Model, infos: tuple[RuleInfo, ...])
 
 
 def _explain_fn(
-    model: Model, infos: tuple[RuleInfo, ...], checks: list[Callable[..., bool]]
+    model: Model,
+    infos: tuple[RuleInfo, ...],
+    make_checks: Callable[[], list[Callable[..., bool]]],
 ) -> Callable[[Fields], Decision]:
     """Rule by rule with a trace; rules after the stopping one appear as not matched,
     with no conditions (they were not evaluated). Every leaf of an evaluated rule is
-    evaluated and recorded, so the trace shows all of them."""
+    evaluated and recorded, so the trace shows all of them. The tracing functions
+    are compiled on the first call (two threads racing both build the same ones)."""
     default = model.default_level
     rules: list[RuleModel] = list(model.rules)
+    compiled: list[list[Callable[..., bool]]] = []
 
     def explain(fields: Fields) -> Decision:
+        if not compiled:
+            compiled.append(make_checks())
+        checks = compiled[0]
         level = default
         by = "default" if default is not None else None
         matched: list[str] = []

@@ -22,7 +22,8 @@ from collections.abc import Iterable, Sequence
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedInput
 
-from slarules.dsl import ast
+from slarules.dsl import ast, codes
+from slarules.dsl.codes import Msg
 from slarules.dsl.names import DAYS
 from slarules.engine.cancel import NEVER, Cancel
 from slarules.errors import Diagnostic
@@ -51,12 +52,14 @@ class LimitError(ValueError):
         self.diagnostic = diagnostic
 
 
-def _diag(
-    code: str, message: str, file: str, line: int, column: int, hint: str, text: str
-) -> Diagnostic:
+def _diag(msg: Msg, file: str, line: int, column: int, text: str) -> Diagnostic:
     lines = text.split("\n")
     source = _clip(lines[line - 1], column) if 0 < line <= len(lines) else None
-    return Diagnostic("error", code, message, file, line, column, hint, source)
+    return _at(msg, file, line, column, source)
+
+
+def _at(msg: Msg, file: str, line: int, column: int, source: str | None = None) -> Diagnostic:
+    return Diagnostic(msg.severity, msg.code, msg.message, file, line, column, msg.hint, source)
 
 
 def _clip(source: str, column: int) -> str:
@@ -68,15 +71,7 @@ def size_diagnostic(nbytes: int, file: str) -> Diagnostic | None:
     """`file-too-large` when one file has more than MAX_FILE_BYTES bytes."""
     if nbytes <= MAX_FILE_BYTES:
         return None
-    return Diagnostic(
-        "error",
-        "file-too-large",
-        f"the file has {nbytes:,} bytes; a rules file may have at most {MAX_FILE_BYTES:,}",
-        file,
-        1,
-        1,
-        "split the ruleset into several files",
-    )
+    return _at(codes.file_too_large(nbytes, MAX_FILE_BYTES), file, 1, 1)
 
 
 def ruleset_size_diagnostic(sizes: Sequence[tuple[str, int]]) -> Diagnostic | None:
@@ -84,16 +79,7 @@ def ruleset_size_diagnostic(sizes: Sequence[tuple[str, int]]) -> Diagnostic | No
     total = sum(n for _name, n in sizes)
     if total <= MAX_RULESET_BYTES or not sizes:
         return None
-    return Diagnostic(
-        "error",
-        "ruleset-too-large",
-        f"the ruleset's files have {total:,} bytes together; at most "
-        f"{MAX_RULESET_BYTES:,} are allowed",
-        sizes[-1][0],
-        1,
-        1,
-        "remove unused rules, levels or comments",
-    )
+    return _at(codes.ruleset_too_large(total, MAX_RULESET_BYTES), sizes[-1][0], 1, 1)
 
 
 class _Depth:
@@ -123,29 +109,11 @@ class _Depth:
             self.depth -= self.nots[-1]
             self.nots[-1] = 0
         elif kind in _DIGIT_TOKENS and sum(c.isdigit() for c in tok) > MAX_DIGITS:
-            raise LimitError(
-                _diag(
-                    "number-too-long",
-                    f"`{str(tok)[:20]}…` has more than {MAX_DIGITS} digits",
-                    file,
-                    tok.line or 1,
-                    tok.column or 1,
-                    f"numbers, durations and percentages have at most {MAX_DIGITS} digits",
-                    text,
-                )
-            )
+            msg = codes.number_too_long(str(tok), MAX_DIGITS)
+            raise LimitError(_diag(msg, file, tok.line or 1, tok.column or 1, text))
         if self.depth > MAX_DEPTH:
-            raise LimitError(
-                _diag(
-                    "nesting-too-deep",
-                    f"the condition nests deeper than {MAX_DEPTH} levels of parentheses and `not`",
-                    file,
-                    tok.line or 1,
-                    tok.column or 1,
-                    "flatten it (`not (a or b)` is `not a and not b`) or split it over rules",
-                    text,
-                )
-            )
+            msg = codes.nesting_too_deep(MAX_DEPTH)
+            raise LimitError(_diag(msg, file, tok.line or 1, tok.column or 1, text))
         self.prev = kind
 
 
@@ -173,15 +141,7 @@ def parse_bounded(parser: Lark, text: str, file: str, cancel: Cancel = NEVER) ->
 
 def too_deep(file: str) -> Diagnostic:
     """The last resort when a tree still overflows the stack (a deep caller)."""
-    return Diagnostic(
-        "error",
-        "nesting-too-deep",
-        "the file nests too deeply to be read",
-        file,
-        1,
-        1,
-        f"keep conditions within {MAX_DEPTH} levels of parentheses and `not`",
-    )
+    return _at(codes.nesting_too_deep(MAX_DEPTH, whole_file=True), file, 1, 1)
 
 
 # ---- ranges on the AST -----------------------------------------------------------
@@ -262,10 +222,10 @@ def range_diagnostics(modules: Sequence[tuple[str, ast.Module, Sequence[str]]]) 
             if isinstance(decl, ast.CalendarDecl):
                 calendars.setdefault(decl.name.value, decl)
 
-    def at(file: str, lines: Sequence[str], span: ast.Span, code: str, msg: str, hint: str) -> None:
+    def at(file: str, lines: Sequence[str], span: ast.Span, msg: Msg) -> None:
         line, col = max(span.line, 1), max(span.column, 1)
         source = _clip(lines[line - 1], col) if line <= len(lines) else None
-        out.append(Diagnostic("error", code, msg, file, line, col, hint, source))
+        out.append(_at(msg, file, line, col, source))
 
     rules = 0
     for file, module, lines in modules:
@@ -273,28 +233,12 @@ def range_diagnostics(modules: Sequence[tuple[str, ast.Module, Sequence[str]]]) 
             if isinstance(decl, ast.RuleDecl):
                 rules += 1
                 if rules == MAX_RULES + 1:
-                    at(
-                        file,
-                        lines,
-                        decl.span,
-                        "too-many-rules",
-                        f"a ruleset may have at most {MAX_RULES} rules",
-                        "use lists (`in [...]`) or tables (`by FIELD { ... }`) "
-                        "instead of one rule per value",
-                    )
+                    at(file, lines, decl.span, codes.too_many_rules(MAX_RULES))
             if isinstance(decl, ast.RuleDecl | ast.LevelDecl):
                 for cond in _conditions(decl):
                     n = _terms(cond)
                     if n > MAX_TERMS:
-                        at(
-                            file,
-                            lines,
-                            cond.span,
-                            "condition-too-long",
-                            f"the condition has {n} comparisons; at most {MAX_TERMS} are allowed",
-                            "use a list (`field in [...]`, `contains any [...]`) "
-                            "or split it over several rules",
-                        )
+                        at(file, lines, cond.span, codes.condition_too_long(n, MAX_TERMS))
             if not isinstance(decl, ast.LevelDecl):
                 continue
             cal_name = next(
@@ -305,27 +249,13 @@ def range_diagnostics(modules: Sequence[tuple[str, ast.Module, Sequence[str]]]) 
             budget = MAX_TARGET_YEARS * _WEEKS_PER_YEAR * weekly
             for dur, is_target in _durations(decl):
                 if dur.seconds > MAX_DURATION:
-                    at(
-                        file,
-                        lines,
-                        dur.span,
-                        "duration-too-long",
-                        f"`{dur.raw}` is longer than the maximum duration "
-                        f"{_show(MAX_DURATION)} (8760h)",
-                        f"durations are at most {_show(MAX_DURATION)}",
+                    msg = codes.duration_too_long(
+                        dur.raw, _show(MAX_DURATION), MAX_DURATION // 3600
                     )
+                    at(file, lines, dur.span, msg)
                 elif is_target and cal is not None and dur.seconds > budget:
-                    open_h = f"{weekly / 3600:g}" if weekly else "no"
-                    at(
-                        file,
-                        lines,
-                        dur.span,
-                        "target-out-of-range",
-                        f"`{dur.raw}` needs more than {MAX_TARGET_YEARS} years of calendar "
-                        f"`{cal.name.value}`, which has {open_h} open hours a week",
-                        f"at most {budget // 3600}h with this calendar; add open hours "
-                        "or shorten the target"
-                        if weekly
-                        else "give the calendar `hours`",
+                    msg = codes.target_out_of_range(
+                        dur.raw, MAX_TARGET_YEARS, cal.name.value, weekly, budget
                     )
+                    at(file, lines, dur.span, msg)
     return out

@@ -17,13 +17,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import re2
-
 MAX_PROGRAM_SIZE = 2_000  # RE2 instructions; ordinary ticket patterns use 10-300
 MAX_MEM = 8 << 20  # bytes for the program and DFA cache (RE2's default, made explicit)
 MAX_MATCH_CHARS = 65_536  # a `matches` reads at most this many characters of the text
-
-_UNANCHORED = re2._Anchor.UNANCHORED
 
 
 class RegexError(ValueError):
@@ -41,6 +37,8 @@ class RegexTooComplex(RegexError):
 
 def compile_regex(pattern: str, ignore_case: bool) -> Any:
     """A compiled RE2 pattern (`.search`); raises RegexError / RegexTooComplex."""
+    import re2  # here, not at import: a ruleset without `matches` never loads RE2
+
     options = re2.Options()
     options.log_errors = False  # RE2 would otherwise print to stderr
     options.case_sensitive = not ignore_case
@@ -61,11 +59,19 @@ def compile_regex(pattern: str, ignore_case: bool) -> Any:
 def search_bytes(pattern: str, ignore_case: bool) -> Callable[[bytes], bool]:
     """`pattern` as a predicate over UTF-8 bytes (already capped by `encode_capped`)."""
     match = compile_regex(pattern, ignore_case)._regexp.Match
+    anywhere = unanchored()
 
-    def found(data: bytes, _match: Any = match, _u: Any = _UNANCHORED) -> bool:
+    def found(data: bytes, _match: Any = match, _u: Any = anywhere) -> bool:
         return bool(_match(_u, data, 0, len(data))[0][0] >= 0)
 
     return found
+
+
+def unanchored() -> Any:
+    """The `Anchor` argument of the compiled pattern's `Match` for a search anywhere."""
+    import re2
+
+    return re2._Anchor.UNANCHORED
 
 
 def encode_capped(text: str) -> bytes:
