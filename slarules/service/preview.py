@@ -26,14 +26,15 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
-from slarules.engine.measurement import Cycle, Measurement
+from slarules.engine.measurement import Measurement
 from slarules.engine.policy import METRICS, Policy
-from slarules.engine.reports import ComplianceRow, LogRow, compliance, log_rows
+from slarules.engine.reports import ComplianceRow, LogRow, compliance
 from slarules.engine.ticket import TicketHistory
 from slarules.engine.timers import measure
 from slarules.service.recording import history_of
+from slarules.service.verdicts import Verdict, stored_verdict, verdict
 from slarules.settings import DatabaseConfig
 from slarules.store.histories import Histories
 
@@ -47,10 +48,6 @@ _FINISHED = {"met", "breached", "no cycle"}
 def measure_at(policy: Policy, h: TicketHistory, now: datetime) -> Measurement:
     """As the service measures: at `now`, or at creation for a ticket ahead of the clock."""
     return measure(policy, h, max(now, h.created_at))
-
-
-def _state(c: Cycle | None) -> str:
-    return "no cycle" if c is None else c.state
 
 
 def flip_kind(before: str, after: str) -> str | None:
@@ -68,17 +65,35 @@ def flip_kind(before: str, after: str) -> str | None:
     return "other"
 
 
-def cycle_flips(old: Measurement, new: Measurement) -> list[tuple[str, int, str, str, str]]:
-    """(metric, index, before, after, kind) of every cycle whose outcome changes."""
-    a = {(c.metric, c.index): c for c in old.cycles}
-    b = {(c.metric, c.index): c for c in new.cycles}
+class _Outcome(Protocol):
+    @property
+    def metric(self) -> str: ...
+    @property
+    def index(self) -> int: ...
+    @property
+    def state(self) -> str: ...
+
+
+_ORDER: dict[str, int] = {m: i for i, m in enumerate(METRICS)}
+
+
+def _flips(
+    old: Iterable[_Outcome], new: Iterable[_Outcome]
+) -> list[tuple[str, int, str, str, str]]:
+    a = {(c.metric, c.index): c.state for c in old}
+    b = {(c.metric, c.index): c.state for c in new}
     out: list[tuple[str, int, str, str, str]] = []
-    for k in sorted(a.keys() | b.keys(), key=lambda k: (METRICS.index(k[0]), k[1])):
-        sa, sb = _state(a.get(k)), _state(b.get(k))
+    for k in sorted(a.keys() | b.keys(), key=lambda k: (_ORDER[k[0]], k[1])):
+        sa, sb = a.get(k, "no cycle"), b.get(k, "no cycle")
         kind = flip_kind(sa, sb)
         if kind is not None:
             out.append((k[0], k[1], sa, sb, kind))
     return out
+
+
+def cycle_flips(old: Measurement, new: Measurement) -> list[tuple[str, int, str, str, str]]:
+    """(metric, index, before, after, kind) of every cycle whose outcome changes."""
+    return _flips(old.cycles, new.cycles)
 
 
 def _keep(ids: list[str], tid: str) -> None:
@@ -157,19 +172,23 @@ class Preview:
 
     def add(self, old: Measurement, new: Measurement) -> bool:
         """Count one ticket measured under both policies; True when something changed."""
+        return self.add_verdicts(verdict(old), verdict(new))
+
+    def add_verdicts(self, old: Verdict, new: Verdict) -> bool:
+        """`add` of what the tally reads of the two measurements (`service.verdicts`)."""
         tid = old.ticket_id
         self.tickets += 1
         cell = (old.level or "none", new.level or "none")
-        rules = (old.decision.decided_by or "none", new.decision.decided_by or "none")
+        rules = (old.decided_by or "none", new.decided_by or "none")
         self.matrix[cell] += 1
         self.causes.setdefault(cell, Counter())[rules] += 1
         _keep(self.examples.setdefault(cell, []), tid)
-        flips = cycle_flips(old, new)
+        flips = _flips(old.rows, new.rows)
         for metric, _i, _a, _b, kind in flips:
             self.flips.setdefault(metric, Counter())[kind] += 1
             _keep(self.flip_examples.setdefault((metric, kind), []), tid)
-        self._rows[0].extend(log_rows(old))
-        self._rows[1].extend(log_rows(new))
+        self._rows[0].extend(old.rows)
+        self._rows[1].extend(new.rows)
         if len(self._rows[0]) + len(self._rows[1]) > 20_000:
             self.fold_rows()
         changed = cell[0] != cell[1] or rules[0] != rules[1] or bool(flips)
@@ -264,21 +283,30 @@ class Preview:
 
 
 def compare_history(
-    tally: Preview, old: Policy, new: Policy, h: TicketHistory, now: datetime
-) -> tuple[Measurement, Measurement] | None:
-    """Measure one history under both policies into `tally` (a failure is listed, not raised)."""
-    got: list[Measurement] = []
+    tally: Preview,
+    old: Policy,
+    new: Policy,
+    h: TicketHistory,
+    now: datetime,
+    known_old: Verdict | None = None,
+) -> tuple[Verdict, Verdict] | None:
+    """Measure one history under both policies into `tally` (a failure is listed, not raised);
+    `known_old`: its verdict under `old` as of `now`, already known (not measured again)."""
+    got: list[Verdict] = []
     failed: list[tuple[str, str]] = []
     for which, policy in (("old", old), ("new", new)):
+        if which == "old" and known_old is not None:
+            got.append(known_old)
+            continue
         try:
-            got.append(measure_at(policy, h, now))
+            got.append(verdict(measure_at(policy, h, now)))
         except Exception as e:  # one bad ticket never stops the preview
             failed.append((which, f"{type(e).__name__}: {e}" if not str(e) else str(e)))
     if failed:
         which = "both" if len(failed) == 2 else failed[0][0]
         tally.fail(h.id, which, failed[0][1])
         return None
-    tally.add(got[0], got[1])
+    tally.add_verdicts(got[0], got[1])
     return got[0], got[1]
 
 
@@ -317,19 +345,22 @@ class StoreReport:
         }
 
 
-_shared: tuple[Policy, Policy, DatabaseConfig, datetime] | None = None
+_shared: tuple[Policy, Policy, DatabaseConfig, datetime, bool] | None = None
 _reader: Histories | None = None  # one read-only connection per worker process
 
 
 def _batch(ids: Sequence[str]) -> Preview:
     global _reader
     assert _shared is not None
-    old, new, config, now = _shared
+    old, new, config, now, use_stored = _shared
     if _reader is None:
         _reader = Histories(config)
     tally = Preview()
-    for s in _reader.tickets(ids):
-        compare_history(tally, old, new, history_of(s.head, s.events), now)
+    got = _reader.tickets(ids)
+    known = _reader.measured([s.head for s in got], old.version) if use_stored else {}
+    for s in got:
+        v = stored_verdict(old, s.head, s.events, known.get(s.head.id), now)
+        compare_history(tally, old, new, history_of(s.head, s.events), now, v)
     tally.fold_rows()
     return tally
 
@@ -365,12 +396,15 @@ def preview_store(
     jobs: int | None = None,
     budget: Budget = Budget(),
     batch: int = 500,
+    stored: bool = True,
 ) -> StoreReport:
     """Replay the stored tickets created or active since `since` under both policies.
 
     Read-only; batches of `batch` ids go to forked workers (`jobs`, default one per
     core; 1 runs in this process), at most 2 batches per worker in flight, so memory
-    stays bounded whatever the number of tickets.
+    stays bounded whatever the number of tickets. A ticket last measured under `old`
+    is not measured under it again when the store holds exactly what that would give
+    (`service.verdicts`; `stored=False` measures every ticket under both).
     """
     global _shared, _reader
     started = time.monotonic()
@@ -381,7 +415,7 @@ def preview_store(
         total = reader.count_since(since)
         cap = budget.tickets
         pages = _pages(reader, since, batch, cap)
-        _shared = (old, new, config, now)
+        _shared = (old, new, config, now, stored)
         try:
             if jobs <= 1 or total <= batch:
                 _reader = reader

@@ -4,19 +4,21 @@ A `Histories` reader has its own connection, opened read-only (SQLite
 `mode=ro`, PostgreSQL `default_transaction_read_only`), so it is safe on a
 database a server is using and can be opened in each worker process. It
 never migrates or writes: it streams ticket heads with their events in
-batches, keyset by id, and reads the sources of ruleset versions.
+batches, keyset by id, reads what the service last stored for them (`measured`:
+the ticket row, its cycles and its checkpoint) and the sources of ruleset versions.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from slarules.settings import DatabaseConfig
 from slarules.store import codec
-from slarules.store.rows import EventRow, TicketHead
+from slarules.store.rows import CheckpointRow, EventRow, TicketHead
 from slarules.store.sql import Sql, chunks
 from slarules.store.times import from_db, opt_from_db, to_db
 
@@ -28,6 +30,11 @@ _HEAD = (
 _ACTIVE = (
     '("created_at" >= ? OR NOT "done" OR EXISTS (SELECT 1 FROM "event" e '
     'WHERE e."ticket_id" = "ticket"."id" AND e."at" >= ?))'
+)
+
+_CYCLE = (
+    'SELECT "ticket_id", "metric", "idx", "state", "started_at", "stopped_at", "due_at", '
+    '"target", "elapsed", "remaining", "ruleset_version" FROM "cycle" '
 )
 
 
@@ -45,6 +52,37 @@ class Stored(NamedTuple):
 
     head: TicketHead
     events: list[EventRow]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCycle:
+    """A stored cycle's figures as of the ticket's `measured_at` (the SLA log's columns)."""
+
+    metric: str
+    index: int
+    state: str
+    started_at: datetime
+    stopped_at: datetime | None
+    due_at: datetime | None
+    target: int
+    elapsed: int
+    remaining: int
+    ruleset_version: str
+
+
+class Measured(NamedTuple):
+    """A ticket as the service last measured it under `version` (at the head's
+    `measured_at`): level, deciding rule, the text columns of the SLA log, its cycles,
+    and its checkpoint under that version (None: none)."""
+
+    version: str
+    level: str | None
+    decided_by: str | None
+    requester: str | None
+    department: str | None
+    assignee: str | None
+    cycles: tuple[StoredCycle, ...]
+    checkpoint: CheckpointRow | None
 
 
 class ReadOnlyError(Exception):
@@ -157,6 +195,58 @@ class Histories:
             ):
                 events[r[0]].append(EventRow(r[1], from_db(r[2]), r[3], Sql.unj(r[4])))
         return [Stored(heads[t], events[t]) for t in dict.fromkeys(ids) if t in heads]
+
+    def measured(self, heads: Sequence[TicketHead], version: str) -> dict[str, Measured]:
+        """What the service last stored for those of these tickets last measured under
+        `version`: the ticket row's verdict, its cycles' figures (write order; not their
+        timelines), its checkpoint under `version` (open tickets)."""
+        by_id = {h.id: h for h in heads}
+        out: dict[str, Measured] = {}
+        for part in chunks(list(by_id)):
+            marks = ",".join("?" * len(part))
+            rows = self._rows(
+                'SELECT "id", "level", "decided_by", "requester", "department", "assignee" '
+                f'FROM "ticket" WHERE "id" IN ({marks}) AND "ruleset_version" = ?',
+                [*part, version],
+            )
+            if not rows:
+                continue
+            mine = [r[0] for r in rows]
+            marks = ",".join("?" * len(mine))
+            cycles: dict[str, list[StoredCycle]] = {t: [] for t in mine}
+            for r in self._rows(_CYCLE + f'WHERE "ticket_id" IN ({marks}) ORDER BY "id"', mine):
+                cycles[r[0]].append(
+                    StoredCycle(
+                        r[1],
+                        r[2],
+                        r[3],
+                        from_db(r[4]),
+                        opt_from_db(r[5]),
+                        opt_from_db(r[6]),
+                        r[7],
+                        r[8],
+                        r[9],
+                        r[10],
+                    )
+                )
+            opened = [t for t in mine if not by_id[t].done]
+            points: dict[str, CheckpointRow] = {}
+            if opened:
+                marks = ",".join("?" * len(opened))
+                for r in self._rows(
+                    'SELECT "ticket_id", "ruleset_version", "engine_version", "last_at", '
+                    '"evaluations", "state" FROM "checkpoint" '
+                    f'WHERE "ticket_id" IN ({marks}) AND "ruleset_version" = ?',
+                    [*opened, version],
+                ):
+                    points[r[0]] = CheckpointRow(
+                        r[0], r[1], r[2], from_db(r[3]), r[4], Sql.unj(r[5])
+                    )
+            for r in rows:
+                out[r[0]] = Measured(
+                    version, r[1], r[2], r[3], r[4], r[5], tuple(cycles[r[0]]), points.get(r[0])
+                )
+        return out
 
     # -- ruleset versions ----------------------------------------------------------------
 

@@ -1,0 +1,115 @@
+"""What the preview's tally reads of a ticket's measurement, measured or read from the store.
+
+A `Verdict` is the level, the deciding rule and the SLA-log rows (one per cycle:
+metric, index, state, figures) of one ticket under one ruleset as of `now`: all
+that `preview.Preview` counts (transitions, flips, compliance).
+
+The preview measures every ticket under the OLD and the NEW ruleset. When OLD is
+the version a ticket was last measured under, the store already holds that
+verdict: the ticket row (level, deciding rule, text columns), its cycles, and for
+an open ticket its checkpoint (`engine.fold`). `stored_verdict` returns it only
+when it is exactly what measuring the history gives, that is when
+
+- every stored event is at or before both the instant it was measured at and the
+  preview's `now` (no event the stored measurement did not fold, none the
+  preview leaves out);
+- a done ticket's cycles are all stopped (their figures no longer depend on
+  `now`): they are read as stored;
+- an open ticket has a checkpoint under this ruleset and engine version that
+  folded every stored event: its stopped cycles stand as stored and the running
+  ones are projected to `now` from the checkpoint (the engine's projection, as
+  `recording.project_stored` reads an open ticket).
+
+Otherwise it returns None and the caller measures the history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import NamedTuple
+
+from slarules.engine.measurement import Measurement
+from slarules.engine.policy import METRICS, Policy
+from slarules.engine.reports import LogRow, log_rows
+from slarules.engine.timers import measurement_of
+from slarules.service import checkpoints
+from slarules.store.histories import Measured, StoredCycle
+from slarules.store.rows import EventRow, TicketHead
+
+_ORDER: dict[str, int] = {m: i for i, m in enumerate(METRICS)}
+
+
+class Verdict(NamedTuple):
+    ticket_id: str
+    level: str | None
+    decided_by: str | None
+    rows: tuple[LogRow, ...]  # engine.reports.log_rows: none without a level
+
+
+def verdict(m: Measurement) -> Verdict:
+    return Verdict(m.ticket_id, m.level, m.decision.decided_by, tuple(log_rows(m)))
+
+
+def _row(ticket_id: str, level: str, got: Measured, c: StoredCycle) -> LogRow:
+    """`engine.reports.log_row` of a stored cycle (the ticket row holds the text columns)."""
+    return LogRow(
+        ticket_id=ticket_id,
+        requester=got.requester,
+        department=got.department,
+        assignee=got.assignee,
+        level=level,
+        metric=c.metric,
+        index=c.index,
+        started_at=c.started_at,
+        due_at=c.due_at,
+        stopped_at=c.stopped_at,
+        state=c.state,
+        target=c.target,
+        elapsed=c.elapsed,
+        remaining=c.remaining,
+        ruleset_version=c.ruleset_version,
+    )
+
+
+def stored_verdict(
+    policy: Policy,
+    head: TicketHead,
+    events: Sequence[EventRow],
+    got: Measured | None,
+    now: datetime,
+) -> Verdict | None:
+    """The verdict of a stored ticket under `policy` as of `now`, read from the store
+    (see the module), or None when only measuring its history gives it."""
+    if got is None or got.version != policy.version or head.measured_at is None:
+        return None
+    if any(c.ruleset_version != policy.version for c in got.cycles):
+        return None
+    when = max(now, head.created_at)
+    last = max((e.at for e in events), default=head.created_at)
+    if last > when or last > head.measured_at:
+        return None
+    stored = sorted(got.cycles, key=lambda c: (_ORDER[c.metric], c.index))
+    if head.done:
+        if any(c.stopped_at is None for c in stored):
+            return None
+        level = got.level
+        rows = () if level is None else tuple(_row(head.id, level, got, c) for c in stored)
+        return Verdict(head.id, level, got.decided_by, rows)
+    point = got.checkpoint
+    if point is None or not checkpoints.usable(policy, point):
+        return None
+    if point.state.get("events") != len(events) or point.last_at != last:
+        return None
+    s, _ = checkpoints.from_plain(policy, point.state)
+    m = measurement_of(policy, head.id, s, (), when)
+    if m.level is None:
+        return Verdict(head.id, None, m.decision.decided_by, ())
+    running = {(r.metric, r.index): r for r in log_rows(m)}
+    merged = []
+    for c in stored:
+        r = running.pop((c.metric, c.index), None)
+        merged.append(r if r is not None else _row(head.id, m.level, got, c))
+    merged.extend(running.values())
+    merged.sort(key=lambda r: (_ORDER[r.metric], r.index))
+    return Verdict(head.id, m.level, m.decision.decided_by, tuple(merged))
