@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -78,6 +78,13 @@ class Work:
     seen: tuple[str, ...] = ()
     later: tuple[datetime, ...] = ()
     history: TicketHistory | None = None  # full work: the history it was measured from
+    credit: tuple[str | None, ...] | None = None  # each cycle's credited assignee, if known
+
+
+def credited_work(policy: Policy, w: Work) -> Work:
+    """The same work with its credited assignees worked out and without its history
+    (what a worker process sends back: less to pickle, less for the parent to do)."""
+    return replace(w, credit=_credited(policy, w), history=None)
 
 
 def _stopped_seen(m: Measurement, now: datetime) -> list[str]:
@@ -96,6 +103,8 @@ def _stopped_seen(m: Measurement, now: datetime) -> list[str]:
 def _credited(policy: Policy, w: Work) -> tuple[str | None, ...]:
     """Each cycle's credited assignee (engine.credit). Folded onto a checkpoint, no new
     event changed the assignee, so every changed cycle's assignee is the current one."""
+    if w.credit is not None:
+        return w.credit
     if w.history is not None:
         return credited_assignees(policy, w.history, w.m)
     now = w.m.fields.get("assignee")

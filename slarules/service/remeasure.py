@@ -28,7 +28,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from slarules.engine.policy import Policy
-from slarules.service.recording import Inputs, Recorder, Work, measure_all
+from slarules.service.recording import Inputs, Recorder, Work, credited_work, measure_all
 
 __all__ = ["BATCH", "remeasure_all", "workers_for"]
 
@@ -54,7 +54,9 @@ def _measure(inputs: Inputs, now: datetime) -> dict[str, Work | Exception]:
     assert _POLICY is not None
     out = measure_all(_POLICY, inputs.heads, inputs.rows, now)
     for t, got in out.items():
-        if isinstance(got, Exception):
+        if isinstance(got, Work):
+            out[t] = credited_work(_POLICY, got)
+        else:
             try:
                 pickle.loads(pickle.dumps(got))
             except Exception:

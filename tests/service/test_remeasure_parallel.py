@@ -47,14 +47,15 @@ def _dump(svc: TicketService) -> dict[str, Any]:
 
 @pytest.fixture
 def seeded(tmp_path: Path) -> Path:
-    """A store of tickets with random histories (5 to 40 events), some done."""
+    """A store of tickets with random histories (5 to 40 events), some done, some assigned."""
     path = tmp_path / "seed.db"
     store = Store.open(parse_database_url(f"sqlite:///{path}"))
     svc = TicketService(store)
     rnd = random.Random(17)
     for i in range(TICKETS):
         tid = f"T{i:02}"
-        svc.record_ticket(POLICY, {"id": tid, "created_at": T0, "fields": {"status": "new"}}, NOW)
+        fields = {"status": "new", **({"assignee": "Ann"} if i % 2 else {})}
+        svc.record_ticket(POLICY, {"id": tid, "created_at": T0, "fields": fields}, NOW)
         minute, events = 0, []
         for k in range(rnd.randint(5, 40)):
             minute = max(0, minute + rnd.choice([0, 5, 40, 300, -20]))
@@ -102,7 +103,9 @@ def test_parallel_remeasure_stores_what_the_serial_one_stores(seeded: Path, work
         )
         assert saved == len(ids)
         assert left[-1] == 0 and left == sorted(left, reverse=True)
-        assert _dump(par) == expected
+        got = _dump(par)
+        assert got == expected
+        assert {r["credited_assignee"] for r in got["cycle"]} >= {"Ann"}
 
 
 def test_a_ticket_that_changed_while_it_was_measured_is_measured_again(seeded: Path) -> None:
