@@ -81,3 +81,10 @@ def test_the_cache_is_bounded_and_keyed_by_the_token_limit() -> None:
     assert cache.get(b) is None and cache.get(a) is doc and len(cache) == 2
     assert key_of("{ a }", {"max_tokens": 11}) != a
     assert key_of("x" * 30_000, {}) is None
+
+
+def test_a_bad_string_is_refused_every_time_the_same_query_comes(api: Api) -> None:
+    q = '{ ticket(id: "a\\u0000b") { id } }'
+    first = api.error(q)
+    assert first == api.error(q)
+    assert first["extensions"]["reason"] == "bad-character"
