@@ -3,9 +3,12 @@
 CPU per event and events/s through GraphQL `recordEvents` when tickets already hold
 5, 15, 50, 200 and 1,000 events, batched (100 events a call) and single (one a call),
 on SQLite (and PostgreSQL with --pg when it answers on 127.0.0.1:5432). Medians of
-several rounds; the floors are measured in the same run: a bare insert loop of the
-same event rows with the same driver, and a bare strawberry round trip
-(`{ __typename }`) through the same app.
+several rounds, through a real server (uvicorn on loopback, one keep-alive
+connection; the client runs in the same process, so CPU figures include it). The
+floors are measured in the same run: a bare insert loop of the same event rows with
+the same driver (`× insert`), a bare strawberry mutation returning a constant served
+the same way (`× bare rt`), and our own `{ __typename }`. `read ms`: one
+`ticket(id)` of an open ticket holding that many events.
 """
 
 from __future__ import annotations
@@ -23,13 +26,16 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench_service import RECORD_EVENTS, T0, client, engine, fields, post  # noqa: E402
+from bench_service import RECORD_EVENTS, T0, client, drop_pg, engine, fields  # noqa: E402
+from serving import BARE_MUTATION, bare_app, served  # noqa: E402
 
+from slarules.app import create_app  # noqa: E402
 from slarules.clock import FrozenClock  # noqa: E402
 from slarules.service import RawEvent  # noqa: E402
-from slarules.settings import DatabaseConfig, parse_database_url  # noqa: E402
+from slarules.settings import DatabaseConfig, Settings, parse_database_url  # noqa: E402
 from slarules.store.sql import Sql  # noqa: E402
 
+SINGLES = 20
 KINDS = ("customer", "agent", "customer", "agent", "open", "pending")
 
 
@@ -50,8 +56,7 @@ def raw_event(k: int) -> dict[str, Any]:
     return {"at": at, "type": "status", "status": kind}
 
 
-def prefill(c: Any, tickets: int, length: int) -> None:
-    rt = c.app_state.runtime
+def prefill(rt: Any, tickets: int, length: int) -> None:
     svc, policy = rt.service, rt.ruleset.policy
     now = T0 + timedelta(days=30)
     for i in range(tickets):
@@ -63,48 +68,85 @@ def prefill(c: Any, tickets: int, length: int) -> None:
             svc.record_events(policy, evs, now)
 
 
+READ = (
+    "query($id: ID!) { ticket(id: $id) { id fields level { name } cycles { metric index state "
+    "dueAt elapsedSeconds remainingSeconds timeline { kind at } } "
+    "events { eventId at type } evaluations { at levelAfter } } }"
+)
+
+
 def curve_point(
     db: DatabaseConfig, eng: dict[str, Any], length: int, tickets: int, rounds: int
-) -> tuple[float, float, float, float, float]:
-    """(batched µs CPU/event, batched events/s, single µs CPU/event, single calls/s,
-    floor: µs of a `{ __typename }` round trip)."""
+) -> dict[str, float]:
+    """Medians through a real server (uvicorn, one keep-alive connection): batched µs CPU
+    per event and events/s, single-event calls (µs CPU, calls/s), our `{ __typename }`
+    round trip (µs), and reading one open ticket of `length` events (ms)."""
     clock = FrozenClock(T0 + timedelta(days=30))
-    with client(db, eng, clock, scheduler=False) as c:
-        prefill(c, tickets, length)
+    app = create_app(Settings(database=db, scheduler=False), clock, **eng)
+    with served(app) as c:
+        prefill(app.state.runtime, tickets, length)
         k = length
-        b_cpu, b_rate, s_cpu, s_rate, floor = [], [], [], [], []
-        for _ in range(rounds):
+        b_cpu, b_rate, s_cpu, s_rate, floor, read = [], [], [], [], [], []
+        for r in range(rounds + 1):  # the first round warms up
             events = []
             for j in range(100):  # one call: 100 events spread over the tickets
                 events.append(gql_event(f"T{j % tickets}", 0, k + j // tickets))
             k += 100 // tickets + 1
             c0, w0 = time.process_time(), time.perf_counter()
-            assert post(c, RECORD_EVENTS, {"e": events})["recordEvents"]["applied"] == 100
+            assert c.post(RECORD_EVENTS, {"e": events})["recordEvents"]["applied"] == 100
             c1, w1 = time.process_time(), time.perf_counter()
             b_cpu.append((c1 - c0) / 100 * 1e6)
             b_rate.append(100 / (w1 - w0))
             c0, w0 = time.process_time(), time.perf_counter()
-            for j in range(20):  # single-event calls
-                post(c, RECORD_EVENTS, {"e": [gql_event(f"T{j % tickets}", 0, k)]})
+            for j in range(SINGLES):  # single-event calls
+                c.post(RECORD_EVENTS, {"e": [gql_event(f"T{j % tickets}", 0, k)]})
                 if j % tickets == tickets - 1:
                     k += 1
             k += 1
             c1, w1 = time.process_time(), time.perf_counter()
-            s_cpu.append((c1 - c0) / 20 * 1e6)
-            s_rate.append(20 / (w1 - w0))
+            s_cpu.append((c1 - c0) / SINGLES * 1e6)
+            s_rate.append(SINGLES / (w1 - w0))
             w0 = time.perf_counter()
-            for _ in range(20):
-                post(c, "{ __typename }")
-            floor.append((time.perf_counter() - w0) / 20 * 1e6)
-        med = statistics.median
-        return med(b_cpu), med(b_rate), med(s_cpu), med(s_rate), med(floor)
+            for _ in range(SINGLES):
+                c.post("{ __typename }")
+            floor.append((time.perf_counter() - w0) / SINGLES * 1e6)
+            w0 = time.perf_counter()
+            for _ in range(5):
+                c.post(READ, {"id": "T0"})
+            read.append((time.perf_counter() - w0) / 5 * 1e3)
+            if r == 0:
+                for got in (b_cpu, b_rate, s_cpu, s_rate, floor, read):
+                    got.clear()
+    med = statistics.median
+    return {
+        "b_cpu": med(b_cpu),
+        "b_rate": med(b_rate),
+        "s_cpu": med(s_cpu),
+        "s_rate": med(s_rate),
+        "floor": med(floor),
+        "read": med(read),
+    }
+
+
+def bare_floor(n: int = 200) -> float:
+    """µs of a bare strawberry mutation round trip returning a constant, served the same way."""
+    with served(bare_app()) as c:
+        for _ in range(20):
+            c.post(BARE_MUTATION, {"e": ["x"]})
+        out = []
+        for _ in range(5):
+            w0 = time.perf_counter()
+            for _ in range(n // 5):
+                c.post(BARE_MUTATION, {"e": ["x"]})
+            out.append((time.perf_counter() - w0) / (n // 5) * 1e6)
+        return statistics.median(out)
 
 
 def insert_floor(db: DatabaseConfig, eng: dict[str, Any]) -> float:
     """µs per row of a bare executemany of 100 event rows with the store's driver."""
     clock = FrozenClock(T0 + timedelta(days=30))
     with client(db, eng, clock, scheduler=False) as c:
-        prefill(c, 1, 0)
+        prefill(c.app_state.runtime, 1, 0)
         s: Sql = c.app_state.runtime.store.sql
         out = []
         for r in range(7):
@@ -144,33 +186,53 @@ def main() -> None:
     ap.add_argument("--lengths", default="5,15,50,200,1000")
     a = ap.parse_args()
     lengths = [int(x) for x in a.lengths.split(",")]
-    rounds = 3 if a.quick else 7
+    rounds = 3 if a.quick else 5
     tickets = 10 if a.quick else 25
     _, eng = engine()
-    dbs = []
     tmp = tempfile.mkdtemp()
-    dbs.append(("sqlite", lambda n: parse_database_url(f"sqlite:///{tmp}/b{n}.db")))
+    dbs: list[tuple[str, Any]] = [
+        ("sqlite", lambda n: parse_database_url(f"sqlite:///{tmp}/b{n}.db"))
+    ]
     if a.pg:
         dbs.append(("postgres", lambda n: pg_config()))
+    bare = bare_floor()
+    print(
+        f"bare strawberry mutation round trip (uvicorn, keep-alive): {bare:.0f} µs "
+        f"= {1e6 / bare:.0f} calls/s; {tickets} tickets, batches of 100 events, "
+        f"{SINGLES} single calls a round, medians of {rounds} rounds"
+    )
     for name, make in dbs:
-        floor_row = insert_floor(make("floor"), eng)
+        fdb = make("floor")
+        if fdb is None:
+            print(f"\n{name}: no database")
+            continue
+        floor_row = insert_floor(fdb, eng)
+        _drop(fdb)
         print(f"\n{name}: floor insert {floor_row:.0f} µs/row (bare executemany, same driver)")
         print(
-            f"{'events/ticket':>13} {'batch µs CPU/ev':>16} {'batch ev/s':>11} "
-            f"{'single µs CPU':>14} {'single calls/s':>15} {'× floor rt':>10}"
+            f"{'ev/ticket':>9} {'batch µs CPU/ev':>15} {'batch ev/s':>10} {'× insert':>8} "
+            f"{'single calls/s':>14} {'single µs CPU':>13} {'× bare rt':>9} "
+            f"{'{__typename} µs':>15} {'read ms':>7}  curve"
         )
         base = None
         for n in lengths:
             db = make(n)
-            if db is None:
-                print("  (no database)")
-                break
-            bc, br, sc, sr, fl = curve_point(db, eng, n, tickets, rounds)
-            base = base or bc
+            try:
+                p = curve_point(db, eng, n, tickets, rounds)
+            finally:
+                _drop(db)
+            base = base or p["b_cpu"]
             print(
-                f"{n:>13} {bc:>16.0f} {br:>11.0f} {sc:>14.0f} {sr:>15.0f} "
-                f"{1e6 / sr / fl:>10.1f}   curve {bc / base:.2f}× of 5"
+                f"{n:>9} {p['b_cpu']:>15.0f} {p['b_rate']:>10.0f} "
+                f"{1e6 / p['b_rate'] / floor_row:>8.1f} {p['s_rate']:>14.0f} "
+                f"{p['s_cpu']:>13.0f} {1e6 / p['s_rate'] / bare:>9.1f} {p['floor']:>15.0f} "
+                f"{p['read']:>7.1f}  {p['b_cpu'] / base:.2f}× of {lengths[0]}"
             )
+
+
+def _drop(db: DatabaseConfig) -> None:
+    if db.provider == "postgres":
+        drop_pg(db)
 
 
 if __name__ == "__main__":

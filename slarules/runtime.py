@@ -28,6 +28,7 @@ from slarules.errors import Diagnostic, RulesError
 from slarules.logs import json_line
 from slarules.metrics import Metrics
 from slarules.service import TicketService
+from slarules.service.remeasure import remeasure_all
 from slarules.settings import Settings
 from slarules.store import Store
 from slarules.store.alerts import RELOAD_CHANNEL
@@ -338,14 +339,23 @@ class Runtime:
         self.remeasuring = len(ids)
         self.metrics.remeasuring.set(self.remeasuring)
         try:
-            for i in range(0, len(ids), REMEASURE_BATCH):
-                if self.ruleset.policy is not policy:
-                    return  # a newer reload took over (it re-measures everything again)
-                part = ids[i : i + REMEASURE_BATCH]
-                n = await run_in_threadpool(service.remeasure, policy, part, self.clock.now())
+
+            def saved(n: int, left: int) -> None:
                 self.metrics.tickets_remeasured.inc(n)
-                self.remeasuring = max(0, len(ids) - i - len(part))
-                self.metrics.remeasuring.set(self.remeasuring)
+                self.remeasuring = left
+                self.metrics.remeasuring.set(left)
+
+            await remeasure_all(
+                service.recorder,
+                policy,
+                ids,
+                self.clock.now,
+                batch=REMEASURE_BATCH,
+                go_on=lambda: self.ruleset.policy is policy,  # else a newer reload took over
+                done=saved,
+            )
+            if self.ruleset.policy is not policy:
+                return  # a newer reload took over (it re-measures everything again)
         except Exception:
             log.exception("re-measure after reload failed")
         finally:

@@ -289,7 +289,18 @@ def project(policy: Policy, s: Fold, now: int) -> tuple[Cycle, ...]:
         target = level.target_seconds(metric, s.fields)
         if target is None:
             continue
-        labels = Labels(s.runs, ix, level, metric)
-        for i, start, stop in spans(s, metric):
+        known = spans(s, metric)
+        if not known:
+            continue
+        labels = Labels(runs_from(s.runs, min(a for _, a, _ in known)), ix, level, metric)
+        for i, start, stop in known:
             out.append(cycle(level, labels, metric, i, start, stop, target, now, policy.version))
     return tuple(out)
+
+
+def runs_from(runs: Sequence[Run], start: int) -> Sequence[Run]:
+    """The runs in force at or after `start` (the one in force at it first): what the
+    labels of cycles starting at or after `start` read, so a cycle started late costs
+    nothing for the runs before it."""
+    cut = bisect_right(runs, start, key=lambda r: r[0]) - 1
+    return runs[cut:] if cut > 0 else runs

@@ -138,6 +138,24 @@ def _bad_strings(doc: DocumentNode) -> GraphQLError | None:
     )
 
 
+_STRINGS_SEEN: dict[int, tuple[DocumentNode, GraphQLError | None]] = {}
+
+
+def _bad_strings_of(doc: DocumentNode) -> GraphQLError | None:
+    """`_bad_strings`, once per document object (a kept document is checked once; the
+    entry holds the document, so its id is not reused while it is remembered)."""
+    got = _STRINGS_SEEN.get(id(doc))
+    if got is not None and got[0] is doc:
+        return got[1]
+    error = _bad_strings(doc)
+    if doc.loc is None or len(doc.loc.source.body) > 20_000:
+        return error  # remember small documents only (what the document cache keeps)
+    if len(_STRINGS_SEEN) >= 256:
+        _STRINGS_SEEN.clear()
+    _STRINGS_SEEN[id(doc)] = (doc, error)
+    return error
+
+
 class QueryBudget(SchemaExtension):
     """Refuse, before execution, a query over the cost limit, and introspection without
     the read role when tokens are configured (unless `SLA_INTROSPECTION=open`)."""
@@ -156,7 +174,7 @@ class QueryBudget(SchemaExtension):
             ops = [d for d in doc.definitions if isinstance(d, OperationDefinitionNode)]
             if ec.operation_name:
                 ops = [o for o in ops if o.name and o.name.value == ec.operation_name]
-            error = _bad_strings(doc) or self._check(ops, fragments, ec.variables)
+            error = _bad_strings_of(doc) or self._check(ops, fragments, ec.variables)
             if error is not None:
                 ec.result = GraphQLExecutionResult(data=None, errors=[error])
         yield

@@ -29,6 +29,7 @@ from slarules.graphql import preview_types as pv
 from slarules.graphql import types as g
 from slarules.graphql.budget import QueryBudget
 from slarules.graphql.context import ctx
+from slarules.graphql.documents import CachedDocuments, DocumentCache
 from slarules.graphql.masking import MaskInternalErrors, SlaSchema, is_public
 from slarules.graphql.raw import raw_event, raw_ticket, selects
 from slarules.graphql.scalars import SCALAR_MAP
@@ -401,6 +402,7 @@ class Subscription:
 
 
 def make_schema(settings: Settings) -> strawberry.Schema:
+    documents = DocumentCache()  # per schema: its validation rules are fixed here
     extensions: list[Any] = [
         lambda: QueryDepthLimiter(max_depth=settings.max_depth),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
@@ -408,6 +410,7 @@ def make_schema(settings: Settings) -> strawberry.Schema:
         lambda: QueryBudget(
             max_cost=settings.max_cost, open_introspection=settings.open_introspection
         ),
+        lambda: CachedDocuments(documents),
         lambda: MaskInternalErrors(
             should_mask_error=lambda e: not is_public(e), error_message="internal error"
         ),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -78,6 +78,13 @@ class Work:
     seen: tuple[str, ...] = ()
     later: tuple[datetime, ...] = ()
     history: TicketHistory | None = None  # full work: the history it was measured from
+    credit: tuple[str | None, ...] | None = None  # each cycle's credited assignee, if known
+
+
+def credited_work(policy: Policy, w: Work) -> Work:
+    """The same work with its credited assignees worked out and without its history
+    (what a worker process sends back: less to pickle, less for the parent to do)."""
+    return replace(w, credit=_credited(policy, w), history=None)
 
 
 def _stopped_seen(m: Measurement, now: datetime) -> list[str]:
@@ -96,6 +103,8 @@ def _stopped_seen(m: Measurement, now: datetime) -> list[str]:
 def _credited(policy: Policy, w: Work) -> tuple[str | None, ...]:
     """Each cycle's credited assignee (engine.credit). Folded onto a checkpoint, no new
     event changed the assignee, so every changed cycle's assignee is the current one."""
+    if w.credit is not None:
+        return w.credit
     if w.history is not None:
         return credited_assignees(policy, w.history, w.m)
     now = w.m.fields.get("assignee")
@@ -397,19 +406,89 @@ class Recorder:
         self, cur: Any, policy: Policy, heads: Mapping[str, TicketHead], now: datetime
     ) -> list[rules.Alert]:
         rows = self.store.tickets.events(cur, heads)
+        return self._save_measured(cur, policy, heads, measure_all(policy, heads, rows, now), now)
+
+    def _save_measured(
+        self,
+        cur: Any,
+        policy: Policy,
+        heads: Mapping[str, TicketHead],
+        measured: Mapping[str, Work | Exception],
+        now: datetime,
+    ) -> list[rules.Alert]:
         work, stuck = [], []
         for t in heads:
-            try:
-                work.append(full_work(policy, history_of(heads[t], rows[t]), now))
-            except Exception as e:  # one bad ticket never blocks the others
-                stuck.append(t)
-                log.warning("cannot measure ticket %s: %s", t, e)
-                if self.hooks.failed is not None:
-                    self.hooks.failed(t, e)
+            got = measured[t]
+            if isinstance(got, Work):
+                work.append(got)
+                continue
+            stuck.append(t)  # one bad ticket never blocks the others
+            log.warning("cannot measure ticket %s: %s", t, got)
+            if self.hooks.failed is not None:
+                self.hooks.failed(t, got)
         previous = {t: heads[t].measured_at for t in heads}
         raised = self._persist(cur, policy, work, previous, now)
         self.store.tickets.look_again(cur, stuck, now + LOOK_AGAIN)
         return raised
+
+    # -- re-measuring in parts: read, measure elsewhere (worker processes), save ------------
+
+    def remeasure_inputs(self, ids: Iterable[str]) -> Inputs:
+        """The open tickets among `ids`, their events and event marks (one read)."""
+        repo = self.store.tickets
+        with self.store.read() as cur:
+            heads = repo.heads(cur, ids, open_only=True)
+            rows = repo.events(cur, heads)
+            marks = repo.event_marks(cur, heads)
+        return Inputs(heads, rows, marks)
+
+    def save_remeasured(
+        self,
+        policy: Policy,
+        inputs: Inputs,
+        measured: Mapping[str, Work | Exception],
+        now: datetime,
+    ) -> int:
+        """Save what `measure_all` made of `inputs` as of `now`, in one write: a ticket
+        whose events changed since (or that became done) is measured again here from its
+        stored events, so the rows are what `remeasure` at `now` would write."""
+        repo = self.store.tickets
+        with self.store.write() as cur:
+            heads = repo.heads(cur, inputs.heads, lock=True, open_only=True)
+            marks = repo.event_marks(cur, heads)
+            fresh = {t: h for t, h in heads.items() if marks[t] == inputs.marks.get(t)}
+            again = {t: h for t, h in heads.items() if t not in fresh}
+            raised = self._save_measured(cur, policy, fresh, measured, now)
+            if again:
+                raised += self._remeasure(cur, policy, again, now)
+        self._committed(raised)
+        return len(heads)
+
+
+@dataclass(frozen=True, slots=True)
+class Inputs:
+    """What re-measuring a part of the open tickets reads: heads, events, event marks."""
+
+    heads: dict[str, TicketHead]
+    rows: dict[str, list[EventRow]]
+    marks: dict[str, tuple[int, int]]
+
+
+def measure_all(
+    policy: Policy,
+    heads: Mapping[str, TicketHead],
+    rows: Mapping[str, Sequence[EventRow]],
+    now: datetime,
+) -> dict[str, Work | Exception]:
+    """Each ticket measured from its whole history (pure: a worker process may run it);
+    a ticket that cannot be measured gets its error instead."""
+    out: dict[str, Work | Exception] = {}
+    for t, head in heads.items():
+        try:
+            out[t] = full_work(policy, history_of(head, rows[t]), now)
+        except Exception as e:
+            out[t] = e
+    return out
 
 
 def _folded(value: object) -> str | None:

@@ -155,6 +155,22 @@ class TicketRepository:
                 out[r[0]].append(EventRow(r[1], from_db(r[2]), r[3], Sql.unj(r[4])))
         return out
 
+    def event_marks(self, cur: Any, ids: Iterable[str]) -> dict[str, tuple[int, int]]:
+        """(count, last row id) of each ticket's stored events: events are only appended,
+        so an equal mark means the same events (a measure made from them still holds)."""
+        s = self.sql
+        wanted = list(dict.fromkeys(ids))
+        out: dict[str, tuple[int, int]] = {t: (0, 0) for t in wanted}
+        for part in chunks(wanted):
+            s.execute(
+                cur,
+                'SELECT "ticket_id", COUNT(*), MAX("id") FROM "event" '
+                f'WHERE "ticket_id" IN ({s.marks(len(part))}) GROUP BY "ticket_id"',
+                part,
+            )
+            out.update((r[0], (int(r[1]), int(r[2]))) for r in cur.fetchall())
+        return out
+
     def events_named(
         self, cur: Any, pairs: Iterable[tuple[str, str]]
     ) -> dict[tuple[str, str], EventRow]:

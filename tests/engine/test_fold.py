@@ -169,3 +169,42 @@ def test_the_example_fixtures_through_the_fold(path: Path) -> None:
     fx = load_fixture(path, EXAMPLE)
     for later in (0, 3600, 3 * 86400):
         check_every_prefix(EXAMPLE, fx.history, fx.now + timedelta(seconds=later))
+
+
+def _project_over_all_runs(policy: Policy, s: Fold, now: int) -> tuple[Any, ...]:
+    """`cycles.project` with every metric labelled over all the runs (no `runs_from` cut)."""
+    got = cycles.level_of(policy, s)
+    if got is None:
+        return ()
+    ix, level = got
+    out = []
+    for metric in METRICS:
+        target = level.target_seconds(metric, s.fields)
+        if target is None:
+            continue
+        labels = cycles.Labels(s.runs, ix, level, metric)
+        for i, a, b in cycles.spans(s, metric):
+            out.append(cycles.cycle(level, labels, metric, i, a, b, target, now, policy.version))
+    return tuple(out)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(histories(), st.integers(0, 3000), st.sampled_from([EXAMPLE, LEVEL_POLICY]))
+def test_labelling_from_the_earliest_start_changes_no_cycle(
+    h: TicketHistory, now: int, policy: Policy | None
+) -> None:
+    assert policy is not None
+    when = T0 + timedelta(minutes=now)
+    s, _ = fold(policy, h, when)
+    u = int(when.timestamp())
+    assert cycles.project(policy, s, u) == _project_over_all_runs(policy, s, u)
+    t = s.trim()  # a checkpoint: only the running cycles
+    assert cycles.project(policy, t, u) == _project_over_all_runs(policy, t, u)
+
+
+def test_runs_from_keeps_the_run_in_force_at_the_start() -> None:
+    runs: Any = [(0, "open", ()), (10, "pending", ()), (20, "open", ())]
+    assert cycles.runs_from(runs, 15) == runs[1:]
+    assert cycles.runs_from(runs, 20) == runs[2:]
+    assert cycles.runs_from(runs, 5) == runs
+    assert cycles.runs_from(runs, -5) == runs

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 import slarules.runtime
+from slarules.service.recording import Recorder
 from tests.alerts.conftest import EXAMPLES, engine_api, urgent
 from tests.alerts.receiver import wait_until
 from tests.service.conftest import Api
@@ -77,23 +78,21 @@ def test_a_crash_during_a_background_remeasure_is_finished_at_the_next_start(
     monkeypatch.setattr(slarules.runtime, "REMEASURE_BATCH", 4)
     calls: list[int] = []
 
-    def die_after_one_batch(self: Any, policy: Any, ids: Any, now: Any) -> int:
-        calls.append(len(ids))
+    def die_after_one_batch(self: Any, policy: Any, inputs: Any, measured: Any, now: Any) -> int:
+        calls.append(len(inputs.heads))
         if len(calls) > 1:
             raise RuntimeError("the process died")  # nothing after the first batch is saved
-        return real(self, policy, ids, now)
+        return real(self, policy, inputs, measured, now)
 
-    from slarules.service import TicketService
-
-    real = TicketService.remeasure
-    monkeypatch.setattr(TicketService, "remeasure", die_after_one_batch)
+    real = Recorder.save_remeasured  # each batch's write
+    monkeypatch.setattr(Recorder, "save_remeasured", die_after_one_batch)
     with engine_api(tmp_path / "a.db", rules=rules) as api:
         new = api.runtime.ruleset.policy.version
         wait_until(lambda: len(calls) > 1)
         wait_until(lambda: api.runtime._remeasure_task.done())
         stale = [t for t, v in _versions(tmp_path / "a.db").items() if v != {new} and t != "T-00"]
         assert len(stale) == N - 1 - 4  # the first batch only
-    monkeypatch.setattr(TicketService, "remeasure", real)
+    monkeypatch.setattr(Recorder, "save_remeasured", real)
     with engine_api(tmp_path / "a.db", rules=rules) as api:
         wait_until(lambda: api.client.get("/healthz").json()["ruleset_current"])
         versions = _versions(tmp_path / "a.db")
@@ -108,15 +107,13 @@ def test_reads_answer_while_the_catch_up_runs(tmp_path: Path, monkeypatch: Any) 
         _seed(api)
     _change_rules(rules)
     gate = threading.Event()
-    from slarules.service import TicketService
+    real = Recorder.save_remeasured
 
-    real = TicketService.remeasure
-
-    def slow(self: Any, policy: Any, ids: Any, now: Any) -> int:
+    def slow(self: Any, policy: Any, inputs: Any, measured: Any, now: Any) -> int:
         gate.wait(10)
-        return real(self, policy, ids, now)
+        return real(self, policy, inputs, measured, now)
 
-    monkeypatch.setattr(TicketService, "remeasure", slow)
+    monkeypatch.setattr(Recorder, "save_remeasured", slow)
     with engine_api(tmp_path / "a.db", rules=rules) as api:
         health = api.client.get("/healthz").json()  # start-up did not wait for it
         assert health["ruleset_current"] is False and health["ok"] is True

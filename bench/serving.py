@@ -1,0 +1,77 @@
+"""A real server for the benches: uvicorn on loopback in a thread, one keep-alive client.
+
+`served(app)` yields a `Caller` posting GraphQL over one kept-alive HTTP/1.1 connection
+(http.client, no TestClient thread portal); `bare_app()` is a bare strawberry app whose
+mutation returns a constant: the floor of a GraphQL mutation round trip measured the
+same way.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import strawberry
+import uvicorn
+from starlette.applications import Starlette
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+
+
+class Caller:
+    def __init__(self, port: int) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port)
+
+    def post(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        body = json.dumps({"query": query, "variables": variables or {}})
+        self.conn.request("POST", "/graphql", body, {"Content-Type": "application/json"})
+        out: dict[str, Any] = json.loads(self.conn.getresponse().read())
+        if out.get("errors"):
+            raise SystemExit(f"bench query failed: {out['errors'][0]}")
+        return out["data"]  # type: ignore[no-any-return]
+
+
+@contextmanager
+def served(app: Any) -> Iterator[Caller]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    caller = Caller(port)
+    try:
+        yield caller
+    finally:
+        caller.conn.close()
+        server.should_exit = True
+        thread.join()
+
+
+@strawberry.type
+class _Query:
+    ping: int = 1
+
+
+@strawberry.type
+class _Mutation:
+    @strawberry.mutation
+    async def record(self, events: list[str]) -> int:
+        return len(events)
+
+
+BARE_MUTATION = "mutation($e: [String!]!) { record(events: $e) }"
+
+
+def bare_app() -> Starlette:
+    gql: Any = GraphQL(strawberry.Schema(query=_Query, mutation=_Mutation))
+    return Starlette(routes=[Route("/graphql", gql, methods=["GET", "POST"])])

@@ -1,0 +1,125 @@
+"""Re-measure many open tickets (after a reload) in worker processes, in batches.
+
+The parent reads a batch (heads, events, event marks) in a short read, a worker
+process measures it from the histories (`recording.measure_all`, pure engine
+work), and the parent saves the results in one short write per batch; a ticket
+whose events changed in between is measured again inside that write, so the rows
+are what the serial `TicketService.remeasure` would write at the same instant.
+Reads, measuring and writes of different batches overlap; the server keeps
+answering (the reads and writes run in its thread pool, the measuring elsewhere).
+
+Workers are forked from the server (the live policy is not picklable; a fork
+inherits it) and live for one re-measure. With one worker (or few tickets) the
+batches are measured in the thread pool instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import pickle
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from datetime import datetime
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+
+from slarules.engine.policy import Policy
+from slarules.service.recording import Inputs, Recorder, Work, credited_work, measure_all
+
+__all__ = ["BATCH", "remeasure_all", "workers_for"]
+
+log = logging.getLogger("slarules.service")
+BATCH = 200
+_POLICY: Policy | None = None  # in a worker: the policy it inherited
+
+
+def workers_for(tickets: int, batch: int = BATCH) -> int:
+    """Worker processes for a re-measure: one per core (at most 4), none for few tickets."""
+    if tickets <= batch:
+        return 0
+    return max(0, min(4, os.cpu_count() or 1, -(-tickets // batch)))
+
+
+def _adopt(policy: Policy) -> None:
+    global _POLICY
+    _POLICY = policy
+
+
+def _measure(inputs: Inputs, now: datetime) -> dict[str, Work | Exception]:
+    """In a worker: measure a batch with the inherited policy (errors made picklable)."""
+    assert _POLICY is not None
+    out = measure_all(_POLICY, inputs.heads, inputs.rows, now)
+    for t, got in out.items():
+        if isinstance(got, Work):
+            out[t] = credited_work(_POLICY, got)
+        else:
+            try:
+                pickle.loads(pickle.dumps(got))
+            except Exception:
+                out[t] = RuntimeError(f"{type(got).__name__}: {got}")
+    return out
+
+
+async def remeasure_all(
+    recorder: Recorder,
+    policy: Policy,
+    ids: Sequence[str],
+    now: Callable[[], datetime],
+    *,
+    batch: int = BATCH,
+    workers: int | None = None,
+    go_on: Callable[[], bool] = lambda: True,
+    done: Callable[[int, int], None] = lambda n, left: None,
+) -> int:
+    """Re-measure `ids` in batches; `go_on()` False stops before the next batch (a newer
+    reload took over); `done(n, left)` after each saved batch. Returns tickets saved."""
+    n_workers = workers_for(len(ids), batch) if workers is None else workers
+    parts = [list(ids[i : i + batch]) for i in range(0, len(ids), batch)]
+    pool: Executor | None = None
+    if n_workers > 0:
+        ctx = multiprocessing.get_context("fork")
+        pool = ProcessPoolExecutor(
+            n_workers, mp_context=ctx, initializer=_adopt, initargs=(policy,)
+        )
+    loop = asyncio.get_running_loop()
+    saved = processed = 0
+    in_flight: list[tuple[int, Inputs, datetime, asyncio.Future[Any]]] = []
+
+    async def save_first() -> None:
+        nonlocal saved, processed
+        size, inputs, at, fut = in_flight.pop(0)
+        measured = await fut
+        n = await run_in_threadpool(recorder.save_remeasured, policy, inputs, measured, at)
+        saved += n
+        processed += size
+        done(n, len(ids) - processed)
+
+    try:
+        for part in parts:
+            if not go_on():
+                break
+            inputs = await run_in_threadpool(recorder.remeasure_inputs, part)
+            at = now()
+            if pool is not None:
+                fut: asyncio.Future[Any] = loop.run_in_executor(pool, _measure, inputs, at)
+            else:
+                fut = asyncio.ensure_future(
+                    run_in_threadpool(measure_all, policy, inputs.heads, inputs.rows, at)
+                )
+            in_flight.append((len(part), inputs, at, fut))
+            while len(in_flight) > max(1, n_workers):
+                await save_first()
+        while in_flight:
+            if not go_on():
+                for _, _, _, fut in in_flight:
+                    fut.cancel()
+                break
+            await save_first()
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+    return saved
