@@ -18,7 +18,7 @@ from slarules.engine.policy import Policy, RuleTrace, fold
 from slarules.engine.reports import DIMENSIONS, ComplianceRow, Dimension, LogRow, log_row
 from slarules.engine.timers import measure
 from slarules.errors import BAD_USER_INPUT, InputError, ServiceError, bad_input
-from slarules.service import checkpoints
+from slarules.service import checkpoints, exports
 from slarules.service.recording import (
     Hooks,
     RawEvent,
@@ -190,6 +190,14 @@ class TicketService:
         """The whole SLA log in chunks (keyset reads; constant memory)."""
         for chunk in self.store.queries.iter_log(_fold_filter(f), now):
             yield self._current(policy, chunk, now)
+
+    def log_csv(
+        self, policy: Policy, f: LogFilter, now: datetime, chunk: int = 2000
+    ) -> Iterator[str]:
+        """The SLA log as CSV text (header first), streamed in keyset chunks; the first
+        chunk is read by the first `next`, so a bad filter raises there."""
+        chunks = self.store.queries.iter_log_raw(_fold_filter(f), now, chunk)
+        return exports.log_csv(chunks, lambda rows: self._current(policy, rows, now))
 
     def compliance(
         self,

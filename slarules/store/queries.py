@@ -43,6 +43,7 @@ LOG_SELECT = (
     f'{effective_state_sql()} AS eff_state, c."target", c."elapsed", c."remaining", '
     'c."ruleset_version", t."done"'
 )  # one `?`: now
+DONE = 15  # the position of t."done" in LOG_SELECT (the columns before it are LOG_COLUMNS)
 
 
 # sorts an index walks in order; below LOG_DENSE matches a filtered page collects and sorts
@@ -75,6 +76,27 @@ def _plain_text(cur: Any, s: Sql) -> Iterator[None]:
         yield
     finally:
         conn.text_factory = old
+
+
+def log_row_of(r: Sequence[Any]) -> LogRow:
+    """A `LOG_SELECT` tuple as a log row (instants aware UTC)."""
+    return LogRow(
+        ticket_id=r[0],
+        requester=r[1],
+        department=r[2],
+        assignee=r[3],
+        level=r[4] or "",
+        metric=r[5],
+        index=r[6],
+        started_at=from_db(r[7]),
+        due_at=opt_from_db(r[8]),
+        stopped_at=opt_from_db(r[9]),
+        state=r[10],
+        target=r[11],
+        elapsed=r[12],
+        remaining=r[13],
+        ruleset_version=r[14],
+    )
 
 
 class _Cursors:
@@ -228,26 +250,6 @@ class Queries:
             w.add('c."started_at" < ?', s.t(f.started_to))
         return w
 
-    @staticmethod
-    def _row(r: Sequence[Any]) -> LogRow:
-        return LogRow(
-            ticket_id=r[0],
-            requester=r[1],
-            department=r[2],
-            assignee=r[3],
-            level=r[4] or "",
-            metric=r[5],
-            index=r[6],
-            started_at=from_db(r[7]),
-            due_at=opt_from_db(r[8]),
-            stopped_at=opt_from_db(r[9]),
-            state=r[10],
-            target=r[11],
-            elapsed=r[12],
-            remaining=r[13],
-            ruleset_version=r[14],
-        )
-
     def sla_log(
         self, f: LogFilter, first: int, after: str | None, now: datetime, count: bool = True
     ) -> tuple[list[tuple[LogRow, bool]], tuple[str, ...], bool, int]:
@@ -263,6 +265,14 @@ class Queries:
     def _log_page(
         self, f: LogFilter, now: datetime, limit: int, after: str | None
     ) -> tuple[list[tuple[LogRow, bool]], _Cursors]:
+        key, raw = self._log_raw(f, now, limit, after)
+        rows = [(log_row_of(r), bool(r[DONE])) for r in raw]
+        return rows, _Cursors(key, raw, DONE + 1)
+
+    def _log_raw(
+        self, f: LogFilter, now: datetime, limit: int, after: str | None
+    ) -> tuple[SortKey, list[Any]]:
+        """One keyset page of driver tuples: `LOG_SELECT`'s columns, then the sort key's."""
         s = self.sql
         key = log_sort(f, s, now)
         w = self._log_where(f, now)
@@ -293,8 +303,7 @@ class Queries:
                 params = [s.t(now), *cparams, *where.params, *ph.params, limit - len(raw)]
                 s.execute(cur, text, params)
                 raw.extend(cur.fetchall())
-        rows = [(self._row(r), bool(r[15])) for r in raw]
-        return rows, _Cursors(key, raw, 16)
+        return key, raw
 
     def _few_log_matches(self, w: Where) -> bool:
         text = (
@@ -327,6 +336,20 @@ class Queries:
                 return
             after = cursors.last()
 
+    def iter_log_raw(
+        self, f: LogFilter, now: datetime, chunk: int = 2000
+    ) -> Iterator[list[Sequence[Any]]]:
+        """`iter_log` as the driver's tuples (`LOG_SELECT`'s columns first, `DONE` the
+        ticket's flag): no row objects, for an export that formats them itself."""
+        after: str | None = None
+        while True:
+            key, raw = self._log_raw(f, now, chunk, after)
+            if raw:
+                yield raw
+            if len(raw) < chunk:
+                return
+            after = _Cursors(key, raw, DONE + 1).last()
+
     # -- compliance --------------------------------------------------------------------
 
     def compliance_groups(
@@ -354,7 +377,7 @@ class Queries:
         )
         with s.read() as cur:
             s.execute(cur, text, [s.t(now), *w.params])
-            return [(self._row(r), bool(r[15])) for r in cur.fetchall()]
+            return [(log_row_of(r), bool(r[DONE])) for r in cur.fetchall()]
 
     def cycle_states(self, now: datetime) -> dict[str, int]:
         """Stored cycles by state as of `now` (the `slarules_cycles` metric)."""
@@ -368,4 +391,12 @@ class Queries:
             return {r[0]: int(r[1]) for r in cur.fetchall()}
 
 
-__all__ = ["LogFilter", "Page", "Queries", "TicketFilter", "effective_state_sql"]
+__all__ = [
+    "DONE",
+    "LogFilter",
+    "Page",
+    "Queries",
+    "TicketFilter",
+    "effective_state_sql",
+    "log_row_of",
+]
