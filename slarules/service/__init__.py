@@ -107,7 +107,12 @@ class TicketService:
             rows = repo.events(cur, heads)
             logs = repo.evaluations(cur, heads)
             points = repo.checkpoints(cur, [h.id for h in heads.values() if not h.done])
-            points = {t: p for t, p in points.items() if checkpoints.usable(policy, p)}
+            # a checkpoint holds every event up to its last: not a view before that instant
+            points = {
+                t: p
+                for t, p in points.items()
+                if checkpoints.usable(policy, p) and max(now, heads[t].created_at) >= p.last_at
+            }
             stored = repo.stored(cur, [h for h in heads.values() if h.done or h.id in points])
         out: dict[str, TicketView] = {}
         for t in wanted:

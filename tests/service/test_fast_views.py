@@ -1,0 +1,134 @@
+"""Views of open tickets read from stored rows plus the engine's projection to `now`
+(`engine.timers.measurement_of` over the stored checkpoint) equal a full re-measure of
+the ticket's events at random instants: paused cycles, the exact breach instant and the
+second after it, warning thresholds crossing, business calendars across DST changes.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from slarules import service as service_module
+from slarules.engine.policy import Policy
+from slarules.rulesets import load_policy
+from slarules.service import RawEvent, TicketService, TicketView
+from slarules.settings import parse_database_url
+from slarules.store import Store
+from tests.service.reports_store import make_policy
+
+ROOT = Path(__file__).resolve().parents[2]
+# Berlin springs forward on 2026-03-29 (01:00 UTC), New York on 2026-03-08 (07:00 UTC)
+BERLIN_DST = datetime(2026, 3, 29, 1, 0, tzinfo=UTC)
+NY_DST = datetime(2026, 3, 8, 7, 0, tzinfo=UTC)
+STATUSES = ["open", "pending", "waiting for vendor", "on hold", "answered"]
+
+
+@pytest.fixture(scope="module")
+def svc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TicketService]:
+    path = tmp_path_factory.mktemp("fast") / "db.sqlite"
+    store = Store.open(parse_database_url(f"sqlite:///{path}"))
+    yield TicketService(store)
+    store.close()
+
+
+def _events(rng: random.Random, tid: str, created: datetime) -> list[RawEvent]:
+    out, t = [], created
+    for k in range(rng.randrange(0, 9)):
+        t += timedelta(minutes=rng.choice([0, 1, 7, 30, 90, 240, 900]))
+        r = rng.random()
+        if r < 0.35:
+            ev: dict[str, Any] = {"type": "message", "by": rng.choice(["agent", "customer"])}
+        elif r < 0.7:
+            ev = {"type": "status", "status": rng.choice(STATUSES)}
+        elif r < 0.85:
+            ev = {"type": "update", "set": {"priority": rng.choice(["low", "high", "critical"])}}
+        else:
+            ev = {"type": "update", "set": {"tags": rng.choice([["urgent"], [], ["vip"]])}}
+        out.append(RawEvent(tid, f"{tid}-{k}", {"at": t, **ev}))
+    return out
+
+
+def _seed(svc: TicketService, policy: Policy, dst: datetime, prefix: str, n: int) -> list[str]:
+    rng = random.Random(prefix)
+    ids = []
+    for i in range(n):
+        tid = f"{prefix}{i:03}"
+        created = dst - timedelta(minutes=rng.randrange(0, 3 * 24 * 60))
+        fields = {
+            "status": "new",
+            "priority": rng.choice(["low", "medium", "high", "critical"]),
+            "source": rng.choice(["email", "chat", "phone"]),
+            "tags": rng.choice([[], ["urgent"], ["vip"]]),
+        }
+        svc.record_ticket(policy, {"id": tid, "created_at": created, "fields": fields}, created)
+        evs = _events(rng, tid, created)
+        if evs:  # recorded as they happen: the checkpoint is the state after the last one
+            svc.record_events(policy, evs, evs[-1].raw["at"])
+        ids.append(tid)
+    return ids
+
+
+def _full(svc: TicketService, policy: Policy, ids: list[str], now: datetime) -> Any:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(service_module.checkpoints, "usable", lambda *_: False)
+        return svc.views(policy, ids, now)
+
+
+def _fast(svc: TicketService, policy: Policy, ids: list[str], now: datetime) -> Any:
+    def refuse(*_: Any) -> Any:
+        raise AssertionError("measured from the events: the fast path was not taken")
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(service_module, "measure_at", refuse)
+        return svc.views(policy, ids, now)
+
+
+def _instants(v: TicketView, last: datetime, rng: random.Random, dst: datetime) -> set[datetime]:
+    """Where the figures turn: each due and breach instant and the seconds around it,
+    each threshold, the DST change, and a few random instants after the last event."""
+    out = {last, dst, dst + timedelta(hours=1)}
+    for c in v.cycles:
+        for t in (c.due_at, c.breached_at, *(h.at for h in c.thresholds)):
+            if t is not None:
+                out |= {t - timedelta(seconds=1), t, t + timedelta(seconds=1)}
+    out |= {last + timedelta(seconds=rng.randrange(0, 5 * 86_400)) for _ in range(6)}
+    return {t for t in out if t >= last}
+
+
+@pytest.mark.parametrize(
+    ("which", "dst"), [("helpdesk", BERLIN_DST), ("new_york", NY_DST)], ids=["berlin", "ny"]
+)
+def test_fast_views_equal_a_full_remeasure(svc: TicketService, which: str, dst: datetime) -> None:
+    policy = load_policy(ROOT / "examples" / "helpdesk") if which == "helpdesk" else make_policy()
+    ids = _seed(svc, policy, dst, which[:2].upper(), 30)
+    repo = svc.store.tickets
+    with svc.store.read() as cur:
+        points = repo.checkpoints(cur, ids)
+        heads = repo.heads(cur, ids)
+    open_ids = [t for t in ids if not heads[t].done and t in points]
+    assert len(open_ids) >= 15
+    rng = random.Random(which)
+    seen_states: set[str] = set()
+    compared = 0
+    for t in open_ids:
+        last = max(points[t].last_at, heads[t].created_at)
+        for now in sorted(
+            _instants(_full(svc, policy, [t], last + timedelta(days=2))[t], last, rng, dst)
+        ):
+            full = _full(svc, policy, [t], now)[t]
+            assert _fast(svc, policy, [t], now)[t] == full, (t, now)
+            seen_states |= {c.state for c in full.cycles}
+            compared += 1
+    paused = {"paused"} if which == "helpdesk" else set()  # the NY rules have no pause
+    assert {"active", "breached", "met", *paused} <= seen_states, seen_states
+    assert compared > 200
+    # a page of them at once, and at an instant before some of their last events: those
+    # are measured from their events (the checkpoint holds events after `now`)
+    now = dst
+    assert svc.views(policy, open_ids, now) == _full(svc, policy, open_ids, now)
