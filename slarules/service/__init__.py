@@ -9,6 +9,7 @@ the policy and the instant `now` as arguments.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -30,7 +31,7 @@ from slarules.service.recording import (
 )
 from slarules.service.views import EventView, LogPage, RecordResult, TicketView, view_of
 from slarules.store import Store
-from slarules.store.queries import LogFilter, Page, TicketFilter
+from slarules.store.queries import LogFilter, Page, TicketFilter, plain_text
 
 __all__ = [
     "EventView",
@@ -94,18 +95,20 @@ class TicketService:
 
     # -- reading -------------------------------------------------------------------------
 
-    def views(self, policy: Policy, ids: Iterable[str], now: datetime) -> dict[str, TicketView]:
+    def views(
+        self, policy: Policy, ids: Iterable[str], now: datetime, history: bool = True
+    ) -> dict[str, TicketView]:
         """Tickets by id as of `now`: done ones as stored; open ones from their stored rows
         with the running cycles projected to `now` from the checkpoint (the engine's
-        projection), or measured from their events when there is no usable checkpoint."""
+        projection, `engine.timers.measurement_of`), or measured from their events when
+        there is no usable checkpoint. `history=False`: without their events and
+        evaluation logs (views for a caller that shows neither; they are not read)."""
         wanted = list(dict.fromkeys(ids))
         if not wanted:
             return {}
         repo = self.store.tickets
-        with self.store.read() as cur:
+        with self.store.read() as cur, plain_text(cur, self.store.sql):
             heads = repo.heads(cur, wanted)
-            rows = repo.events(cur, heads)
-            logs = repo.evaluations(cur, heads)
             points = repo.checkpoints(cur, [h.id for h in heads.values() if not h.done])
             # a checkpoint holds every event up to its last: not a view before that instant
             points = {
@@ -113,13 +116,18 @@ class TicketService:
                 for t, p in points.items()
                 if checkpoints.usable(policy, p) and max(now, heads[t].created_at) >= p.last_at
             }
-            stored = repo.stored(cur, [h for h in heads.values() if h.done or h.id in points])
+            measured = [t for t, h in heads.items() if not h.done and t not in points]
+            rows = repo.events(cur, heads if history else measured)
+            logs = repo.evaluations(cur, heads if history else measured)
+            stored = repo.stored(
+                cur, [h for h in heads.values() if h.done or h.id in points], stopped_only=points
+            )
         out: dict[str, TicketView] = {}
         for t in wanted:
             h = heads.get(t)
             if h is None:
                 continue
-            evs = event_views(rows[t])
+            evs = event_views(rows[t]) if history else []
             st = stored.get(t)
             if st is not None and h.done:
                 out[t] = TicketView(
@@ -132,7 +140,7 @@ class TicketService:
                     True,
                     st.ruleset_version,
                     st.cycles,
-                    tuple(logs[t]),
+                    tuple(logs[t]) if history else (),
                     tuple(evs),
                 )
                 continue
@@ -143,7 +151,8 @@ class TicketService:
                     m = measure_at(policy, history_of(h, rows[t]), now)
             except InputError as e:
                 raise bad_input(e, f"ticket {t}") from None
-            out[t] = view_of(m, h.created_at, h.created_by, logs[t], evs)
+            v = view_of(m, h.created_at, h.created_by, logs.get(t, ()), evs)
+            out[t] = v if history else replace(v, evaluations=())
         return out
 
     def ticket_page(
@@ -154,9 +163,11 @@ class TicketService:
         after: str | None,
         now: datetime,
         count: bool = True,
+        history: bool = True,
     ) -> tuple[Page, list[TicketView]]:
+        """A keyset page of tickets and their views (`history`: see `views`)."""
         page = self.store.queries.tickets(_fold_filter(f), first, after, now, count)
-        views = self.views(policy, page.ids, now)
+        views = self.views(policy, page.ids, now, history)
         return page, [views[i] for i in page.ids if i in views]
 
     def _current(
@@ -165,7 +176,7 @@ class TicketService:
         """Bring the figures of running cycles up to `now` (one measure per open ticket with
         a running cycle among `rows`; stopped cycles and done tickets stay as stored)."""
         open_ids = [r.ticket_id for r, done in rows if not done and r.stopped_at is None]
-        views = self.views(policy, open_ids, now) if open_ids else {}
+        views = self.views(policy, open_ids, now, history=False) if open_ids else {}
         out = []
         for r, done in rows:
             v = views.get(r.ticket_id)

@@ -63,7 +63,7 @@ def _key_value(v: Any) -> Any:
 
 
 @contextmanager
-def _plain_text(cur: Any, s: Sql) -> Iterator[None]:
+def plain_text(cur: Any, s: Sql) -> Iterator[None]:
     """SQLite: read text as `str` (Pony decodes each value in Python with errors replaced;
     the store writes only valid UTF-8). A third of an export's time otherwise."""
     if s.pg:
@@ -289,7 +289,7 @@ class Queries:
                 )
         cols, cparams = key.columns_sql()
         raw: list[Any] = []
-        with s.read() as cur, _plain_text(cur, s):
+        with s.read() as cur, plain_text(cur, s):
             for ph in key.phases(after, s):
                 if len(raw) >= limit:
                     break

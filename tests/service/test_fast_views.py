@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -131,4 +132,38 @@ def test_fast_views_equal_a_full_remeasure(svc: TicketService, which: str, dst: 
     # a page of them at once, and at an instant before some of their last events: those
     # are measured from their events (the checkpoint holds events after `now`)
     now = dst
-    assert svc.views(policy, open_ids, now) == _full(svc, policy, open_ids, now)
+    full = _full(svc, policy, open_ids, now)
+    assert svc.views(policy, open_ids, now) == full
+    # without the history (a page that shows neither events nor evaluations)
+    bare = {t: replace(v, events=(), evaluations=()) for t, v in full.items()}
+    assert svc.views(policy, open_ids, now, history=False) == bare
+    assert any(v.events for v in full.values()) and any(v.evaluations for v in full.values())
+
+
+def test_a_ticket_page_reads_the_history_only_when_a_node_shows_it(api: Any) -> None:
+    from tests.service.gql import RECORD_EVENTS, RECORD_TICKET, message, status, ticket
+
+    api.data(RECORD_TICKET, ticket("T-1", tags=["urgent"]))
+    api.data(RECORD_TICKET, ticket("T-2"))
+    api.data(
+        RECORD_EVENTS,
+        {
+            "events": [
+                message("m1", "T-1", "2026-03-02T12:05:00Z"),
+                status("s1", "T-2", "2026-03-02T12:06:00Z", "solved"),
+            ]
+        },
+    )
+    bare = api.data("{ tickets { edges { node { id cycles { state } } } } }")["tickets"]
+    assert {e["node"]["id"] for e in bare["edges"]} == {"T-1", "T-2"}
+    # in a fragment, and a ticket read beside a page without history: both have theirs
+    got = api.data(
+        "fragment H on Ticket { events { type } evaluations { levelAfter } }"
+        "{ tickets { edges { node { id ...H } } } }"
+    )["tickets"]["edges"]
+    assert all(e["node"]["events"] and e["node"]["evaluations"] for e in got)
+    both = api.data(
+        '{ tickets { edges { node { id } } } ticket(id: "T-1") { events { type } '
+        "evaluations { levelAfter } } }"
+    )
+    assert both["ticket"]["events"] == [{"type": "message"}] and both["ticket"]["evaluations"]
