@@ -36,7 +36,10 @@ def log_csv(chunks: Iterable[Sequence[Sequence[Any]]], current: Current) -> Iter
 
 def _chunk(raw: Sequence[Sequence[Any]], current: Current) -> str:
     buf, w = writer()
-    running = [i for i, r in enumerate(raw) if not r[DONE] and r[STOPPED] is None]
+    # the rows of open tickets with a running cycle in the chunk come from their views
+    # (all of such a ticket's rows: a view before its last event differs from the store)
+    live = {r[0] for r in raw if not r[DONE] and r[STOPPED] is None}
+    running = [i for i, r in enumerate(raw) if r[0] in live and not r[DONE]]
     if not running:
         w.writerows(map(log_cells, raw))
         return buf.getvalue()

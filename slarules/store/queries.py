@@ -34,7 +34,7 @@ from slarules.store.filters import (
     text_filters,
     ticket_sort,
 )
-from slarules.store.sql import Sql
+from slarules.store.sql import Sql, chunks
 from slarules.store.times import from_db, opt_from_db
 
 LOG_SELECT = (
@@ -44,6 +44,15 @@ LOG_SELECT = (
     'c."ruleset_version", t."done"'
 )  # one `?`: now
 DONE = 15  # the position of t."done" in LOG_SELECT (the columns before it are LOG_COLUMNS)
+# an export's chunk without the join: the cycle columns of LOG_SELECT; the ticket columns
+# come from one read per ticket of the export (`_with_tickets`), not one per cycle row
+CYCLE_LOG_SELECT = (
+    'c."ticket_id", c."metric", c."idx", c."started_at", c."due_at", c."stopped_at", '
+    f'{effective_state_sql()} AS eff_state, c."target", c."elapsed", c."remaining", '
+    'c."ruleset_version"'
+)  # one `?`: now
+TICKET_LOG_SELECT = '"id", "requester", "department", "assignee", "level", "done"'
+TICKETS_KEPT = 50_000  # an export's ticket columns kept at most (memory stays flat)
 
 
 # sorts an index walks in order; below LOG_DENSE matches a filtered page collects and sorts
@@ -265,29 +274,39 @@ class Queries:
     def _log_page(
         self, f: LogFilter, now: datetime, limit: int, after: str | None
     ) -> tuple[list[tuple[LogRow, bool]], _Cursors]:
-        key, raw = self._log_raw(f, now, limit, after)
+        key, raw, _ = self._log_raw(f, now, limit, after)
         rows = [(log_row_of(r), bool(r[DONE])) for r in raw]
         return rows, _Cursors(key, raw, DONE + 1)
 
     def _log_raw(
-        self, f: LogFilter, now: datetime, limit: int, after: str | None
-    ) -> tuple[SortKey, list[Any]]:
-        """One keyset page of driver tuples: `LOG_SELECT`'s columns, then the sort key's."""
+        self,
+        f: LogFilter,
+        now: datetime,
+        limit: int,
+        after: str | None,
+        collect: bool | None = None,
+        tickets: dict[str, Sequence[Any]] | None = None,
+    ) -> tuple[SortKey, list[Any], bool]:
+        """One keyset page of driver tuples (`LOG_SELECT`'s columns, then the sort key's),
+        and the plan it took (`collect`: given, the chunks of an export keep the first's)."""
         s = self.sql
         key = log_sort(f, s, now)
         w = self._log_where(f, now)
-        collect = False
-        if not s.pg and w.parts and key.name in WALKABLE:
+        if s.pg or key.name not in WALKABLE or all(p.startswith(key.expr) for p in w.parts):
+            collect = False  # no choice to make: a range of the sort key walks its index
+        elif collect is None:
             # SQLite has no value histograms: say which index drives the page. Few
             # matches: collect them by the filter's index and sort; many: walk the sort
             # index (the filter terms kept from the index choice by a unary `+`).
             collect = self._few_log_matches(w)
-            if not collect:
-                w = Where(
-                    [p if p.startswith(key.expr) else _unindexed(p) for p in w.parts],
-                    list(w.params),
-                )
+        if w.parts and not collect and not s.pg and key.name in WALKABLE:
+            w = Where(
+                [p if p.startswith(key.expr) else _unindexed(p) for p in w.parts],
+                list(w.params),
+            )
         cols, cparams = key.columns_sql()
+        # no ticket column in the filter or the sort: an export reads the cycles alone
+        split = tickets is not None and 't."' not in w.sql() + cols + key.expr
         raw: list[Any] = []
         with s.read() as cur, plain_text(cur, s):
             for ph in key.phases(after, s):
@@ -296,14 +315,46 @@ class Queries:
                 where = Where(list(w.parts), list(w.params))
                 where.extend(ph.where)
                 order = _unindexed(ph.order) if collect else ph.order
-                text = (
-                    f'SELECT {LOG_SELECT}, {cols} FROM "cycle" c '
-                    f'JOIN "ticket" t ON t."id" = c."ticket_id"{where.sql()} {order} LIMIT ?'
-                )
+                if split:
+                    text = f'SELECT {CYCLE_LOG_SELECT}, {cols} FROM "cycle" c{where.sql()}'
+                else:
+                    text = (
+                        f'SELECT {LOG_SELECT}, {cols} FROM "cycle" c '
+                        f'JOIN "ticket" t ON t."id" = c."ticket_id"{where.sql()}'
+                    )
                 params = [s.t(now), *cparams, *where.params, *ph.params, limit - len(raw)]
-                s.execute(cur, text, params)
-                raw.extend(cur.fetchall())
-        return key, raw
+                s.execute(cur, f"{text} {order} LIMIT ?", params)
+                got = cur.fetchall()
+                if split:
+                    assert tickets is not None
+                    got = self._with_tickets(cur, got, tickets)
+                raw.extend(got)
+        return key, raw, collect
+
+    def _with_tickets(
+        self, cur: Any, rows: Sequence[Sequence[Any]], tickets: dict[str, Sequence[Any]]
+    ) -> list[tuple[Any, ...]]:
+        """`CYCLE_LOG_SELECT` rows → `LOG_SELECT` rows, the ticket columns read once per
+        ticket (kept in `tickets` across an export's chunks)."""
+        s = self.sql
+        missing = [t for t in dict.fromkeys(r[0] for r in rows) if t not in tickets]
+        if len(tickets) + len(missing) > TICKETS_KEPT:
+            tickets.clear()
+            missing = list(dict.fromkeys(r[0] for r in rows))
+        for part in chunks(missing):
+            s.execute(
+                cur,
+                f'SELECT {TICKET_LOG_SELECT} FROM "ticket" WHERE "id" IN ({s.marks(len(part))})',
+                part,
+            )
+            for r in cur.fetchall():
+                tickets[r[0]] = r[1:]
+        out = []
+        for r in rows:
+            t = tickets.get(r[0])
+            if t is not None:  # as the join: a cycle of no ticket is not a row
+                out.append((r[0], t[0], t[1], t[2], t[3], *r[1:11], t[4], *r[11:]))
+        return out
 
     def _few_log_matches(self, w: Where) -> bool:
         text = (
@@ -342,8 +393,10 @@ class Queries:
         """`iter_log` as the driver's tuples (`LOG_SELECT`'s columns first, `DONE` the
         ticket's flag): no row objects, for an export that formats them itself."""
         after: str | None = None
+        plan: bool | None = None
+        tickets: dict[str, Sequence[Any]] = {}
         while True:
-            key, raw = self._log_raw(f, now, chunk, after)
+            key, raw, plan = self._log_raw(f, now, chunk, after, plan, tickets)
             if raw:
                 yield raw
             if len(raw) < chunk:

@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from slarules.engine.reports import LOG_COLUMNS, LogRow, csv_chunk, csv_lines
-from slarules.service import LogFilter
+from slarules.service import LogFilter, _fold_filter
 from slarules.store.cells import instant_cell, log_cells
 from slarules.store.cells import writer as csv_writer
 from tests.service.reports_store import START, Seeded, random_log_filter
@@ -19,10 +19,13 @@ from tests.service.test_reports import seeded  # noqa: F401 (the shared randomiz
 SORTS = ["started_at", "ticket_id", "due_at", "stopped_at", "elapsed", "state", "department"]
 
 
-def old_export(s: Seeded, f: LogFilter, now: datetime) -> str:
-    """The export as the endpoint wrote it before issue 18's last step."""
+def old_export(s: Seeded, f: LogFilter, now: datetime, chunk: int) -> str:
+    """The export as the endpoint wrote it before issue 18's last step (`LogRow` chunks of
+    `Queries.iter_log` brought up to `now` by `TicketService._current`, `csv_chunk`)."""
+    svc = s.service
     parts = [next(csv_lines(LOG_COLUMNS, ()))]
-    parts.extend(csv_chunk(LOG_COLUMNS, rows) for rows in s.service.iter_log(s.policy, f, now))
+    for rows in svc.store.queries.iter_log(_fold_filter(f), now, chunk):
+        parts.append(csv_chunk(LOG_COLUMNS, svc._current(s.policy, rows, now)))
     return "".join(parts)
 
 
@@ -47,15 +50,20 @@ def test_the_export_from_tuples_writes_the_bytes_of_the_row_path(seeded: Seeded)
     for now in nows(s):
         for chunk in (3, 2000):
             f = LogFilter()
-            assert new_export(s, f, now, chunk) == old_export(s, f, now), (now, chunk)
+            assert new_export(s, f, now, chunk) == old_export(s, f, now, chunk), (now, chunk)
     for i in range(20):
         f = random_log_filter(rng) if i % 3 else LogFilter()
         f = replace(f, order_by=rng.choice(SORTS), descending=rng.random() < 0.5)
         now = rng.choice(nows(s))
-        old = old_export(s, f, now)
-        assert new_export(s, f, now, rng.choice([1, 4, 7, 2000])) == old, (f, now)
+        chunk = rng.choice([1, 4, 7, 2000])
+        assert new_export(s, f, now, chunk) == old_export(s, f, now, chunk), (f, now, chunk)
     # the store has rows the comparison must cover: running cycles and the breach instant
-    text = old_export(s, LogFilter(), s.now)
+    text = old_export(s, LogFilter(), s.now, 1000)
+    # the reference at its default chunk is what the endpoint wrote (`iter_log`)
+    rows = s.service.iter_log(s.policy, LogFilter(), s.now)
+    assert text == next(csv_lines(LOG_COLUMNS, ())) + "".join(
+        csv_chunk(LOG_COLUMNS, r) for r in rows
+    )
     assert ",active," in text and ",breached," in text and ",met," in text
 
 
