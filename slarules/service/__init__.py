@@ -20,6 +20,7 @@ from slarules.engine.reports import DIMENSIONS, ComplianceRow, Dimension, LogRow
 from slarules.engine.timers import measure
 from slarules.errors import BAD_USER_INPUT, InputError, ServiceError, bad_input
 from slarules.service import checkpoints, exports
+from slarules.service.projections import running_now
 from slarules.service.recording import (
     Hooks,
     RawEvent,
@@ -173,14 +174,30 @@ class TicketService:
     def _current(
         self, policy: Policy, rows: Sequence[tuple[LogRow, bool]], now: datetime
     ) -> list[LogRow]:
-        """Bring the figures of running cycles up to `now` (one measure per open ticket with
-        a running cycle among `rows`; stopped cycles and done tickets stay as stored)."""
-        open_ids = [r.ticket_id for r, done in rows if not done and r.stopped_at is None]
-        views = self.views(policy, open_ids, now, history=False) if open_ids else {}
+        """Bring the figures of running cycles up to `now`: projected from the checkpoint
+        of each open ticket with a running cycle among `rows` (its stopped cycles stand
+        as stored), or from its view when it has no usable checkpoint (all of its rows,
+        as that view shows them). Done tickets stay as stored."""
+        open_ids = list(
+            dict.fromkeys(r.ticket_id for r, done in rows if not done and r.stopped_at is None)
+        )
+        if not open_ids:
+            return [r for r, _ in rows]
+        fast, rest = running_now(self.store, policy, open_ids, now)
+        views = self.views(policy, rest, now, history=False) if rest else {}
         out = []
         for r, done in rows:
-            v = views.get(r.ticket_id)
-            if not done and v is not None and v.level is not None:
+            p = None if done else fast.get(r.ticket_id)
+            if p is not None:
+                c = p.cycles.get((r.metric, r.index))
+                out.append(
+                    r
+                    if c is None or p.level is None
+                    else log_row(r.ticket_id, p.level, c, p.fields)
+                )
+                continue
+            v = None if done else views.get(r.ticket_id)
+            if v is not None and v.level is not None:
                 c = next((c for c in v.cycles if c.metric == r.metric and c.index == r.index), None)
                 if c is not None:
                     out.append(log_row(r.ticket_id, v.level, c, v.fields))

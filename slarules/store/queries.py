@@ -59,11 +59,45 @@ TICKETS_KEPT = 50_000  # an export's ticket columns kept at most (memory stays f
 WALKABLE = frozenset({"started_at", "ticket_id", "due_at", "stopped_at"})
 LOG_DENSE = 5_000
 _COLUMN = re.compile(r'(?<![\w"+.])([ct])\."')
+_TICKET = re.compile(r'(?<![\w"+.])t\."')
 
 
 def _unindexed(sql: str) -> str:
     """SQLite: the same terms with `+` before each column (no index chosen for them)."""
     return _COLUMN.sub(r'+\1."', sql)
+
+
+def _by_part(w: Where) -> list[tuple[str, list[Any]]]:
+    """Each condition with its own parameters (every `?` of a part is one of its own)."""
+    out, i = [], 0
+    for p in w.parts:
+        n = p.count("?")
+        out.append((p, w.params[i : i + n]))
+        i += n
+    assert i == len(w.params), "a condition's text holds a literal `?`"
+    return out
+
+
+def _walking(w: Where, key: str) -> Where:
+    """SQLite, walking the sort index: conditions on other cycle columns kept from the
+    index choice (`+`); those on the ticket row asked of it by id, in one correlated
+    EXISTS (in the join, SQLite first builds a Bloom filter over every ticket row)."""
+    out = Where()
+    ticket: list[tuple[str, list[Any]]] = []
+    for p, params in _by_part(w):
+        if p.startswith(key):
+            out.add(p, *params)
+        elif 't."' in p and 'c."' not in p:
+            ticket.append((_TICKET.sub('+t2."', p), params))
+        else:
+            out.add(_unindexed(p), *params)
+    if ticket:
+        conds = " AND ".join(p for p, _ in ticket)
+        out.add(
+            f'EXISTS (SELECT 1 FROM "ticket" t2 WHERE t2."id" = c."ticket_id" AND {conds})',
+            *(v for _, params in ticket for v in params),
+        )
+    return out
 
 
 def _key_value(v: Any) -> Any:
@@ -300,10 +334,7 @@ class Queries:
             # index (the filter terms kept from the index choice by a unary `+`).
             collect = self._few_log_matches(w)
         if w.parts and not collect and not s.pg and key.name in WALKABLE:
-            w = Where(
-                [p if p.startswith(key.expr) else _unindexed(p) for p in w.parts],
-                list(w.params),
-            )
+            w = _walking(w, key.expr)
         cols, cparams = key.columns_sql()
         # no ticket column in the filter or the sort: an export reads the cycles alone
         split = tickets is not None and 't."' not in w.sql() + cols + key.expr

@@ -17,8 +17,9 @@ import pytest
 
 from slarules import service as service_module
 from slarules.engine.policy import Policy
+from slarules.engine.reports import log_row
 from slarules.rulesets import load_policy
-from slarules.service import RawEvent, TicketService, TicketView
+from slarules.service import LogFilter, RawEvent, TicketService, TicketView
 from slarules.settings import parse_database_url
 from slarules.store import Store
 from tests.service.reports_store import make_policy
@@ -102,6 +103,23 @@ def _instants(v: TicketView, last: datetime, rng: random.Random, dst: datetime) 
     return {t for t in out if t >= last}
 
 
+def _log_by_views(svc: TicketService, policy: Policy, rows: Any, now: datetime) -> Any:
+    """The log rows of open tickets with a running cycle, all of them from full views."""
+    open_ids = [r.ticket_id for r, done in rows if not done and r.stopped_at is None]
+    views = _full(svc, policy, open_ids, now)
+    out = []
+    for r, done in rows:
+        v = None if done else views.get(r.ticket_id)
+        c = (
+            None
+            if v is None
+            else next((c for c in v.cycles if (c.metric, c.index) == (r.metric, r.index)), None)
+        )
+        ok = v is not None and v.level is not None and c is not None
+        out.append(log_row(r.ticket_id, v.level, c, v.fields) if ok else r)
+    return out
+
+
 @pytest.mark.parametrize(
     ("which", "dst"), [("helpdesk", BERLIN_DST), ("new_york", NY_DST)], ids=["berlin", "ny"]
 )
@@ -129,6 +147,17 @@ def test_fast_views_equal_a_full_remeasure(svc: TicketService, which: str, dst: 
     paused = {"paused"} if which == "helpdesk" else set()  # the NY rules have no pause
     assert {"active", "breached", "met", *paused} <= seen_states, seen_states
     assert compared > 200
+    # the SLA log's rows brought up to `now` from the checkpoints (running cycles only)
+    # are those of the views, at instants after every last event and before some
+    latest = max(max(points[t].last_at, heads[t].created_at) for t in open_ids)
+    for now in (latest, latest + timedelta(seconds=1), latest + timedelta(hours=7), dst):
+        rows = [
+            (r, done)
+            for chunk in svc.store.queries.iter_log(LogFilter(), now)
+            for r, done in chunk
+            if r.ticket_id in set(ids)
+        ]
+        assert svc._current(policy, rows, now) == _log_by_views(svc, policy, rows, now)
     # a page of them at once, and at an instant before some of their last events: those
     # are measured from their events (the checkpoint holds events after `now`)
     now = dst
