@@ -10,7 +10,7 @@ from strawberry.types.nodes import SelectedField
 from slarules.errors import BAD_USER_INPUT, ServiceError
 from slarules.graphql import types as g
 
-__all__ = ["raw_event", "raw_ticket", "selects"]
+__all__ = ["raw_event", "raw_ticket", "selects", "selects_below"]
 
 
 def raw_event(e: g.EventInput | g.ExplainEventInput, key: str) -> dict[str, Any]:
@@ -60,6 +60,21 @@ def selects(info: strawberry.Info, name: str) -> bool:
                 if sel.name == name:
                     return True
             elif walk(sel.selections):  # a fragment spread or an inline fragment
+                return True
+        return False
+
+    return any(walk(f.selections) for f in info.selected_fields)
+
+
+def selects_below(info: strawberry.Info, names: frozenset[str]) -> bool:
+    """Does the query select a field named in `names` anywhere under this field? (A
+    ticket page reads events and evaluation logs only when a node shows them.)"""
+
+    def walk(selections: Any) -> bool:
+        for sel in selections:
+            if isinstance(sel, SelectedField) and sel.name in names:
+                return True
+            if walk(sel.selections):
                 return True
         return False
 

@@ -31,7 +31,7 @@ from slarules.graphql.budget import QueryBudget
 from slarules.graphql.context import ctx
 from slarules.graphql.documents import CachedDocuments, DocumentCache
 from slarules.graphql.masking import MaskInternalErrors, SlaSchema, is_public
-from slarules.graphql.raw import raw_event, raw_ticket, selects
+from slarules.graphql.raw import raw_event, raw_ticket, selects, selects_below
 from slarules.graphql.scalars import SCALAR_MAP
 from slarules.service import LogFilter, RawEvent, TicketView
 from slarules.service import TicketFilter as StoreTicketFilter
@@ -39,6 +39,9 @@ from slarules.service.agents import AgentFilter, assignee_summaries
 from slarules.settings import Settings
 
 log = logging.getLogger("slarules.graphql")
+
+
+_HISTORY = frozenset({"events", "evaluations"})  # the Ticket fields a view reads its history for
 
 
 def _ticket(view: TicketView, policy: Any) -> g.Ticket:
@@ -89,6 +92,7 @@ class Query:
             descending=bool(f.descending),
         )
         service = c.runtime.require_service()
+        history = selects_below(info, _HISTORY)
         page, views = await run_in_threadpool(
             service.ticket_page,
             c.policy,
@@ -97,12 +101,14 @@ class Query:
             after,
             c.now,
             selects(info, "totalCount"),
+            history,
         )
         by_id = {v.id: v for v in views}
         edges = []
         for cur, tid in zip(page.cursors, page.ids, strict=True):
             if tid in by_id:
-                c.tickets.prime(tid, by_id[tid], force=True)
+                if history:  # a view without its history is not the loader's
+                    c.tickets.prime(tid, by_id[tid], force=True)
                 edges.append(g.TicketEdge(cursor=cur, node=_ticket(by_id[tid], c.policy)))
         return g.TicketConnection(
             edges=edges,

@@ -9,6 +9,7 @@ the policy and the instant `now` as arguments.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +20,8 @@ from slarules.engine.policy import Policy, RuleTrace, fold
 from slarules.engine.reports import DIMENSIONS, ComplianceRow, Dimension, LogRow, log_row
 from slarules.engine.timers import measure
 from slarules.errors import BAD_USER_INPUT, InputError, ServiceError, bad_input
-from slarules.service import checkpoints
+from slarules.service import checkpoints, exports
+from slarules.service.projections import running_now
 from slarules.service.recording import (
     Hooks,
     RawEvent,
@@ -31,7 +33,7 @@ from slarules.service.recording import (
 )
 from slarules.service.views import EventView, LogPage, RecordResult, TicketView, view_of
 from slarules.store import Store
-from slarules.store.queries import LogFilter, Page, TicketFilter
+from slarules.store.queries import LogFilter, Page, TicketFilter, plain_text
 
 __all__ = [
     "EventView",
@@ -95,27 +97,39 @@ class TicketService:
 
     # -- reading -------------------------------------------------------------------------
 
-    def views(self, policy: Policy, ids: Iterable[str], now: datetime) -> dict[str, TicketView]:
+    def views(
+        self, policy: Policy, ids: Iterable[str], now: datetime, history: bool = True
+    ) -> dict[str, TicketView]:
         """Tickets by id as of `now`: done ones as stored; open ones from their stored rows
         with the running cycles projected to `now` from the checkpoint (the engine's
-        projection), or measured from their events when there is no usable checkpoint."""
+        projection, `engine.timers.measurement_of`), or measured from their events when
+        there is no usable checkpoint. `history=False`: without their events and
+        evaluation logs (views for a caller that shows neither; they are not read)."""
         wanted = list(dict.fromkeys(ids))
         if not wanted:
             return {}
         repo = self.store.tickets
-        with self.store.read() as cur:
+        with self.store.read() as cur, plain_text(cur, self.store.sql):
             heads = repo.heads(cur, wanted)
-            rows = repo.events(cur, heads)
-            logs = repo.evaluations(cur, heads)
             points = repo.checkpoints(cur, [h.id for h in heads.values() if not h.done])
-            points = {t: p for t, p in points.items() if checkpoints.usable(policy, p)}
-            stored = repo.stored(cur, [h for h in heads.values() if h.done or h.id in points])
+            # a checkpoint holds every event up to its last: not a view before that instant
+            points = {
+                t: p
+                for t, p in points.items()
+                if checkpoints.usable(policy, p) and max(now, heads[t].created_at) >= p.last_at
+            }
+            measured = [t for t, h in heads.items() if not h.done and t not in points]
+            rows = repo.events(cur, heads if history else measured)
+            logs = repo.evaluations(cur, heads if history else measured)
+            stored = repo.stored(
+                cur, [h for h in heads.values() if h.done or h.id in points], stopped_only=points
+            )
         out: dict[str, TicketView] = {}
         for t in wanted:
             h = heads.get(t)
             if h is None:
                 continue
-            evs = event_views(rows[t])
+            evs = event_views(rows[t]) if history else []
             st = stored.get(t)
             if st is not None and h.done:
                 out[t] = TicketView(
@@ -128,7 +142,7 @@ class TicketService:
                     True,
                     st.ruleset_version,
                     st.cycles,
-                    tuple(logs[t]),
+                    tuple(logs[t]) if history else (),
                     tuple(evs),
                 )
                 continue
@@ -139,7 +153,8 @@ class TicketService:
                     m = measure_at(policy, history_of(h, rows[t]), now)
             except InputError as e:
                 raise bad_input(e, f"ticket {t}") from None
-            out[t] = view_of(m, h.created_at, h.created_by, logs[t], evs)
+            v = view_of(m, h.created_at, h.created_by, logs.get(t, ()), evs)
+            out[t] = v if history else replace(v, evaluations=())
         return out
 
     def ticket_page(
@@ -150,22 +165,40 @@ class TicketService:
         after: str | None,
         now: datetime,
         count: bool = True,
+        history: bool = True,
     ) -> tuple[Page, list[TicketView]]:
+        """A keyset page of tickets and their views (`history`: see `views`)."""
         page = self.store.queries.tickets(_fold_filter(f), first, after, now, count)
-        views = self.views(policy, page.ids, now)
+        views = self.views(policy, page.ids, now, history)
         return page, [views[i] for i in page.ids if i in views]
 
     def _current(
         self, policy: Policy, rows: Sequence[tuple[LogRow, bool]], now: datetime
     ) -> list[LogRow]:
-        """Bring the figures of running cycles up to `now` (one measure per open ticket with
-        a running cycle among `rows`; stopped cycles and done tickets stay as stored)."""
-        open_ids = [r.ticket_id for r, done in rows if not done and r.stopped_at is None]
-        views = self.views(policy, open_ids, now) if open_ids else {}
+        """Bring the figures of running cycles up to `now`: projected from the checkpoint
+        of each open ticket with a running cycle among `rows` (its stopped cycles stand
+        as stored), or from its view when it has no usable checkpoint (all of its rows,
+        as that view shows them). Done tickets stay as stored."""
+        open_ids = list(
+            dict.fromkeys(r.ticket_id for r, done in rows if not done and r.stopped_at is None)
+        )
+        if not open_ids:
+            return [r for r, _ in rows]
+        fast, rest = running_now(self.store, policy, open_ids, now)
+        views = self.views(policy, rest, now, history=False) if rest else {}
         out = []
         for r, done in rows:
-            v = views.get(r.ticket_id)
-            if not done and v is not None and v.level is not None:
+            p = None if done else fast.get(r.ticket_id)
+            if p is not None:
+                c = p.cycles.get((r.metric, r.index))
+                out.append(
+                    r
+                    if c is None or p.level is None
+                    else log_row(r.ticket_id, p.level, c, p.fields)
+                )
+                continue
+            v = None if done else views.get(r.ticket_id)
+            if v is not None and v.level is not None:
                 c = next((c for c in v.cycles if c.metric == r.metric and c.index == r.index), None)
                 if c is not None:
                     out.append(log_row(r.ticket_id, v.level, c, v.fields))
@@ -191,6 +224,14 @@ class TicketService:
         """The whole SLA log in chunks (keyset reads; constant memory)."""
         for chunk in self.store.queries.iter_log(_fold_filter(f), now):
             yield self._current(policy, chunk, now)
+
+    def log_csv(
+        self, policy: Policy, f: LogFilter, now: datetime, chunk: int = 2000
+    ) -> Iterator[str]:
+        """The SLA log as CSV text (header first), streamed in keyset chunks; the first
+        chunk is read by the first `next`, so a bad filter raises there."""
+        chunks = self.store.queries.iter_log_raw(_fold_filter(f), now, chunk)
+        return exports.log_csv(chunks, lambda rows: self._current(policy, rows, now))
 
     def compliance(
         self,

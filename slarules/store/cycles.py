@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from slarules.engine.measurement import Cycle, CycleEvent, Threshold, WarningMark
@@ -40,6 +41,8 @@ CYCLE_INSERT = (
 )
 CYCLE_SELECT = "SELECT " + ", ".join(f'"{c}"' for c in CYCLE_COLUMNS) + ' FROM "cycle" '
 _IX = {c: i for i, c in enumerate(CYCLE_COLUMNS)}
+# the instants of the JSON columns, as `rfc3339` wrote them (cached: reads repeat them)
+_instant = lru_cache(maxsize=1 << 16)(parse_rfc3339)
 
 
 def cycle_json(c: Cycle) -> tuple[str, str, str]:
@@ -70,17 +73,17 @@ def cycle_from_row(r: Any) -> Cycle:
 
     warnings = tuple(
         WarningMark(
-            metric=w["metric"], at=parse_rfc3339(w["at"]), percent=w["percent"], before=w["before"]
+            metric=w["metric"], at=_instant(w["at"]), percent=w["percent"], before=w["before"]
         )
         for w in Sql.unj(col("warnings"))
     )
     timeline = tuple(
-        CycleEvent(kind=e["kind"], at=parse_rfc3339(e["at"])) for e in Sql.unj(col("timeline"))
+        CycleEvent(kind=e["kind"], at=_instant(e["at"])) for e in Sql.unj(col("timeline"))
     )
     thresholds = tuple(
         Threshold(
             kind=th["kind"],
-            at=None if th["at"] is None else parse_rfc3339(th["at"]),
+            at=None if th["at"] is None else _instant(th["at"]),
             reached=th["reached"],
             percent=th["percent"],
             before=th["before"],

@@ -34,7 +34,7 @@ from slarules.store.filters import (
     text_filters,
     ticket_sort,
 )
-from slarules.store.sql import Sql
+from slarules.store.sql import Sql, chunks
 from slarules.store.times import from_db, opt_from_db
 
 LOG_SELECT = (
@@ -43,17 +43,61 @@ LOG_SELECT = (
     f'{effective_state_sql()} AS eff_state, c."target", c."elapsed", c."remaining", '
     'c."ruleset_version", t."done"'
 )  # one `?`: now
+DONE = 15  # the position of t."done" in LOG_SELECT (the columns before it are LOG_COLUMNS)
+# an export's chunk without the join: the cycle columns of LOG_SELECT; the ticket columns
+# come from one read per ticket of the export (`_with_tickets`), not one per cycle row
+CYCLE_LOG_SELECT = (
+    'c."ticket_id", c."metric", c."idx", c."started_at", c."due_at", c."stopped_at", '
+    f'{effective_state_sql()} AS eff_state, c."target", c."elapsed", c."remaining", '
+    'c."ruleset_version"'
+)  # one `?`: now
+TICKET_LOG_SELECT = '"id", "requester", "department", "assignee", "level", "done"'
+TICKETS_KEPT = 50_000  # an export's ticket columns kept at most (memory stays flat)
 
 
 # sorts an index walks in order; below LOG_DENSE matches a filtered page collects and sorts
 WALKABLE = frozenset({"started_at", "ticket_id", "due_at", "stopped_at"})
 LOG_DENSE = 5_000
 _COLUMN = re.compile(r'(?<![\w"+.])([ct])\."')
+_TICKET = re.compile(r'(?<![\w"+.])t\."')
 
 
 def _unindexed(sql: str) -> str:
     """SQLite: the same terms with `+` before each column (no index chosen for them)."""
     return _COLUMN.sub(r'+\1."', sql)
+
+
+def _by_part(w: Where) -> list[tuple[str, list[Any]]]:
+    """Each condition with its own parameters (every `?` of a part is one of its own)."""
+    out, i = [], 0
+    for p in w.parts:
+        n = p.count("?")
+        out.append((p, w.params[i : i + n]))
+        i += n
+    assert i == len(w.params), "a condition's text holds a literal `?`"
+    return out
+
+
+def _walking(w: Where, key: str) -> Where:
+    """SQLite, walking the sort index: conditions on other cycle columns kept from the
+    index choice (`+`); those on the ticket row asked of it by id, in one correlated
+    EXISTS (in the join, SQLite first builds a Bloom filter over every ticket row)."""
+    out = Where()
+    ticket: list[tuple[str, list[Any]]] = []
+    for p, params in _by_part(w):
+        if p.startswith(key):
+            out.add(p, *params)
+        elif 't."' in p and 'c."' not in p:
+            ticket.append((_TICKET.sub('+t2."', p), params))
+        else:
+            out.add(_unindexed(p), *params)
+    if ticket:
+        conds = " AND ".join(p for p, _ in ticket)
+        out.add(
+            f'EXISTS (SELECT 1 FROM "ticket" t2 WHERE t2."id" = c."ticket_id" AND {conds})',
+            *(v for _, params in ticket for v in params),
+        )
+    return out
 
 
 def _key_value(v: Any) -> Any:
@@ -62,7 +106,7 @@ def _key_value(v: Any) -> Any:
 
 
 @contextmanager
-def _plain_text(cur: Any, s: Sql) -> Iterator[None]:
+def plain_text(cur: Any, s: Sql) -> Iterator[None]:
     """SQLite: read text as `str` (Pony decodes each value in Python with errors replaced;
     the store writes only valid UTF-8). A third of an export's time otherwise."""
     if s.pg:
@@ -75,6 +119,27 @@ def _plain_text(cur: Any, s: Sql) -> Iterator[None]:
         yield
     finally:
         conn.text_factory = old
+
+
+def log_row_of(r: Sequence[Any]) -> LogRow:
+    """A `LOG_SELECT` tuple as a log row (instants aware UTC)."""
+    return LogRow(
+        ticket_id=r[0],
+        requester=r[1],
+        department=r[2],
+        assignee=r[3],
+        level=r[4] or "",
+        metric=r[5],
+        index=r[6],
+        started_at=from_db(r[7]),
+        due_at=opt_from_db(r[8]),
+        stopped_at=opt_from_db(r[9]),
+        state=r[10],
+        target=r[11],
+        elapsed=r[12],
+        remaining=r[13],
+        ruleset_version=r[14],
+    )
 
 
 class _Cursors:
@@ -228,26 +293,6 @@ class Queries:
             w.add('c."started_at" < ?', s.t(f.started_to))
         return w
 
-    @staticmethod
-    def _row(r: Sequence[Any]) -> LogRow:
-        return LogRow(
-            ticket_id=r[0],
-            requester=r[1],
-            department=r[2],
-            assignee=r[3],
-            level=r[4] or "",
-            metric=r[5],
-            index=r[6],
-            started_at=from_db(r[7]),
-            due_at=opt_from_db(r[8]),
-            stopped_at=opt_from_db(r[9]),
-            state=r[10],
-            target=r[11],
-            elapsed=r[12],
-            remaining=r[13],
-            ruleset_version=r[14],
-        )
-
     def sla_log(
         self, f: LogFilter, first: int, after: str | None, now: datetime, count: bool = True
     ) -> tuple[list[tuple[LogRow, bool]], tuple[str, ...], bool, int]:
@@ -263,38 +308,84 @@ class Queries:
     def _log_page(
         self, f: LogFilter, now: datetime, limit: int, after: str | None
     ) -> tuple[list[tuple[LogRow, bool]], _Cursors]:
+        key, raw, _ = self._log_raw(f, now, limit, after)
+        rows = [(log_row_of(r), bool(r[DONE])) for r in raw]
+        return rows, _Cursors(key, raw, DONE + 1)
+
+    def _log_raw(
+        self,
+        f: LogFilter,
+        now: datetime,
+        limit: int,
+        after: str | None,
+        collect: bool | None = None,
+        tickets: dict[str, Sequence[Any]] | None = None,
+    ) -> tuple[SortKey, list[Any], bool]:
+        """One keyset page of driver tuples (`LOG_SELECT`'s columns, then the sort key's),
+        and the plan it took (`collect`: given, the chunks of an export keep the first's)."""
         s = self.sql
         key = log_sort(f, s, now)
         w = self._log_where(f, now)
-        collect = False
-        if not s.pg and w.parts and key.name in WALKABLE:
+        if s.pg or key.name not in WALKABLE or all(p.startswith(key.expr) for p in w.parts):
+            collect = False  # no choice to make: a range of the sort key walks its index
+        elif collect is None:
             # SQLite has no value histograms: say which index drives the page. Few
             # matches: collect them by the filter's index and sort; many: walk the sort
             # index (the filter terms kept from the index choice by a unary `+`).
             collect = self._few_log_matches(w)
-            if not collect:
-                w = Where(
-                    [p if p.startswith(key.expr) else _unindexed(p) for p in w.parts],
-                    list(w.params),
-                )
+        if w.parts and not collect and not s.pg and key.name in WALKABLE:
+            w = _walking(w, key.expr)
         cols, cparams = key.columns_sql()
+        # no ticket column in the filter or the sort: an export reads the cycles alone
+        split = tickets is not None and 't."' not in w.sql() + cols + key.expr
         raw: list[Any] = []
-        with s.read() as cur, _plain_text(cur, s):
+        with s.read() as cur, plain_text(cur, s):
             for ph in key.phases(after, s):
                 if len(raw) >= limit:
                     break
                 where = Where(list(w.parts), list(w.params))
                 where.extend(ph.where)
                 order = _unindexed(ph.order) if collect else ph.order
-                text = (
-                    f'SELECT {LOG_SELECT}, {cols} FROM "cycle" c '
-                    f'JOIN "ticket" t ON t."id" = c."ticket_id"{where.sql()} {order} LIMIT ?'
-                )
+                if split:
+                    text = f'SELECT {CYCLE_LOG_SELECT}, {cols} FROM "cycle" c{where.sql()}'
+                else:
+                    text = (
+                        f'SELECT {LOG_SELECT}, {cols} FROM "cycle" c '
+                        f'JOIN "ticket" t ON t."id" = c."ticket_id"{where.sql()}'
+                    )
                 params = [s.t(now), *cparams, *where.params, *ph.params, limit - len(raw)]
-                s.execute(cur, text, params)
-                raw.extend(cur.fetchall())
-        rows = [(self._row(r), bool(r[15])) for r in raw]
-        return rows, _Cursors(key, raw, 16)
+                s.execute(cur, f"{text} {order} LIMIT ?", params)
+                got = cur.fetchall()
+                if split:
+                    assert tickets is not None
+                    got = self._with_tickets(cur, got, tickets)
+                raw.extend(got)
+        return key, raw, collect
+
+    def _with_tickets(
+        self, cur: Any, rows: Sequence[Sequence[Any]], tickets: dict[str, Sequence[Any]]
+    ) -> list[tuple[Any, ...]]:
+        """`CYCLE_LOG_SELECT` rows → `LOG_SELECT` rows, the ticket columns read once per
+        ticket (kept in `tickets` across an export's chunks)."""
+        s = self.sql
+        missing = [t for t in dict.fromkeys(r[0] for r in rows) if t not in tickets]
+        if len(tickets) + len(missing) > TICKETS_KEPT:
+            tickets.clear()
+            missing = list(dict.fromkeys(r[0] for r in rows))
+        for part in chunks(missing):
+            s.execute(
+                cur,
+                f'SELECT {TICKET_LOG_SELECT} FROM "ticket" WHERE "id" IN ({s.marks(len(part))})',
+                part,
+            )
+            for r in cur.fetchall():
+                tickets[r[0]] = r[1:]
+        out = []
+        for r in rows:
+            t = tickets.get(r[0])
+            if t is not None:  # as the join: a cycle of no ticket is not a row
+                out.append((r[0], t[0], t[1], t[2], t[3], *r[1:11], t[4], *r[11:]))
+        return out
 
     def _few_log_matches(self, w: Where) -> bool:
         text = (
@@ -327,6 +418,22 @@ class Queries:
                 return
             after = cursors.last()
 
+    def iter_log_raw(
+        self, f: LogFilter, now: datetime, chunk: int = 2000
+    ) -> Iterator[list[Sequence[Any]]]:
+        """`iter_log` as the driver's tuples (`LOG_SELECT`'s columns first, `DONE` the
+        ticket's flag): no row objects, for an export that formats them itself."""
+        after: str | None = None
+        plan: bool | None = None
+        tickets: dict[str, Sequence[Any]] = {}
+        while True:
+            key, raw, plan = self._log_raw(f, now, chunk, after, plan, tickets)
+            if raw:
+                yield raw
+            if len(raw) < chunk:
+                return
+            after = _Cursors(key, raw, DONE + 1).last()
+
     # -- compliance --------------------------------------------------------------------
 
     def compliance_groups(
@@ -354,7 +461,7 @@ class Queries:
         )
         with s.read() as cur:
             s.execute(cur, text, [s.t(now), *w.params])
-            return [(self._row(r), bool(r[15])) for r in cur.fetchall()]
+            return [(log_row_of(r), bool(r[DONE])) for r in cur.fetchall()]
 
     def cycle_states(self, now: datetime) -> dict[str, int]:
         """Stored cycles by state as of `now` (the `slarules_cycles` metric)."""
@@ -368,4 +475,12 @@ class Queries:
             return {r[0]: int(r[1]) for r in cur.fetchall()}
 
 
-__all__ = ["LogFilter", "Page", "Queries", "TicketFilter", "effective_state_sql"]
+__all__ = [
+    "DONE",
+    "LogFilter",
+    "Page",
+    "Queries",
+    "TicketFilter",
+    "effective_state_sql",
+    "log_row_of",
+]

@@ -11,17 +11,24 @@ derived by the engine (`slarules.engine.alerts`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
 from slarules.engine.measurement import Evaluation
 from slarules.store import codec
-from slarules.store.cycles import CYCLE_INSERT, CYCLE_SELECT, cycle_from_row, cycle_json
+from slarules.store.cycles import (
+    CYCLE_COLUMNS,
+    CYCLE_INSERT,
+    CYCLE_SELECT,
+    cycle_from_row,
+    cycle_json,
+)
 from slarules.store.rows import CheckpointRow, Derived, EventRow, StoredTicket, TicketHead
 from slarules.store.sql import Sql, chunks
 from slarules.store.times import FAR_FUTURE, from_db, opt_from_db, to_db
 
+_STOPPED = CYCLE_COLUMNS.index("stopped_at")
 _HEAD = (
     'SELECT "id", "created_at", "created_by", "initial_fields", "done", "measured_at" '
     'FROM "ticket" '
@@ -282,8 +289,12 @@ class TicketRepository:
                 )
         return out
 
-    def stored(self, cur: Any, heads: Sequence[TicketHead]) -> dict[str, StoredTicket]:
-        """The rows of these tickets as last measured (done tickets are read, not measured)."""
+    def stored(
+        self, cur: Any, heads: Sequence[TicketHead], stopped_only: Collection[str] = ()
+    ) -> dict[str, StoredTicket]:
+        """The rows of these tickets as last measured (done tickets are read, not measured);
+        of the tickets in `stopped_only`, only the stopped cycles (a view projects the
+        running ones from the checkpoint: their stored figures are not decoded)."""
         s = self.sql
         out: dict[str, StoredTicket] = {}
         by_id = {h.id: h for h in heads}
@@ -303,6 +314,8 @@ class TicketRepository:
                 part,
             )
             for r in cur.fetchall():
+                if r[_STOPPED] is None and r[0] in stopped_only:
+                    continue
                 cycles[r[0]].append(cycle_from_row(r))
             for r in rows:
                 out[r[0]] = StoredTicket(

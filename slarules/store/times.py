@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 
 FAR_FUTURE = datetime(9999, 12, 31)  # naive: the sort key of "nothing due"
 
@@ -17,7 +18,7 @@ def to_db(t: datetime) -> datetime:
 def from_db(value: datetime | str) -> datetime:
     """A column value (datetime, or SQLite text) → aware UTC."""
     if isinstance(value, str):
-        value = datetime.fromisoformat(value)
+        return _from_text(value)
     if value.tzinfo is not None:  # never written by us; normalise defensively
         return value.astimezone(UTC)
     return value.replace(tzinfo=UTC)
@@ -25,3 +26,10 @@ def from_db(value: datetime | str) -> datetime:
 
 def opt_from_db(value: datetime | str | None) -> datetime | None:
     return None if value is None else from_db(value)
+
+
+@lru_cache(maxsize=1 << 16)
+def _from_text(value: str) -> datetime:
+    """SQLite's text of an instant → aware UTC (cached: list reads repeat instants)."""
+    t = datetime.fromisoformat(value)
+    return t.astimezone(UTC) if t.tzinfo is not None else t.replace(tzinfo=UTC)

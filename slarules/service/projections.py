@@ -1,0 +1,52 @@
+"""The running cycles of open tickets as of `now`, from their stored checkpoints.
+
+The engine defines how a ticket's state after its last event projects to a later
+`now` (`engine.timers.measurement_of` over the fold); a checkpoint is that state,
+stored. A list that shows stored rows (the SLA log, its export, compliance) needs
+only the figures of the running cycles: their stopped cycles stand as stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from slarules.engine.measurement import Cycle
+from slarules.engine.policy import Policy
+from slarules.engine.timers import measurement_of
+from slarules.service import checkpoints
+from slarules.store import Store
+
+
+class Running(NamedTuple):
+    """An open ticket as of `now`: its level, current fields and running cycles."""
+
+    level: str | None
+    fields: dict[str, Any]
+    cycles: dict[tuple[str, int], Cycle]  # by (metric, index)
+
+
+def running_now(
+    store: Store, policy: Policy, ids: Sequence[str], now: datetime
+) -> tuple[dict[str, Running], list[str]]:
+    """The projections of the tickets with a usable checkpoint (of this ruleset and engine
+    version, no event after `now`), and the other ids (done, or to be measured)."""
+    repo = store.tickets
+    with store.read() as cur:
+        heads = repo.heads(cur, ids)
+        points = repo.checkpoints(cur, [h.id for h in heads.values() if not h.done])
+    out: dict[str, Running] = {}
+    rest: list[str] = []
+    for t in ids:
+        h, p = heads.get(t), points.get(t)
+        if h is None:
+            continue
+        at = max(now, h.created_at)
+        if p is None or not checkpoints.usable(policy, p) or at < p.last_at:
+            rest.append(t)
+            continue
+        s, _ = checkpoints.from_plain(policy, p.state)
+        m = measurement_of(policy, t, s, (), at)
+        out[t] = Running(m.level, m.fields, {(c.metric, c.index): c for c in m.cycles})
+    return out, rest
