@@ -303,7 +303,7 @@ def compile_policy(
     mb = ModuleBuilder(Consts(model.priorities, tz, calendars), model.fields)
     infos = tuple(RuleInfo(r.title, r.file, r.span.line, r.set_level, r.stop) for r in model.rules)
 
-    decide_at = _decide_source(mb, model, infos)
+    decide_at = _decide_source(mb, model, infos, cancel)
     pause_at: dict[tuple[str, int], int] = {}
     for lm in model.levels.values():
         for j, p in enumerate(lm.pauses):
@@ -368,7 +368,9 @@ def _explain_checks(
     return [fns[k] if k >= 0 else _always for k in at]
 
 
-def _decide_source(mb: ModuleBuilder, model: Model, infos: tuple[RuleInfo, ...]) -> int:
+def _decide_source(
+    mb: ModuleBuilder, model: Model, infos: tuple[RuleInfo, ...], cancel: Cancel = NEVER
+) -> int:
     gen = mb.gen()
     default = model.default_level
     body = [
@@ -377,6 +379,7 @@ def _decide_source(mb: ModuleBuilder, model: Model, infos: tuple[RuleInfo, ...])
         "    m = []",
     ]
     for r, info in zip(model.rules, infos, strict=True):
+        cancel.check()
         cond = gen.expr(r.when) if r.when is not None else "True"
         title = gen.const(info.title)
         body.append(f"    if {cond}:")
