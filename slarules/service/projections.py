@@ -8,7 +8,7 @@ only the figures of the running cycles: their stopped cycles stand as stored.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -23,7 +23,7 @@ class Running(NamedTuple):
     """An open ticket as of `now`: its level, current fields and running cycles."""
 
     level: str | None
-    fields: dict[str, Any]
+    fields: Mapping[str, Any]
     cycles: dict[tuple[str, int], Cycle]  # by (metric, index)
 
 
