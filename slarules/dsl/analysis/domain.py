@@ -114,11 +114,11 @@ class Domain:
         ]
         self._make_dims(self.all_leaves, tables, model)
         self._assign_vars()
-        fns = compile_conditions(
-            self.all_leaves, model.fields, model.priorities, self.tz, calendars
-        )
+        # one compiled test per distinct leaf (a leaf written in many rules is compiled once)
+        distinct = list({leaf.node: leaf for leaf in self.all_leaves}.values())
+        fns = compile_conditions(distinct, model.fields, model.priorities, self.tz, calendars)
         self.leaf_fn: dict[Any, Callable[[Fields], bool]] = {
-            leaf.node: fn for leaf, fn in zip(self.all_leaves, fns, strict=True)
+            leaf.node: fn for leaf, fn in zip(distinct, fns, strict=True)
         }
         # per field, its leaves with their compiled test and the dimension deciding them
         self.checks_of: dict[

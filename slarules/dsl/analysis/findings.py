@@ -51,7 +51,7 @@ class _Run:
         for i in range(len(rules) - 1, -1, -1):
             if rules[i].sets_level:
                 self.decided[i] = b.diff(self.matched[i], later)
-                later = b.or_(later, self.matched[i])
+                later = b.or_(later, self.decided[i])  # = later | matched, built cheaper
         self.fallthrough = b.diff(u, later)
         # each rule's condition, evaluated with the compiled leaves (no second compile)
         self.when_fn: list[Callable[[Fields], bool]] = [
