@@ -20,21 +20,65 @@ import logging
 import multiprocessing
 import os
 import pickle
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
 from slarules.engine.policy import Policy
-from slarules.service.recording import Inputs, Recorder, Work, credited_work, measure_all
+from slarules.service.recording import Recorder, Work, credited_work, measure_all
+from slarules.store.rows import EventRow, TicketHead
 
-__all__ = ["BATCH", "remeasure_all", "workers_for"]
+__all__ = ["BATCH", "Inputs", "read_batch", "remeasure_all", "save_batch", "workers_for"]
 
 log = logging.getLogger("slarules.service")
 BATCH = 200
 _POLICY: Policy | None = None  # in a worker: the policy it inherited
+
+
+@dataclass(frozen=True, slots=True)
+class Inputs:
+    """What re-measuring a part of the open tickets reads: heads, events, event marks."""
+
+    heads: dict[str, TicketHead]
+    rows: dict[str, list[EventRow]]
+    marks: dict[str, tuple[int, int]]
+
+
+def read_batch(recorder: Recorder, ids: Iterable[str]) -> Inputs:
+    """The open tickets among `ids`, their events and event marks (one read)."""
+    store = recorder.store
+    with store.read() as cur:
+        heads = store.tickets.heads(cur, ids, open_only=True)
+        rows = store.tickets.events(cur, heads)
+        marks = store.tickets.event_marks(cur, heads)
+    return Inputs(heads, rows, marks)
+
+
+def save_batch(
+    recorder: Recorder,
+    policy: Policy,
+    inputs: Inputs,
+    measured: Mapping[str, Work | Exception],
+    now: datetime,
+) -> int:
+    """Save what `measure_all` made of `inputs` as of `now`, in one write: a ticket whose
+    events changed since (or that became done) is measured again here from its stored
+    events, so the rows are what `TicketService.remeasure` at `now` would write."""
+    repo = recorder.store.tickets
+    with recorder.store.write() as cur:
+        heads = repo.heads(cur, inputs.heads, lock=True, open_only=True)
+        marks = repo.event_marks(cur, heads)
+        fresh = {t: h for t, h in heads.items() if marks[t] == inputs.marks.get(t)}
+        again = {t: h for t, h in heads.items() if t not in fresh}
+        raised = recorder.save_measured(cur, policy, fresh, measured, now)
+        if again:
+            raised += recorder.remeasure_in(cur, policy, again, now)
+    recorder.committed(raised)
+    return len(heads)
 
 
 def workers_for(tickets: int, batch: int = BATCH) -> int:
@@ -93,7 +137,7 @@ async def remeasure_all(
         nonlocal saved, processed
         size, inputs, at, fut = in_flight.pop(0)
         measured = await fut
-        n = await run_in_threadpool(recorder.save_remeasured, policy, inputs, measured, at)
+        n = await run_in_threadpool(save_batch, recorder, policy, inputs, measured, at)
         saved += n
         processed += size
         done(n, len(ids) - processed)
@@ -102,7 +146,7 @@ async def remeasure_all(
         for part in parts:
             if not go_on():
                 break
-            inputs = await run_in_threadpool(recorder.remeasure_inputs, part)
+            inputs = await run_in_threadpool(read_batch, recorder, part)
             at = now()
             if pool is not None:
                 fut: asyncio.Future[Any] = loop.run_in_executor(pool, _measure, inputs, at)
