@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
+import anyio.to_thread
 
 from slarules.engine.policy import Policy
 from slarules.service.recording import Recorder, Work, credited_work, measure_all
@@ -35,6 +35,14 @@ from slarules.store.rows import EventRow, TicketHead
 __all__ = ["BATCH", "Inputs", "read_batch", "remeasure_all", "save_batch", "workers_for"]
 
 log = logging.getLogger("slarules.service")
+
+
+async def run_in_threadpool(fn: Callable[..., Any], *args: Any) -> Any:
+    """In the server's worker threads (anyio's, as `starlette.concurrency`: the same cap
+    on threads, so on PostgreSQL the same cap on connections)."""
+    return await anyio.to_thread.run_sync(fn, *args)
+
+
 BATCH = 200
 _POLICY: Policy | None = None  # in a worker: the policy it inherited
 
