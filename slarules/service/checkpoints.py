@@ -61,10 +61,11 @@ def from_plain(policy: Policy, d: Mapping[str, Any]) -> tuple[Fold, list[str]]:
 
 
 # A run's hits (per level, per pause condition) as text: "01|1" is two levels, the first
-# with two pause conditions; "-" no level. A ticket's runs repeat a few patterns: each is converted once.
+# with two pause conditions; "-" no level. A ticket's runs repeat a few patterns: each
+# is converted once.
+Hits = tuple[tuple[bool, ...], ...]
 _TEXTS: dict[Hits, str] = {}
 _HITS: dict[str, Hits] = {}
-Hits = tuple[tuple[bool, ...], ...]
 
 
 def _hits_text(hits: Hits) -> str:
