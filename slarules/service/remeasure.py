@@ -9,8 +9,9 @@ Reads, measuring and writes of different batches overlap; the server keeps
 answering (the reads and writes run in its thread pool, the measuring elsewhere).
 
 Workers are forked from the server (the live policy is not picklable; a fork
-inherits it) and live for one re-measure. With one worker (or few tickets) the
-batches are measured in the thread pool instead.
+inherits it) and live for one re-measure. By default there are none (see
+`DEFAULT_PROCESSES`): the batches are measured in the thread pool, still outside
+the write transaction, so a batch holds the write lock only while it is saved.
 """
 
 from __future__ import annotations
@@ -89,11 +90,20 @@ def save_batch(
     return len(heads)
 
 
-def workers_for(tickets: int, batch: int = BATCH) -> int:
-    """Worker processes for a re-measure: one per core (at most 4), none for few tickets."""
+# Worker processes a re-measure may use by default: none. Measured on the 2-core machine
+# (bench/bench_remeasure.py), sending a batch's measurements back to the parent costs it
+# about what measuring them does (the parent also saves every batch), so workers made
+# the re-measure slower there; `remeasure_all(..., workers=n)` still uses n of them.
+DEFAULT_PROCESSES = 0
+
+
+def workers_for(tickets: int, batch: int = BATCH, processes: int | None = None) -> int:
+    """Worker processes for a re-measure: up to `processes` (default `DEFAULT_PROCESSES`),
+    never more than the cores or the batches, none for a single batch."""
+    most = DEFAULT_PROCESSES if processes is None else processes
     if tickets <= batch:
         return 0
-    return max(0, min(4, os.cpu_count() or 1, -(-tickets // batch)))
+    return max(0, min(most, os.cpu_count() or 1, -(-tickets // batch)))
 
 
 def _adopt(policy: Policy) -> None:

@@ -150,6 +150,8 @@ def test_a_newer_reload_stops_the_re_measure_between_batches(seeded: Path) -> No
         assert saved == sum(batches) and 0 < saved < len(ids)
 
 
-def test_few_tickets_take_no_worker_processes() -> None:
-    assert workers_for(0) == 0 and workers_for(200) == 0
-    assert 1 <= workers_for(10_000) <= 4
+def test_worker_processes_are_asked_for_and_never_for_one_batch() -> None:
+    assert workers_for(10_000) == 0  # the default (DEFAULT_PROCESSES)
+    assert workers_for(200, processes=4) == 0 and workers_for(0, processes=4) == 0
+    assert 1 <= workers_for(10_000, processes=4) <= 4
+    assert workers_for(300, processes=4) <= 2
