@@ -201,19 +201,20 @@ def main() -> None:
         f"= {1e6 / bare:.0f} calls/s; {tickets} tickets, batches of 100 events, "
         f"{SINGLES} single calls a round, medians of {rounds} rounds"
     )
+    header = (
+        f"{'db':<8} {'ev/ticket':>9} {'batch µs CPU/ev':>15} {'batch ev/s':>10} "
+        f"{'× insert':>8} {'single calls/s':>14} {'single µs CPU':>13} {'× bare rt':>9} "
+        f"{'{__typename} µs':>15} {'read ms':>7}  curve"
+    )
+    lines = []
     for name, make in dbs:
         fdb = make("floor")
         if fdb is None:
-            print(f"\n{name}: no database")
+            lines.append(f"{name:<8} (no database)")
             continue
         floor_row = insert_floor(fdb, eng)
         _drop(fdb)
-        print(f"\n{name}: floor insert {floor_row:.0f} µs/row (bare executemany, same driver)")
-        print(
-            f"{'ev/ticket':>9} {'batch µs CPU/ev':>15} {'batch ev/s':>10} {'× insert':>8} "
-            f"{'single calls/s':>14} {'single µs CPU':>13} {'× bare rt':>9} "
-            f"{'{__typename} µs':>15} {'read ms':>7}  curve"
-        )
+        print(f"{name}: floor insert {floor_row:.0f} µs/row (bare executemany, same driver)")
         base = None
         for n in lengths:
             db = make(n)
@@ -222,12 +223,15 @@ def main() -> None:
             finally:
                 _drop(db)
             base = base or p["b_cpu"]
-            print(
-                f"{n:>9} {p['b_cpu']:>15.0f} {p['b_rate']:>10.0f} "
+            lines.append(
+                f"{name:<8} {n:>9} {p['b_cpu']:>15.0f} {p['b_rate']:>10.0f} "
                 f"{1e6 / p['b_rate'] / floor_row:>8.1f} {p['s_rate']:>14.0f} "
                 f"{p['s_cpu']:>13.0f} {1e6 / p['s_rate'] / bare:>9.1f} {p['floor']:>15.0f} "
                 f"{p['read']:>7.1f}  {p['b_cpu'] / base:.2f}× of {lengths[0]}"
             )
+            print(lines[-1], flush=True)
+    print("\n" + header)
+    print("\n".join(lines))
 
 
 def _drop(db: DatabaseConfig) -> None:

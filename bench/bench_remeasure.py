@@ -70,6 +70,7 @@ def seed(rt: Any, n: int) -> int:
 
 
 LENGTHS: list[int] = []
+PROCESSES = min(4, os.cpu_count() or 1)  # `-p`: worker processes (0: the thread pool)
 PAYLOADS: list[Any] = []
 
 
@@ -100,6 +101,15 @@ def run(db: DatabaseConfig, eng: dict[str, Any], n: int) -> None:
             f"  serial re-measure (batches of 200, one thread): {serial:.1f} s, "
             f"{serial_cpu:.1f} s CPU, {serial / events * 1e6:.0f} µs per event of history"
         )
+        v15 = replace(policy, version="bench-v1.5")
+        t = time.perf_counter()
+        job0 = remeasure_all(svc.recorder, v15, ids, clock.now, workers=0)
+        asyncio.run_coroutine_threadsafe(job0, rt.loop).result()
+        threads = time.perf_counter() - t
+        print(
+            f"  batched re-measure, the default (read / measure / save in the server's "
+            f"threads, no worker process): {threads:.1f} s ({serial / threads:.2f}× serial)"
+        )
         v2 = replace(policy, version="bench-v2")
         lat: list[float] = []
         stop = threading.Event()
@@ -109,7 +119,7 @@ def run(db: DatabaseConfig, eng: dict[str, Any], n: int) -> None:
                 w = time.perf_counter()
                 c.post(READ)
                 lat.append(time.perf_counter() - w)
-                time.sleep(0.01)
+                time.sleep(0.2)  # a probe, not a load: ~5 reads a second
 
         reader = threading.Thread(target=reads)
         reader.start()
@@ -117,14 +127,23 @@ def run(db: DatabaseConfig, eng: dict[str, Any], n: int) -> None:
         idle = list(lat)
         lat.clear()
         t = time.perf_counter()
-        job = remeasure_all(svc.recorder, v2, ids, clock.now)
+        job = remeasure_all(svc.recorder, v2, ids, clock.now, workers=PROCESSES)
         asyncio.run_coroutine_threadsafe(job, rt.loop).result()
         parallel = time.perf_counter() - t
         stop.set()
         reader.join()
+        v3 = replace(policy, version="bench-v3")
+        t = time.perf_counter()
+        for i in range(0, len(ids), 200):
+            svc.remeasure(v3, ids[i : i + 200], clock.now())
+        again = time.perf_counter() - t
+        print(
+            f"  serial re-measure again, last (each re-measure appends a version's runs to the "
+            f"logs, so later ones read longer logs): {again:.1f} s"
+        )
         ms = sorted(x * 1000 for x in lat)
         print(
-            f"  parallel re-measure ({workers_for(len(ids))} worker processes, "
+            f"  batched re-measure ({workers_for(len(ids), processes=PROCESSES)} worker processes, "
             f"{os.cpu_count()} cores): {parallel:.1f} s ({serial / parallel:.2f}× serial); "
             f"ticket(id) meanwhile: {len(ms)} reads, p50 {ms[len(ms) // 2]:.0f} ms, "
             f"max {ms[-1]:.0f} ms (idle p50 {statistics.median(idle) * 1000:.0f} ms)"
@@ -134,7 +153,9 @@ def run(db: DatabaseConfig, eng: dict[str, Any], n: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("-n", type=int, default=10_000)
+    ap.add_argument("-p", type=int, default=PROCESSES, help="worker processes (0: none)")
     a = ap.parse_args()
+    globals()["PROCESSES"] = a.p
     _, eng = engine()
     with tempfile.TemporaryDirectory() as d:
         print("re-measure after a reload (SQLite, real engine, examples/helpdesk)")

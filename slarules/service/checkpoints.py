@@ -32,7 +32,7 @@ def to_plain(s: Fold, seen: list[str]) -> dict[str, Any]:
         "counts": s.counts,
         "running": {m: list(r) for m, r in s.running.items()},
         "done": [list(d) for d in s.done_spans[-1:]],
-        "runs": [[u, c, [list(h) for h in hits]] for u, c, hits in s.runs],
+        "runs": [[u, c, _hits_text(hits)] for u, c, hits in s.runs],
         "events": s.events,
         "seen": seen,
     }
@@ -54,10 +54,41 @@ def from_plain(policy: Policy, d: Mapping[str, Any]) -> tuple[Fold, list[str]]:
         {m: (r[0], r[1], r[2]) for m, r in d["running"].items()},
         [],
         [(a, b) for a, b in d["done"]],
-        [(u, c, tuple(tuple(h) for h in hits)) for u, c, hits in d["runs"]],
+        [(u, c, _hits_of(hits)) for u, c, hits in d["runs"]],
         d["events"],
     )
     return s, list(d["seen"])
+
+
+# A run's hits (per level, per pause condition) as text: "01|1" is two levels, the first
+# with two pause conditions; "-" no level. A ticket's runs repeat a few patterns: each
+# is converted once.
+Hits = tuple[tuple[bool, ...], ...]
+_TEXTS: dict[Hits, str] = {}
+_HITS: dict[str, Hits] = {}
+
+
+def _hits_text(hits: Hits) -> str:
+    got = _TEXTS.get(hits)
+    if got is None:
+        got = "|".join("".join("1" if b else "0" for b in level) for level in hits)
+        got = got if hits else "-"
+        if len(_TEXTS) < 4096:
+            _TEXTS[hits] = got
+    return got
+
+
+def _hits_of(stored: str | list[list[bool]]) -> Hits:
+    """Hits from their text (or from the nested lists earlier checkpoints stored)."""
+    if not isinstance(stored, str):
+        return tuple(tuple(h) for h in stored)
+    got = _HITS.get(stored)
+    if got is None:
+        levels = () if stored == "-" else stored.split("|")
+        got = tuple(tuple(c == "1" for c in level) for level in levels)
+        if len(_HITS) < 4096:
+            _HITS[stored] = got
+    return got
 
 
 def usable(policy: Policy, row: CheckpointRow | None) -> bool:

@@ -217,7 +217,7 @@ class Recorder:
         repo.put_checkpoints(cur, points)
         return self.store.alerts.plan(cur, [w.m.ticket_id for w in work], wanted, reached, now)
 
-    def _committed(self, raised: Sequence[rules.Alert]) -> None:
+    def committed(self, raised: Sequence[rules.Alert]) -> None:
         if raised and self.hooks.alerts is not None:
             self.hooks.alerts(raised)
         if self.hooks.change is not None:
@@ -262,7 +262,7 @@ class Recorder:
             head = TicketHead(t.id, t.created_at, t.created_by, dict(t.fields), False, None)
             self.store.tickets.insert_ticket(cur, head, m.ruleset_version)
             raised = self._persist(cur, policy, [w], {}, now)
-        self._committed(raised)
+        self.committed(raised)
         return view_of(m, t.created_at, t.created_by, m.evaluations, ())
 
     # -- events ------------------------------------------------------------------------
@@ -345,7 +345,7 @@ class Recorder:
                     raise bad_input(_batch_key(e, t, stored[t], batch_index)) from None
             previous = {t: heads[t].measured_at for t in touched}
             raised = self._persist(cur, policy, work, previous, now)
-        self._committed(raised)
+        self.committed(raised)
         rest = [t for t in ticket_ids]
         return len(new_rows), duplicates, {}, rest
 
@@ -388,8 +388,8 @@ class Recorder:
         done tickets are left as they are."""
         with self.store.write() as cur:
             heads = self.store.tickets.heads(cur, ids, lock=True, open_only=True)
-            raised = self._remeasure(cur, policy, heads, now)
-        self._committed(raised)
+            raised = self.remeasure_in(cur, policy, heads, now)
+        self.committed(raised)
         return len(heads)
 
     def remeasure_due(self, policy: Policy, now: datetime, limit: int = 200) -> int:
@@ -398,17 +398,17 @@ class Recorder:
             heads = self.store.tickets.due_heads(cur, now, limit)
             if not heads:
                 return 0
-            raised = self._remeasure(cur, policy, heads, now)
-        self._committed(raised)
+            raised = self.remeasure_in(cur, policy, heads, now)
+        self.committed(raised)
         return len(heads)
 
-    def _remeasure(
+    def remeasure_in(
         self, cur: Any, policy: Policy, heads: Mapping[str, TicketHead], now: datetime
     ) -> list[rules.Alert]:
         rows = self.store.tickets.events(cur, heads)
-        return self._save_measured(cur, policy, heads, measure_all(policy, heads, rows, now), now)
+        return self.save_measured(cur, policy, heads, measure_all(policy, heads, rows, now), now)
 
-    def _save_measured(
+    def save_measured(
         self,
         cur: Any,
         policy: Policy,
@@ -430,48 +430,6 @@ class Recorder:
         raised = self._persist(cur, policy, work, previous, now)
         self.store.tickets.look_again(cur, stuck, now + LOOK_AGAIN)
         return raised
-
-    # -- re-measuring in parts: read, measure elsewhere (worker processes), save ------------
-
-    def remeasure_inputs(self, ids: Iterable[str]) -> Inputs:
-        """The open tickets among `ids`, their events and event marks (one read)."""
-        repo = self.store.tickets
-        with self.store.read() as cur:
-            heads = repo.heads(cur, ids, open_only=True)
-            rows = repo.events(cur, heads)
-            marks = repo.event_marks(cur, heads)
-        return Inputs(heads, rows, marks)
-
-    def save_remeasured(
-        self,
-        policy: Policy,
-        inputs: Inputs,
-        measured: Mapping[str, Work | Exception],
-        now: datetime,
-    ) -> int:
-        """Save what `measure_all` made of `inputs` as of `now`, in one write: a ticket
-        whose events changed since (or that became done) is measured again here from its
-        stored events, so the rows are what `remeasure` at `now` would write."""
-        repo = self.store.tickets
-        with self.store.write() as cur:
-            heads = repo.heads(cur, inputs.heads, lock=True, open_only=True)
-            marks = repo.event_marks(cur, heads)
-            fresh = {t: h for t, h in heads.items() if marks[t] == inputs.marks.get(t)}
-            again = {t: h for t, h in heads.items() if t not in fresh}
-            raised = self._save_measured(cur, policy, fresh, measured, now)
-            if again:
-                raised += self._remeasure(cur, policy, again, now)
-        self._committed(raised)
-        return len(heads)
-
-
-@dataclass(frozen=True, slots=True)
-class Inputs:
-    """What re-measuring a part of the open tickets reads: heads, events, event marks."""
-
-    heads: dict[str, TicketHead]
-    rows: dict[str, list[EventRow]]
-    marks: dict[str, tuple[int, int]]
 
 
 def measure_all(

@@ -9,8 +9,9 @@ Reads, measuring and writes of different batches overlap; the server keeps
 answering (the reads and writes run in its thread pool, the measuring elsewhere).
 
 Workers are forked from the server (the live policy is not picklable; a fork
-inherits it) and live for one re-measure. With one worker (or few tickets) the
-batches are measured in the thread pool instead.
+inherits it) and live for one re-measure. By default there are none (see
+`DEFAULT_PROCESSES`): the batches are measured in the thread pool, still outside
+the write transaction, so a batch holds the write lock only while it is saved.
 """
 
 from __future__ import annotations
@@ -20,28 +21,89 @@ import logging
 import multiprocessing
 import os
 import pickle
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
+import anyio.to_thread
 
 from slarules.engine.policy import Policy
-from slarules.service.recording import Inputs, Recorder, Work, credited_work, measure_all
+from slarules.service.recording import Recorder, Work, credited_work, measure_all
+from slarules.store.rows import EventRow, TicketHead
 
-__all__ = ["BATCH", "remeasure_all", "workers_for"]
+__all__ = ["BATCH", "Inputs", "read_batch", "remeasure_all", "save_batch", "workers_for"]
 
 log = logging.getLogger("slarules.service")
+
+
+async def run_in_threadpool(fn: Callable[..., Any], *args: Any) -> Any:
+    """In the server's worker threads (anyio's, as `starlette.concurrency`: the same cap
+    on threads, so on PostgreSQL the same cap on connections)."""
+    return await anyio.to_thread.run_sync(fn, *args)
+
+
 BATCH = 200
 _POLICY: Policy | None = None  # in a worker: the policy it inherited
 
 
-def workers_for(tickets: int, batch: int = BATCH) -> int:
-    """Worker processes for a re-measure: one per core (at most 4), none for few tickets."""
+@dataclass(frozen=True, slots=True)
+class Inputs:
+    """What re-measuring a part of the open tickets reads: heads, events, event marks."""
+
+    heads: dict[str, TicketHead]
+    rows: dict[str, list[EventRow]]
+    marks: dict[str, tuple[int, int]]
+
+
+def read_batch(recorder: Recorder, ids: Iterable[str]) -> Inputs:
+    """The open tickets among `ids`, their events and event marks (one read)."""
+    store = recorder.store
+    with store.read() as cur:
+        heads = store.tickets.heads(cur, ids, open_only=True)
+        rows = store.tickets.events(cur, heads)
+        marks = store.tickets.event_marks(cur, heads)
+    return Inputs(heads, rows, marks)
+
+
+def save_batch(
+    recorder: Recorder,
+    policy: Policy,
+    inputs: Inputs,
+    measured: Mapping[str, Work | Exception],
+    now: datetime,
+) -> int:
+    """Save what `measure_all` made of `inputs` as of `now`, in one write: a ticket whose
+    events changed since (or that became done) is measured again here from its stored
+    events, so the rows are what `TicketService.remeasure` at `now` would write."""
+    repo = recorder.store.tickets
+    with recorder.store.write() as cur:
+        heads = repo.heads(cur, inputs.heads, lock=True, open_only=True)
+        marks = repo.event_marks(cur, heads)
+        fresh = {t: h for t, h in heads.items() if marks[t] == inputs.marks.get(t)}
+        again = {t: h for t, h in heads.items() if t not in fresh}
+        raised = recorder.save_measured(cur, policy, fresh, measured, now)
+        if again:
+            raised += recorder.remeasure_in(cur, policy, again, now)
+    recorder.committed(raised)
+    return len(heads)
+
+
+# Worker processes a re-measure may use by default: none. Measured on the 2-core machine
+# (bench/bench_remeasure.py), sending a batch's measurements back to the parent costs it
+# about what measuring them does (the parent also saves every batch), so workers made
+# the re-measure slower there; `remeasure_all(..., workers=n)` still uses n of them.
+DEFAULT_PROCESSES = 0
+
+
+def workers_for(tickets: int, batch: int = BATCH, processes: int | None = None) -> int:
+    """Worker processes for a re-measure: up to `processes` (default `DEFAULT_PROCESSES`),
+    never more than the cores or the batches, none for a single batch."""
+    most = DEFAULT_PROCESSES if processes is None else processes
     if tickets <= batch:
         return 0
-    return max(0, min(4, os.cpu_count() or 1, -(-tickets // batch)))
+    return max(0, min(most, os.cpu_count() or 1, -(-tickets // batch)))
 
 
 def _adopt(policy: Policy) -> None:
@@ -93,7 +155,7 @@ async def remeasure_all(
         nonlocal saved, processed
         size, inputs, at, fut = in_flight.pop(0)
         measured = await fut
-        n = await run_in_threadpool(recorder.save_remeasured, policy, inputs, measured, at)
+        n = await run_in_threadpool(save_batch, recorder, policy, inputs, measured, at)
         saved += n
         processed += size
         done(n, len(ids) - processed)
@@ -102,7 +164,7 @@ async def remeasure_all(
         for part in parts:
             if not go_on():
                 break
-            inputs = await run_in_threadpool(recorder.remeasure_inputs, part)
+            inputs = await run_in_threadpool(read_batch, recorder, part)
             at = now()
             if pool is not None:
                 fut: asyncio.Future[Any] = loop.run_in_executor(pool, _measure, inputs, at)

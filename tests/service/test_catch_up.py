@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import slarules.runtime
-from slarules.service.recording import Recorder
+from slarules.service import remeasure
 from tests.alerts.conftest import EXAMPLES, engine_api, urgent
 from tests.alerts.receiver import wait_until
 from tests.service.conftest import Api
@@ -78,21 +78,21 @@ def test_a_crash_during_a_background_remeasure_is_finished_at_the_next_start(
     monkeypatch.setattr(slarules.runtime, "REMEASURE_BATCH", 4)
     calls: list[int] = []
 
-    def die_after_one_batch(self: Any, policy: Any, inputs: Any, measured: Any, now: Any) -> int:
+    def die_after_one_batch(rec: Any, policy: Any, inputs: Any, measured: Any, now: Any) -> int:
         calls.append(len(inputs.heads))
         if len(calls) > 1:
             raise RuntimeError("the process died")  # nothing after the first batch is saved
-        return real(self, policy, inputs, measured, now)
+        return real(rec, policy, inputs, measured, now)
 
-    real = Recorder.save_remeasured  # each batch's write
-    monkeypatch.setattr(Recorder, "save_remeasured", die_after_one_batch)
+    real = remeasure.save_batch  # each batch's write
+    monkeypatch.setattr(remeasure, "save_batch", die_after_one_batch)
     with engine_api(tmp_path / "a.db", rules=rules) as api:
         new = api.runtime.ruleset.policy.version
         wait_until(lambda: len(calls) > 1)
         wait_until(lambda: api.runtime._remeasure_task.done())
         stale = [t for t, v in _versions(tmp_path / "a.db").items() if v != {new} and t != "T-00"]
         assert len(stale) == N - 1 - 4  # the first batch only
-    monkeypatch.setattr(Recorder, "save_remeasured", real)
+    monkeypatch.setattr(remeasure, "save_batch", real)
     with engine_api(tmp_path / "a.db", rules=rules) as api:
         wait_until(lambda: api.client.get("/healthz").json()["ruleset_current"])
         versions = _versions(tmp_path / "a.db")
@@ -107,13 +107,13 @@ def test_reads_answer_while_the_catch_up_runs(tmp_path: Path, monkeypatch: Any) 
         _seed(api)
     _change_rules(rules)
     gate = threading.Event()
-    real = Recorder.save_remeasured
+    real = remeasure.save_batch
 
-    def slow(self: Any, policy: Any, inputs: Any, measured: Any, now: Any) -> int:
+    def slow(rec: Any, policy: Any, inputs: Any, measured: Any, now: Any) -> int:
         gate.wait(10)
-        return real(self, policy, inputs, measured, now)
+        return real(rec, policy, inputs, measured, now)
 
-    monkeypatch.setattr(Recorder, "save_remeasured", slow)
+    monkeypatch.setattr(remeasure, "save_batch", slow)
     with engine_api(tmp_path / "a.db", rules=rules) as api:
         health = api.client.get("/healthz").json()  # start-up did not wait for it
         assert health["ruleset_current"] is False and health["ok"] is True

@@ -118,3 +118,12 @@ def test_a_checkpoint_of_another_ruleset_is_a_miss(svc: TicketService) -> None:
     with svc.store.read() as cur:
         point = svc.store.tickets.checkpoints(cur, [tid])[tid]
     assert point.ruleset_version == "other" and point.state["events"] == 1
+
+
+@given(st.lists(st.lists(st.booleans(), max_size=4), max_size=4))
+def test_a_runs_hits_survive_their_stored_text(levels: list[list[bool]]) -> None:
+    from slarules.service.checkpoints import _hits_of, _hits_text
+
+    hits = tuple(tuple(h) for h in levels)
+    assert _hits_of(_hits_text(hits)) == hits
+    assert _hits_of(levels) == hits  # the nested lists earlier checkpoints stored

@@ -14,8 +14,7 @@ from typing import Any
 
 import pytest
 
-from slarules.service import RawEvent, TicketService
-from slarules.service.recording import Recorder
+from slarules.service import RawEvent, TicketService, remeasure
 from slarules.service.remeasure import remeasure_all, workers_for
 from slarules.settings import parse_database_url
 from slarules.store import Store
@@ -108,7 +107,9 @@ def test_parallel_remeasure_stores_what_the_serial_one_stores(seeded: Path, work
         assert {r["credited_assignee"] for r in got["cycle"]} >= {"Ann"}
 
 
-def test_a_ticket_that_changed_while_it_was_measured_is_measured_again(seeded: Path) -> None:
+def test_a_ticket_that_changed_while_it_was_measured_is_measured_again(
+    seeded: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     later = NOW + timedelta(hours=5)
     event = RawEvent("T03", "late", raw_event(2000, "agent"))
     with _open(_copy(seeded, "serial.db")) as serial:
@@ -118,14 +119,14 @@ def test_a_ticket_that_changed_while_it_was_measured_is_measured_again(seeded: P
         expected = _dump(serial)
     with _open(_copy(seeded, "par.db")) as par:
         rec = par.recorder
-        real = Recorder.save_remeasured
+        real = remeasure.save_batch
 
-        def meanwhile(self: Recorder, policy: Any, inputs: Any, measured: Any, now: Any) -> int:
+        def meanwhile(r: Any, policy: Any, inputs: Any, measured: Any, now: Any) -> int:
             if "T03" in inputs.heads:  # an event arrives after the read, before the write
                 par.record_events(POLICY, [event], later)
-            return real(self, policy, inputs, measured, now)
+            return real(r, policy, inputs, measured, now)
 
-        rec.save_remeasured = meanwhile.__get__(rec)  # type: ignore[method-assign]
+        monkeypatch.setattr(remeasure, "save_batch", meanwhile)
         asyncio.run(remeasure_all(rec, V2, ids, lambda: later, batch=4, workers=2))
         assert _dump(par) == expected
 
@@ -149,6 +150,8 @@ def test_a_newer_reload_stops_the_re_measure_between_batches(seeded: Path) -> No
         assert saved == sum(batches) and 0 < saved < len(ids)
 
 
-def test_few_tickets_take_no_worker_processes() -> None:
-    assert workers_for(0) == 0 and workers_for(200) == 0
-    assert 1 <= workers_for(10_000) <= 4
+def test_worker_processes_are_asked_for_and_never_for_one_batch() -> None:
+    assert workers_for(10_000) == 0  # the default (DEFAULT_PROCESSES)
+    assert workers_for(200, processes=4) == 0 and workers_for(0, processes=4) == 0
+    assert 1 <= workers_for(10_000, processes=4) <= 4
+    assert workers_for(300, processes=4) <= 2
