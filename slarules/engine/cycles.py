@@ -15,17 +15,16 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from fractions import Fraction
 from functools import lru_cache
 from typing import Literal
 
 from slarules.engine.calendar import Calendar
 from slarules.engine.fold import Fold, Run
+from slarules.engine.fold import _dt as _dt  # memoized
 from slarules.engine.measurement import (
     Cycle,
     CycleEvent,
-    CycleEventKind,
     CycleState,
     Threshold,
     WarningMark,
@@ -56,10 +55,6 @@ _RANK: Mapping[str, int] = {
 def excluded_categories(metric: str) -> frozenset[str]:
     """The status categories a metric's own definition does not count."""
     return _EXCLUDED.get(metric, _NONE)
-
-
-def _dt(u: int) -> datetime:
-    return datetime.fromtimestamp(u, UTC)
 
 
 class Labels:
@@ -226,7 +221,7 @@ def cycle(
     due = _due(clock, state, target, breached_at)
     warnings, thresholds = _thresholds(level, clock, metric, target, state == "active", marks)
     marks.sort(key=lambda m: (m[0], _RANK[m[1]]))
-    timeline = tuple(CycleEvent(_kind(k), _dt(u)) for u, k in marks)
+    timeline = tuple([CycleEvent(k, _dt(u)) for u, k in marks])  # type: ignore[arg-type]
     return Cycle(
         metric=metric,
         index=index,
@@ -243,10 +238,6 @@ def cycle(
         ruleset_version=version,
         thresholds=tuple(thresholds),
     )
-
-
-def _kind(k: str) -> CycleEventKind:
-    return k  # type: ignore[return-value]
 
 
 def spans(s: Fold, metric: Metric) -> list[tuple[int, int, int | None]]:
@@ -278,6 +269,24 @@ def targets(policy: Policy, s: Fold) -> dict[str, int | None]:
     return {m: got[1].target_seconds(m, s.fields) for m in METRICS}
 
 
+def _labels(
+    built: dict[tuple[tuple[int, ...], frozenset[str]], Labels],
+    runs: Sequence[Run],
+    ix: int,
+    level: Level,
+    metric: str,
+) -> Labels:
+    """The labels of `metric`, shared by the metrics with the same pauses and exclusions."""
+    key = (
+        tuple(k for k, p in enumerate(level.pauses) if p.covers(metric)),
+        excluded_categories(metric),
+    )
+    got = built.get(key)
+    if got is None:
+        got = built[key] = Labels(runs, ix, level, metric)
+    return got
+
+
 def project(policy: Policy, s: Fold, now: int) -> tuple[Cycle, ...]:
     """The cycles the fold knows (see `spans`) as of `now` under the final level."""
     got = level_of(policy, s)
@@ -285,11 +294,12 @@ def project(policy: Policy, s: Fold, now: int) -> tuple[Cycle, ...]:
         return ()
     ix, level = got
     out: list[Cycle] = []
+    built: dict[tuple[tuple[int, ...], frozenset[str]], Labels] = {}
     for metric in METRICS:
         target = level.target_seconds(metric, s.fields)
         if target is None:
             continue
-        labels = Labels(s.runs, ix, level, metric)
+        labels = _labels(built, s.runs, ix, level, metric)
         for i, start, stop in spans(s, metric):
             out.append(cycle(level, labels, metric, i, start, stop, target, now, policy.version))
     return tuple(out)

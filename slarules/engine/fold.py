@@ -256,7 +256,26 @@ def _apply(fields: dict[str, Any], e: Event, at: datetime) -> None:
 
 def hits(policy: Policy, fields: Mapping[str, Any]) -> tuple[tuple[bool, ...], ...]:
     """Whether each pause condition of each level (in `policy.levels` order) holds."""
-    return tuple(tuple(p.holds(fields) for p in lv.pauses) for lv in policy.levels.values())
+    return tuple([tuple([h(fields) for h in hs]) for hs in _pause_fns(policy)])
+
+
+# Per policy, each level's pause conditions (`hits` runs after every event). Keyed by
+# id with the policy kept alive beside it, so an id is never reused while cached.
+_PAUSES: dict[int, tuple[Policy, tuple[tuple[Callable[[Mapping[str, Any]], bool], ...], ...]]]
+_PAUSES = {}
+
+
+def _pause_fns(
+    policy: Policy,
+) -> tuple[tuple[Callable[[Mapping[str, Any]], bool], ...], ...]:
+    got = _PAUSES.get(id(policy))
+    if got is not None and got[0] is policy:
+        return got[1]
+    fns = tuple(tuple(p.holds for p in lv.pauses) for lv in policy.levels.values())
+    if len(_PAUSES) >= 64:
+        _PAUSES.clear()
+    _PAUSES[id(policy)] = (policy, fns)
+    return fns
 
 
 def _note(policy: Policy, fields: Mapping[str, Any]) -> str | None:
@@ -266,8 +285,18 @@ def _note(policy: Policy, fields: Mapping[str, Any]) -> str | None:
     return None
 
 
+_DT: dict[int, datetime] = {}
+
+
 def _dt(u: int) -> datetime:
-    return datetime.fromtimestamp(u, UTC)
+    """The UTC instant of POSIX `u` (memoized: the same instants recur within a ticket,
+    across its cycles and under both rulesets of a preview; datetimes are immutable)."""
+    got = _DT.get(u)
+    if got is None:
+        if len(_DT) >= 1 << 16:
+            _DT.clear()
+        got = _DT[u] = datetime.fromtimestamp(u, UTC)
+    return got
 
 
 def _snapshot(policy: Policy, s: Fold, u: int) -> None:
@@ -331,9 +360,18 @@ def step(policy: Policy, s: Fold, u: int, e: Event) -> Evaluation:
     at = _dt(u)
     _apply(s.fields, e, e.at if e.at == at else at)  # keeps the event's own offset
     done = s.category == "done"
-    kind = kind_of(policy, s, e)
-    if e.type != "message":
-        s.category = policy.category(s.fields.get("status"))
+    kind: Kind | None
+    if e.type == "message":  # kind_of, with the new category computed once
+        kind = "customer" if e.by == "customer" else "agent" if e.public else None
+    else:
+        new = policy.category(s.fields.get("status"))
+        if new == s.category:
+            kind = None
+        elif new == "done":
+            kind = "done"
+        else:
+            kind = "reopened" if done else None
+        s.category = new
     if kind is not None:
         run_actions(s, TRANSITIONS[(s.phase, kind, done)], u)
     before = s.decision.level
