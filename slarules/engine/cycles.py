@@ -14,7 +14,9 @@ reached T. One function per figure: labels, state, due, timeline, thresholds.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from fractions import Fraction
 from functools import lru_cache
 from typing import Literal
@@ -31,7 +33,7 @@ from slarules.engine.measurement import (
 )
 from slarules.engine.policy import METRICS, RESPONSE_METRICS, Level, Metric, Policy
 
-__all__ = ["excluded_categories", "project", "spans"]
+__all__ = ["Outcome", "excluded_categories", "outcomes", "project", "spans"]
 
 # Status categories during which a metric does not count (semantics.md §The six metrics).
 _EXCLUDED: Mapping[str, frozenset[str]] = {
@@ -198,6 +200,33 @@ def _thresholds(
     return warnings, thresholds
 
 
+def _core(
+    level: Level, labels: Labels, start: int, stop: int | None, target: int, now: int
+) -> tuple[list[tuple[int, int, Label]], _Clock, CycleState, int | None, int | None]:
+    """A cycle's segments, business clock, state, breach and due instants as of `now`."""
+    end = now if stop is None else stop
+    segs = labels.segments(start, end)
+    clock = _Clock(level.calendar, start, end, [(a, b) for a, b, lab in segs if lab != "count"])
+    state = _state(clock.elapsed, target, stop, labels.at(end if end > start else start))
+    breached_at = clock.reach(target) if state == "breached" else None
+    return segs, clock, state, breached_at, _due(clock, state, target, breached_at)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The figures of a cycle without its timeline and thresholds (`outcomes`)."""
+
+    metric: Metric
+    index: int
+    state: CycleState
+    started_at: datetime
+    stopped_at: datetime | None
+    due_at: datetime | None
+    target: int
+    elapsed: int
+    remaining: int
+
+
 def cycle(
     level: Level,
     labels: Labels,
@@ -210,15 +239,10 @@ def cycle(
     version: str,
 ) -> Cycle:
     """One cycle's figures as of `now` (`stop` None: still running)."""
-    end = now if stop is None else stop
-    segs = labels.segments(start, end)
-    clock = _Clock(level.calendar, start, end, [(a, b) for a, b, lab in segs if lab != "count"])
+    segs, clock, state, breached_at, due = _core(level, labels, start, stop, target, now)
     marks = _marks(segs, start, stop)
-    state = _state(clock.elapsed, target, stop, labels.at(end if end > start else start))
-    breached_at = clock.reach(target) if state == "breached" else None
     if breached_at is not None:
         marks.append((breached_at, "breached"))
-    due = _due(clock, state, target, breached_at)
     warnings, thresholds = _thresholds(level, clock, metric, target, state == "active", marks)
     marks.sort(key=lambda m: (m[0], _RANK[m[1]]))
     timeline = tuple([CycleEvent(k, _dt(u)) for u, k in marks])  # type: ignore[arg-type]
@@ -287,13 +311,14 @@ def _labels(
     return got
 
 
-def project(policy: Policy, s: Fold, now: int) -> tuple[Cycle, ...]:
-    """The cycles the fold knows (see `spans`) as of `now` under the final level."""
+def _each(
+    policy: Policy, s: Fold
+) -> Iterator[tuple[Level, Labels, Metric, int, int, int | None, int]]:
+    """(level, labels, metric, index, start, stop, target) of every cycle `project` makes."""
     got = level_of(policy, s)
     if got is None:
-        return ()
+        return
     ix, level = got
-    out: list[Cycle] = []
     built: dict[tuple[tuple[int, ...], frozenset[str]], Labels] = {}
     for metric in METRICS:
         target = level.target_seconds(metric, s.fields)
@@ -301,5 +326,34 @@ def project(policy: Policy, s: Fold, now: int) -> tuple[Cycle, ...]:
             continue
         labels = _labels(built, s.runs, ix, level, metric)
         for i, start, stop in spans(s, metric):
-            out.append(cycle(level, labels, metric, i, start, stop, target, now, policy.version))
-    return tuple(out)
+            yield level, labels, metric, i, start, stop, target
+
+
+def project(policy: Policy, s: Fold, now: int) -> tuple[Cycle, ...]:
+    """The cycles the fold knows (see `spans`) as of `now` under the final level."""
+    v = policy.version
+    return tuple(
+        [cycle(lv, lab, m, i, a, b, t, now, v) for lv, lab, m, i, a, b, t in _each(policy, s)]
+    )
+
+
+def outcomes(policy: Policy, s: Fold, now: int) -> list[Outcome]:
+    """`project` without the timelines, warnings and thresholds: each cycle's state and
+    figures (metric, index, state, start, stop, due, target, elapsed, remaining)."""
+    out: list[Outcome] = []
+    for level, labels, metric, i, start, stop, target in _each(policy, s):
+        _, clock, state, _, due = _core(level, labels, start, stop, target, now)
+        out.append(
+            Outcome(
+                metric,
+                i,
+                state,
+                _dt(start),
+                None if stop is None else _dt(stop),
+                None if due is None else _dt(due),
+                target,
+                clock.elapsed,
+                target - clock.elapsed,
+            )
+        )
+    return out

@@ -34,7 +34,7 @@ from slarules.engine.reports import ComplianceRow, LogRow, compliance
 from slarules.engine.ticket import TicketHistory
 from slarules.engine.timers import measure
 from slarules.service.recording import history_of
-from slarules.service.verdicts import Verdict, stored_verdict, verdict
+from slarules.service.verdicts import Verdict, measured_verdict, stored_verdict, verdict
 from slarules.settings import DatabaseConfig
 from slarules.store.histories import Histories
 
@@ -299,7 +299,7 @@ def compare_history(
             got.append(known_old)
             continue
         try:
-            got.append(verdict(measure_at(policy, h, now)))
+            got.append(measured_verdict(policy, h, now))
         except Exception as e:  # one bad ticket never stops the preview
             failed.append((which, f"{type(e).__name__}: {e}" if not str(e) else str(e)))
     if failed:

@@ -21,7 +21,7 @@ from slarules.settings import DatabaseConfig
 from slarules.store import codec
 from slarules.store.rows import CheckpointRow, EventRow, TicketHead
 from slarules.store.sql import Sql, chunks
-from slarules.store.times import from_db, opt_from_db, to_db
+from slarules.store.times import from_db, to_db
 
 _HEAD = (
     'SELECT "id", "created_at", "created_by", "initial_fields", "done", "measured_at" '
@@ -249,9 +249,9 @@ class Histories:
                         r[1],
                         r[2],
                         r[3],
-                        from_db(r[4]),
-                        opt_from_db(r[5]),
-                        opt_from_db(r[6]),
+                        _instant(r[4]),
+                        None if r[5] is None else _instant(r[5]),
+                        None if r[6] is None else _instant(r[6]),
                         r[7],
                         r[8],
                         r[9],
