@@ -344,15 +344,22 @@ def begin(
 def kind_of(policy: Policy, s: Fold, e: Event) -> Kind | None:
     """Which row of the table an event takes (after its fields applied); None: no row."""
     if e.type == "message":
-        if e.by == "customer":
-            return "customer"
-        return "agent" if e.public else None
-    new = policy.category(s.fields.get("status"))
-    if new == s.category:
+        return _message_kind(e)
+    return _category_kind(s.category, policy.category(s.fields.get("status")))
+
+
+def _message_kind(e: Event) -> Kind | None:
+    if e.by == "customer":
+        return "customer"
+    return "agent" if e.public else None
+
+
+def _category_kind(old: Category, new: Category) -> Kind | None:
+    if new == old:
         return None
     if new == "done":
         return "done"
-    return "reopened" if s.category == "done" else None
+    return "reopened" if old == "done" else None
 
 
 def step(policy: Policy, s: Fold, u: int, e: Event) -> Evaluation:
@@ -360,17 +367,11 @@ def step(policy: Policy, s: Fold, u: int, e: Event) -> Evaluation:
     at = _dt(u)
     _apply(s.fields, e, e.at if e.at == at else at)  # keeps the event's own offset
     done = s.category == "done"
-    kind: Kind | None
     if e.type == "message":  # kind_of, with the new category computed once
-        kind = "customer" if e.by == "customer" else "agent" if e.public else None
+        kind = _message_kind(e)
     else:
         new = policy.category(s.fields.get("status"))
-        if new == s.category:
-            kind = None
-        elif new == "done":
-            kind = "done"
-        else:
-            kind = "reopened" if done else None
+        kind = _category_kind(s.category, new)
         s.category = new
     if kind is not None:
         run_actions(s, TRANSITIONS[(s.phase, kind, done)], u)
