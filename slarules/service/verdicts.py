@@ -25,9 +25,9 @@ Otherwise it returns None and the caller measures the history.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from slarules.engine.cycles import outcomes
 from slarules.engine.fold import Fold
@@ -44,10 +44,59 @@ _ORDER: dict[str, int] = {m: i for i, m in enumerate(METRICS)}
 
 
 class Verdict(NamedTuple):
+    """One ticket under one ruleset as of `now`: what the preview's tally counts."""
+
     ticket_id: str
     level: str | None
     decided_by: str | None
     rows: tuple[LogRow, ...]  # engine.reports.log_rows: none without a level
+
+
+_FINISHED = {"met", "breached", "no cycle"}
+
+
+def flip_kind(before: str, after: str) -> str | None:
+    """The kind of a cycle's change (`before`/`after`: a state or "no cycle"), or None."""
+    if before == after or not ({before, after} & _FINISHED):
+        return None
+    if before == "no cycle":
+        return "appeared"
+    if after == "no cycle":
+        return "disappeared"
+    if (before, after) == ("met", "breached"):
+        return "met_to_breached"
+    if (before, after) == ("breached", "met"):
+        return "breached_to_met"
+    return "other"
+
+
+class _Outcome(Protocol):
+    @property
+    def metric(self) -> str: ...
+    @property
+    def index(self) -> int: ...
+    @property
+    def state(self) -> str: ...
+
+
+def flips_between(
+    old: Iterable[_Outcome], new: Iterable[_Outcome]
+) -> list[tuple[str, int, str, str, str]]:
+    """(metric, index, before, after, kind) of every cycle whose outcome changes."""
+    a = {(c.metric, c.index): c.state for c in old}
+    b = {(c.metric, c.index): c.state for c in new}
+    out: list[tuple[str, int, str, str, str]] = []
+    for k in sorted(a.keys() | b.keys(), key=lambda k: (_ORDER[k[0]], k[1])):
+        sa, sb = a.get(k, "no cycle"), b.get(k, "no cycle")
+        kind = flip_kind(sa, sb)
+        if kind is not None:
+            out.append((k[0], k[1], sa, sb, kind))
+    return out
+
+
+def cycle_flips(old: Measurement, new: Measurement) -> list[tuple[str, int, str, str, str]]:
+    """(metric, index, before, after, kind) of every cycle whose outcome changes."""
+    return flips_between(old.cycles, new.cycles)
 
 
 def verdict(m: Measurement) -> Verdict:
