@@ -172,3 +172,20 @@ def test_the_measured_verdict_is_the_measurements(
             for s in got:
                 h = history_of(s.head, s.events)
                 assert measured_verdict(policy, h, now) == verdict(measure_at(policy, h, now))
+
+
+def test_both_paths_agree_on_either_database(database: DatabaseConfig) -> None:
+    old, new = _policies()
+    _seed(database, old, n=20).close()
+    for now in (NOW, T0 + timedelta(hours=40)):
+        fast = preview_store(database, old, new, SINCE, now, jobs=1, batch=7)
+        slow = preview_store(database, old, new, SINCE, now, jobs=1, batch=7, stored=False)
+        assert fast.as_dict() == slow.as_dict()
+    with Histories(database) as reader:
+        got = reader.tickets([f"S{i:03}" for i in range(20)])
+        known = reader.measured([s.head for s in got], old.version)
+        used = [stored_verdict(old, s.head, s.events, known.get(s.head.id), NOW) for s in got]
+        for s, v in zip(got, used, strict=True):
+            if v is not None:
+                assert v == verdict(measure_at(old, history_of(s.head, s.events), NOW))
+    assert any(v is not None for v in used)
