@@ -14,25 +14,26 @@ reached T. One function per figure: labels, state, due, timeline, thresholds.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from fractions import Fraction
 from functools import lru_cache
 from typing import Literal
 
 from slarules.engine.calendar import Calendar
 from slarules.engine.fold import Fold, Run
+from slarules.engine.fold import _dt as _dt  # memoized
 from slarules.engine.measurement import (
     Cycle,
     CycleEvent,
-    CycleEventKind,
     CycleState,
     Threshold,
     WarningMark,
 )
 from slarules.engine.policy import METRICS, RESPONSE_METRICS, Level, Metric, Policy
 
-__all__ = ["excluded_categories", "project", "spans"]
+__all__ = ["Outcome", "excluded_categories", "outcomes", "project", "spans"]
 
 # Status categories during which a metric does not count (semantics.md §The six metrics).
 _EXCLUDED: Mapping[str, frozenset[str]] = {
@@ -56,10 +57,6 @@ _RANK: Mapping[str, int] = {
 def excluded_categories(metric: str) -> frozenset[str]:
     """The status categories a metric's own definition does not count."""
     return _EXCLUDED.get(metric, _NONE)
-
-
-def _dt(u: int) -> datetime:
-    return datetime.fromtimestamp(u, UTC)
 
 
 class Labels:
@@ -203,6 +200,33 @@ def _thresholds(
     return warnings, thresholds
 
 
+def _core(
+    level: Level, labels: Labels, start: int, stop: int | None, target: int, now: int
+) -> tuple[list[tuple[int, int, Label]], _Clock, CycleState, int | None, int | None]:
+    """A cycle's segments, business clock, state, breach and due instants as of `now`."""
+    end = now if stop is None else stop
+    segs = labels.segments(start, end)
+    clock = _Clock(level.calendar, start, end, [(a, b) for a, b, lab in segs if lab != "count"])
+    state = _state(clock.elapsed, target, stop, labels.at(end if end > start else start))
+    breached_at = clock.reach(target) if state == "breached" else None
+    return segs, clock, state, breached_at, _due(clock, state, target, breached_at)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The figures of a cycle without its timeline and thresholds (`outcomes`)."""
+
+    metric: Metric
+    index: int
+    state: CycleState
+    started_at: datetime
+    stopped_at: datetime | None
+    due_at: datetime | None
+    target: int
+    elapsed: int
+    remaining: int
+
+
 def cycle(
     level: Level,
     labels: Labels,
@@ -215,18 +239,13 @@ def cycle(
     version: str,
 ) -> Cycle:
     """One cycle's figures as of `now` (`stop` None: still running)."""
-    end = now if stop is None else stop
-    segs = labels.segments(start, end)
-    clock = _Clock(level.calendar, start, end, [(a, b) for a, b, lab in segs if lab != "count"])
+    segs, clock, state, breached_at, due = _core(level, labels, start, stop, target, now)
     marks = _marks(segs, start, stop)
-    state = _state(clock.elapsed, target, stop, labels.at(end if end > start else start))
-    breached_at = clock.reach(target) if state == "breached" else None
     if breached_at is not None:
         marks.append((breached_at, "breached"))
-    due = _due(clock, state, target, breached_at)
     warnings, thresholds = _thresholds(level, clock, metric, target, state == "active", marks)
     marks.sort(key=lambda m: (m[0], _RANK[m[1]]))
-    timeline = tuple(CycleEvent(_kind(k), _dt(u)) for u, k in marks)
+    timeline = tuple([CycleEvent(k, _dt(u)) for u, k in marks])  # type: ignore[arg-type]
     return Cycle(
         metric=metric,
         index=index,
@@ -243,10 +262,6 @@ def cycle(
         ruleset_version=version,
         thresholds=tuple(thresholds),
     )
-
-
-def _kind(k: str) -> CycleEventKind:
-    return k  # type: ignore[return-value]
 
 
 def spans(s: Fold, metric: Metric) -> list[tuple[int, int, int | None]]:
@@ -278,13 +293,41 @@ def targets(policy: Policy, s: Fold) -> dict[str, int | None]:
     return {m: got[1].target_seconds(m, s.fields) for m in METRICS}
 
 
-def project(policy: Policy, s: Fold, now: int) -> tuple[Cycle, ...]:
-    """The cycles the fold knows (see `spans`) as of `now` under the final level."""
+_LabelsKey = tuple[tuple[int, ...], frozenset[str], int]
+
+
+def _labels(
+    built: dict[_LabelsKey, Labels],
+    runs: Sequence[Run],
+    start: int,
+    ix: int,
+    level: Level,
+    metric: str,
+) -> Labels:
+    """The labels of `metric`'s cycles starting at or after `start`, read from the runs in
+    force from then on (see `runs_from`); shared by the metrics with the same pauses,
+    exclusions and first run."""
+    cut = _cut(runs, start)
+    key = (
+        tuple(k for k, p in enumerate(level.pauses) if p.covers(metric)),
+        excluded_categories(metric),
+        cut,
+    )
+    got = built.get(key)
+    if got is None:
+        got = built[key] = Labels(runs[cut:] if cut > 0 else runs, ix, level, metric)
+    return got
+
+
+def _each(
+    policy: Policy, s: Fold
+) -> Iterator[tuple[Level, Labels, Metric, int, int, int | None, int]]:
+    """(level, labels, metric, index, start, stop, target) of every cycle `project` makes."""
     got = level_of(policy, s)
     if got is None:
-        return ()
+        return
     ix, level = got
-    out: list[Cycle] = []
+    built: dict[_LabelsKey, Labels] = {}
     for metric in METRICS:
         target = level.target_seconds(metric, s.fields)
         if target is None:
@@ -292,15 +335,49 @@ def project(policy: Policy, s: Fold, now: int) -> tuple[Cycle, ...]:
         known = spans(s, metric)
         if not known:
             continue
-        labels = Labels(runs_from(s.runs, min(a for _, a, _ in known)), ix, level, metric)
+        labels = _labels(built, s.runs, min(a for _, a, _ in known), ix, level, metric)
         for i, start, stop in known:
-            out.append(cycle(level, labels, metric, i, start, stop, target, now, policy.version))
-    return tuple(out)
+            yield level, labels, metric, i, start, stop, target
+
+
+def project(policy: Policy, s: Fold, now: int) -> tuple[Cycle, ...]:
+    """The cycles the fold knows (see `spans`) as of `now` under the final level."""
+    v = policy.version
+    return tuple(
+        [cycle(lv, lab, m, i, a, b, t, now, v) for lv, lab, m, i, a, b, t in _each(policy, s)]
+    )
+
+
+def outcomes(policy: Policy, s: Fold, now: int) -> list[Outcome]:
+    """`project` without the timelines, warnings and thresholds: each cycle's state and
+    figures (metric, index, state, start, stop, due, target, elapsed, remaining)."""
+    out: list[Outcome] = []
+    for level, labels, metric, i, start, stop, target in _each(policy, s):
+        _, clock, state, _, due = _core(level, labels, start, stop, target, now)
+        out.append(
+            Outcome(
+                metric,
+                i,
+                state,
+                _dt(start),
+                None if stop is None else _dt(stop),
+                None if due is None else _dt(due),
+                target,
+                clock.elapsed,
+                target - clock.elapsed,
+            )
+        )
+    return out
+
+
+def _cut(runs: Sequence[Run], start: int) -> int:
+    """The index of the run in force at `start` (0 when none is earlier)."""
+    return max(0, bisect_right(runs, start, key=lambda r: r[0]) - 1)
 
 
 def runs_from(runs: Sequence[Run], start: int) -> Sequence[Run]:
     """The runs in force at or after `start` (the one in force at it first): what the
     labels of cycles starting at or after `start` read, so a cycle started late costs
     nothing for the runs before it."""
-    cut = bisect_right(runs, start, key=lambda r: r[0]) - 1
+    cut = _cut(runs, start)
     return runs[cut:] if cut > 0 else runs

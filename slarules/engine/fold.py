@@ -256,7 +256,26 @@ def _apply(fields: dict[str, Any], e: Event, at: datetime) -> None:
 
 def hits(policy: Policy, fields: Mapping[str, Any]) -> tuple[tuple[bool, ...], ...]:
     """Whether each pause condition of each level (in `policy.levels` order) holds."""
-    return tuple(tuple(p.holds(fields) for p in lv.pauses) for lv in policy.levels.values())
+    return tuple([tuple([h(fields) for h in hs]) for hs in _pause_fns(policy)])
+
+
+# Per policy, each level's pause conditions (`hits` runs after every event). Keyed by
+# id with the policy kept alive beside it, so an id is never reused while cached.
+_PAUSES: dict[int, tuple[Policy, tuple[tuple[Callable[[Mapping[str, Any]], bool], ...], ...]]]
+_PAUSES = {}
+
+
+def _pause_fns(
+    policy: Policy,
+) -> tuple[tuple[Callable[[Mapping[str, Any]], bool], ...], ...]:
+    got = _PAUSES.get(id(policy))
+    if got is not None and got[0] is policy:
+        return got[1]
+    fns = tuple(tuple(p.holds for p in lv.pauses) for lv in policy.levels.values())
+    if len(_PAUSES) >= 64:
+        _PAUSES.clear()
+    _PAUSES[id(policy)] = (policy, fns)
+    return fns
 
 
 def _note(policy: Policy, fields: Mapping[str, Any]) -> str | None:
@@ -266,8 +285,18 @@ def _note(policy: Policy, fields: Mapping[str, Any]) -> str | None:
     return None
 
 
+_DT: dict[int, datetime] = {}
+
+
 def _dt(u: int) -> datetime:
-    return datetime.fromtimestamp(u, UTC)
+    """The UTC instant of POSIX `u` (memoized: the same instants recur within a ticket,
+    across its cycles and under both rulesets of a preview; datetimes are immutable)."""
+    got = _DT.get(u)
+    if got is None:
+        if len(_DT) >= 1 << 16:
+            _DT.clear()
+        got = _DT[u] = datetime.fromtimestamp(u, UTC)
+    return got
 
 
 def _snapshot(policy: Policy, s: Fold, u: int) -> None:
@@ -315,15 +344,22 @@ def begin(
 def kind_of(policy: Policy, s: Fold, e: Event) -> Kind | None:
     """Which row of the table an event takes (after its fields applied); None: no row."""
     if e.type == "message":
-        if e.by == "customer":
-            return "customer"
-        return "agent" if e.public else None
-    new = policy.category(s.fields.get("status"))
-    if new == s.category:
+        return _message_kind(e)
+    return _category_kind(s.category, policy.category(s.fields.get("status")))
+
+
+def _message_kind(e: Event) -> Kind | None:
+    if e.by == "customer":
+        return "customer"
+    return "agent" if e.public else None
+
+
+def _category_kind(old: Category, new: Category) -> Kind | None:
+    if new == old:
         return None
     if new == "done":
         return "done"
-    return "reopened" if s.category == "done" else None
+    return "reopened" if old == "done" else None
 
 
 def step(policy: Policy, s: Fold, u: int, e: Event) -> Evaluation:
@@ -331,9 +367,12 @@ def step(policy: Policy, s: Fold, u: int, e: Event) -> Evaluation:
     at = _dt(u)
     _apply(s.fields, e, e.at if e.at == at else at)  # keeps the event's own offset
     done = s.category == "done"
-    kind = kind_of(policy, s, e)
-    if e.type != "message":
-        s.category = policy.category(s.fields.get("status"))
+    if e.type == "message":  # kind_of, with the new category computed once
+        kind = _message_kind(e)
+    else:
+        new = policy.category(s.fields.get("status"))
+        kind = _category_kind(s.category, new)
+        s.category = new
     if kind is not None:
         run_actions(s, TRANSITIONS[(s.phase, kind, done)], u)
     before = s.decision.level

@@ -28,6 +28,7 @@ from typing import Any
 from slarules.engine import cycles as _cycles
 from slarules.engine.cancel import NEVER, Cancel
 from slarules.engine.fold import Fold, begin, step
+from slarules.engine.fold import _dt as _dt  # memoized
 from slarules.engine.measurement import Evaluation, Measurement
 from slarules.engine.policy import Category, Decision, Metric, Policy
 from slarules.engine.ticket import Event, TicketHistory
@@ -40,6 +41,14 @@ excluded_categories = _cycles.excluded_categories
 
 def _posix(t: datetime, key: str | int) -> int:
     """POSIX seconds of an aware instant; `key` names it in errors (an int: `events[i].at`)."""
+    try:
+        d = t - _EPOCH  # aware: one subtraction (the offset applied in C)
+    except TypeError:
+        return _posix_checked(t, key)
+    return d.days * 86400 + d.seconds
+
+
+def _posix_checked(t: datetime, key: str | int) -> int:
     off = t.utcoffset()
     if off is None:
         where = f"events[{key}].at" if isinstance(key, int) else key
@@ -49,10 +58,7 @@ def _posix(t: datetime, key: str | int) -> int:
 
 
 _NAIVE_EPOCH = datetime(1970, 1, 1)
-
-
-def _dt(u: int) -> datetime:
-    return datetime.fromtimestamp(u, UTC)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def posix(t: datetime, key: str = "now") -> int:

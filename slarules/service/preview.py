@@ -13,6 +13,11 @@ so both paths give the same report on the same tickets:
 - compliance of finished cycles per level and metric, before and after
   (engine.reports.compliance per batch, merged);
 - the tickets that could not be measured under one of the rulesets.
+
+It counts one `verdicts.Verdict` per ticket and ruleset (level, deciding rule,
+SLA-log rows). On the store path a ticket stored under the old ruleset takes
+its old verdict from the store when that is exactly what measuring gives
+(`verdicts.stored_verdict`); the others are measured (`verdicts.measured_verdict`).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from slarules.engine.measurement import Measurement
 from slarules.engine.policy import METRICS, Policy
@@ -34,7 +39,13 @@ from slarules.engine.reports import ComplianceRow, LogRow, compliance
 from slarules.engine.ticket import TicketHistory
 from slarules.engine.timers import measure
 from slarules.service.recording import history_of
-from slarules.service.verdicts import Verdict, stored_verdict, verdict
+from slarules.service.verdicts import (
+    Verdict,
+    flips_between,
+    measured_verdict,
+    stored_verdict,
+    verdict,
+)
 from slarules.settings import DatabaseConfig
 from slarules.store.histories import Histories
 
@@ -42,58 +53,11 @@ EXAMPLES = 5  # example ticket ids kept per transition and per flip kind
 FLIP_KINDS = ("met_to_breached", "breached_to_met", "appeared", "disappeared", "other")
 _EPOCH = datetime(1, 1, 1, tzinfo=UTC)
 _END = datetime(9999, 12, 31, tzinfo=UTC)
-_FINISHED = {"met", "breached", "no cycle"}
 
 
 def measure_at(policy: Policy, h: TicketHistory, now: datetime) -> Measurement:
     """As the service measures: at `now`, or at creation for a ticket ahead of the clock."""
     return measure(policy, h, max(now, h.created_at))
-
-
-def flip_kind(before: str, after: str) -> str | None:
-    """The kind of a cycle's change (`before`/`after`: a state or "no cycle"), or None."""
-    if before == after or not ({before, after} & _FINISHED):
-        return None
-    if before == "no cycle":
-        return "appeared"
-    if after == "no cycle":
-        return "disappeared"
-    if (before, after) == ("met", "breached"):
-        return "met_to_breached"
-    if (before, after) == ("breached", "met"):
-        return "breached_to_met"
-    return "other"
-
-
-class _Outcome(Protocol):
-    @property
-    def metric(self) -> str: ...
-    @property
-    def index(self) -> int: ...
-    @property
-    def state(self) -> str: ...
-
-
-_ORDER: dict[str, int] = {m: i for i, m in enumerate(METRICS)}
-
-
-def _flips(
-    old: Iterable[_Outcome], new: Iterable[_Outcome]
-) -> list[tuple[str, int, str, str, str]]:
-    a = {(c.metric, c.index): c.state for c in old}
-    b = {(c.metric, c.index): c.state for c in new}
-    out: list[tuple[str, int, str, str, str]] = []
-    for k in sorted(a.keys() | b.keys(), key=lambda k: (_ORDER[k[0]], k[1])):
-        sa, sb = a.get(k, "no cycle"), b.get(k, "no cycle")
-        kind = flip_kind(sa, sb)
-        if kind is not None:
-            out.append((k[0], k[1], sa, sb, kind))
-    return out
-
-
-def cycle_flips(old: Measurement, new: Measurement) -> list[tuple[str, int, str, str, str]]:
-    """(metric, index, before, after, kind) of every cycle whose outcome changes."""
-    return _flips(old.cycles, new.cycles)
 
 
 def _keep(ids: list[str], tid: str) -> None:
@@ -183,7 +147,7 @@ class Preview:
         self.matrix[cell] += 1
         self.causes.setdefault(cell, Counter())[rules] += 1
         _keep(self.examples.setdefault(cell, []), tid)
-        flips = _flips(old.rows, new.rows)
+        flips = flips_between(old.rows, new.rows)
         for metric, _i, _a, _b, kind in flips:
             self.flips.setdefault(metric, Counter())[kind] += 1
             _keep(self.flip_examples.setdefault((metric, kind), []), tid)
@@ -299,7 +263,7 @@ def compare_history(
             got.append(known_old)
             continue
         try:
-            got.append(verdict(measure_at(policy, h, now)))
+            got.append(measured_verdict(policy, h, now))
         except Exception as e:  # one bad ticket never stops the preview
             failed.append((which, f"{type(e).__name__}: {e}" if not str(e) else str(e)))
     if failed:

@@ -25,14 +25,17 @@ Otherwise it returns None and the caller measures the history.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
+from slarules.engine.cycles import outcomes
+from slarules.engine.fold import Fold
 from slarules.engine.measurement import Measurement
 from slarules.engine.policy import METRICS, Policy
 from slarules.engine.reports import LogRow, log_rows
-from slarules.engine.timers import measurement_of
+from slarules.engine.ticket import TicketHistory
+from slarules.engine.timers import fold, posix
 from slarules.service import checkpoints
 from slarules.store.histories import Measured, StoredCycle
 from slarules.store.rows import EventRow, TicketHead
@@ -41,14 +44,106 @@ _ORDER: dict[str, int] = {m: i for i, m in enumerate(METRICS)}
 
 
 class Verdict(NamedTuple):
+    """One ticket under one ruleset as of `now`: what the preview's tally counts."""
+
     ticket_id: str
     level: str | None
     decided_by: str | None
     rows: tuple[LogRow, ...]  # engine.reports.log_rows: none without a level
 
 
+_FINISHED = {"met", "breached", "no cycle"}
+
+
+def flip_kind(before: str, after: str) -> str | None:
+    """The kind of a cycle's change (`before`/`after`: a state or "no cycle"), or None."""
+    if before == after or not ({before, after} & _FINISHED):
+        return None
+    if before == "no cycle":
+        return "appeared"
+    if after == "no cycle":
+        return "disappeared"
+    if (before, after) == ("met", "breached"):
+        return "met_to_breached"
+    if (before, after) == ("breached", "met"):
+        return "breached_to_met"
+    return "other"
+
+
+class _Outcome(Protocol):
+    @property
+    def metric(self) -> str: ...
+    @property
+    def index(self) -> int: ...
+    @property
+    def state(self) -> str: ...
+
+
+def flips_between(
+    old: Iterable[_Outcome], new: Iterable[_Outcome]
+) -> list[tuple[str, int, str, str, str]]:
+    """(metric, index, before, after, kind) of every cycle whose outcome changes."""
+    a = {(c.metric, c.index): c.state for c in old}
+    b = {(c.metric, c.index): c.state for c in new}
+    out: list[tuple[str, int, str, str, str]] = []
+    for k in sorted(a.keys() | b.keys(), key=lambda k: (_ORDER[k[0]], k[1])):
+        sa, sb = a.get(k, "no cycle"), b.get(k, "no cycle")
+        kind = flip_kind(sa, sb)
+        if kind is not None:
+            out.append((k[0], k[1], sa, sb, kind))
+    return out
+
+
+def cycle_flips(old: Measurement, new: Measurement) -> list[tuple[str, int, str, str, str]]:
+    """(metric, index, before, after, kind) of every cycle whose outcome changes."""
+    return flips_between(old.cycles, new.cycles)
+
+
 def verdict(m: Measurement) -> Verdict:
     return Verdict(m.ticket_id, m.level, m.decision.decided_by, tuple(log_rows(m)))
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value != "" else None
+
+
+def _outcome_rows(policy: Policy, ticket_id: str, s: Fold, when: datetime) -> tuple[LogRow, ...]:
+    """`log_rows` of the fold's cycles as of `when` (`cycles.outcomes`: no timelines)."""
+    level = s.decision.level
+    if level is None:
+        return ()
+    f = s.fields
+    texts = (_text(f.get("requester")), _text(f.get("department")), _text(f.get("assignee")))
+    return tuple(
+        [
+            LogRow(
+                ticket_id,
+                *texts,
+                level,
+                c.metric,
+                c.index,
+                c.started_at,
+                c.due_at,
+                c.stopped_at,
+                c.state,
+                c.target,
+                c.elapsed,
+                c.remaining,
+                policy.version,
+            )
+            for c in outcomes(policy, s, posix(when))
+        ]
+    )
+
+
+def measured_verdict(policy: Policy, h: TicketHistory, now: datetime) -> Verdict:
+    """`verdict(measure_at(policy, h, now))` without the cycles' timelines and thresholds
+    (the tally does not read them): the fold, then `cycles.outcomes`."""
+    when = max(now, h.created_at)
+    s, _ = fold(policy, h, when)
+    return Verdict(
+        h.id, s.decision.level, s.decision.decided_by, _outcome_rows(policy, h.id, s, when)
+    )
 
 
 def _row(ticket_id: str, level: str, got: Measured, c: StoredCycle) -> LogRow:
@@ -102,14 +197,14 @@ def stored_verdict(
     if point.state.get("events") != len(events) or point.last_at != last:
         return None
     s, _ = checkpoints.from_plain(policy, point.state)
-    m = measurement_of(policy, head.id, s, (), when)
-    if m.level is None:
-        return Verdict(head.id, None, m.decision.decided_by, ())
-    running = {(r.metric, r.index): r for r in log_rows(m)}
+    level = s.decision.level
+    if level is None:
+        return Verdict(head.id, None, s.decision.decided_by, ())
+    running = {(r.metric, r.index): r for r in _outcome_rows(policy, head.id, s, when)}
     merged = []
     for c in stored:
         r = running.pop((c.metric, c.index), None)
-        merged.append(r if r is not None else _row(head.id, m.level, got, c))
+        merged.append(r if r is not None else _row(head.id, level, got, c))
     merged.extend(running.values())
     merged.sort(key=lambda r: (_ORDER[r.metric], r.index))
-    return Verdict(head.id, m.level, m.decision.decided_by, tuple(merged))
+    return Verdict(head.id, level, s.decision.decided_by, tuple(merged))

@@ -10,6 +10,7 @@ the ticket row, its cycles and its checkpoint) and the sources of ruleset versio
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from slarules.settings import DatabaseConfig
 from slarules.store import codec
 from slarules.store.rows import CheckpointRow, EventRow, TicketHead
 from slarules.store.sql import Sql, chunks
-from slarules.store.times import from_db, opt_from_db, to_db
+from slarules.store.times import from_db, to_db
 
 _HEAD = (
     'SELECT "id", "created_at", "created_by", "initial_fields", "done", "measured_at" '
@@ -115,6 +116,32 @@ def _connect(config: DatabaseConfig) -> Any:
     return conn
 
 
+def _instant(value: Any) -> datetime:
+    """`times.from_db`, parsing SQLite's text in one call (the common case of a page)."""
+    if value.__class__ is str:
+        try:
+            return _fromiso(value + "+00:00")  # naive UTC text, as the store writes it
+        except ValueError:
+            pass
+    return from_db(value)
+
+
+_fromiso = datetime.fromisoformat
+
+
+def _json_column(rows: Sequence[Any], i: int) -> list[Any]:
+    """Column `i` of these rows decoded (`Sql.unj`): SQLite's texts in one `json.loads`."""
+    values = [r[i] for r in rows]
+    if values and all(v.__class__ is str for v in values):
+        try:
+            got = json.loads("[" + ",".join(values) + "]")
+        except ValueError:
+            got = None
+        if isinstance(got, list) and len(got) == len(values):
+            return got
+    return [Sql.unj(v) for v in values]
+
+
 class Histories:
     """A read-only reader; call `close` when done (or use it as a context manager)."""
 
@@ -178,22 +205,24 @@ class Histories:
         events: dict[str, list[EventRow]] = {}
         for part in chunks(list(dict.fromkeys(ids))):
             marks = ",".join("?" * len(part))
-            for r in self._rows(_HEAD + f'WHERE "id" IN ({marks})', part):
+            rows = self._rows(_HEAD + f'WHERE "id" IN ({marks})', part)
+            for r, initial in zip(rows, _json_column(rows, 3), strict=True):
                 heads[r[0]] = TicketHead(
                     r[0],
-                    from_db(r[1]),
+                    _instant(r[1]),
                     r[2],
-                    codec.decode_fields(Sql.unj(r[3])),
+                    codec.decode_fields(initial),
                     bool(r[4]),
-                    opt_from_db(r[5]),
+                    None if r[5] is None else _instant(r[5]),
                 )
                 events[r[0]] = []
-            for r in self._rows(
+            rows = self._rows(
                 'SELECT "ticket_id", "event_id", "at", "type", "payload" FROM "event" '
                 f'WHERE "ticket_id" IN ({marks}) ORDER BY "ticket_id", "at", "id"',
                 part,
-            ):
-                events[r[0]].append(EventRow(r[1], from_db(r[2]), r[3], Sql.unj(r[4])))
+            )
+            for r, payload in zip(rows, _json_column(rows, 4), strict=True):
+                events[r[0]].append(EventRow(r[1], _instant(r[2]), r[3], payload))
         return [Stored(heads[t], events[t]) for t in dict.fromkeys(ids) if t in heads]
 
     def measured(self, heads: Sequence[TicketHead], version: str) -> dict[str, Measured]:
@@ -220,9 +249,9 @@ class Histories:
                         r[1],
                         r[2],
                         r[3],
-                        from_db(r[4]),
-                        opt_from_db(r[5]),
-                        opt_from_db(r[6]),
+                        _instant(r[4]),
+                        None if r[5] is None else _instant(r[5]),
+                        None if r[6] is None else _instant(r[6]),
                         r[7],
                         r[8],
                         r[9],

@@ -121,14 +121,14 @@ def test_unmeasurable_tickets_are_listed_and_exit_1(
 ) -> None:
     seed(sqlite_db, n=6)
     a, b = write_rules(tmp_path)
-    real = preview_mod.measure_at
+    real = preview_mod.measured_verdict
 
     def broken(p: Any, h: Any, now: Any) -> Any:
         if h.id == "T004" and any(f.endswith("b.sla") for f in p.files):
             raise ValueError("cannot measure")
         return real(p, h, now)
 
-    monkeypatch.setattr(preview_mod, "measure_at", broken)
+    monkeypatch.setattr(preview_mod, "measured_verdict", broken)
     argv = ["diff", str(a), str(b), "--db", _url(sqlite_db), "--since", rfc3339(SINCE),
             "--now", rfc3339(NOW), "-j", "1"]  # fmt: skip
     capsys.readouterr()

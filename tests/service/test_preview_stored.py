@@ -25,7 +25,7 @@ from slarules.rulesets import read_sources
 from slarules.service import RawEvent, TicketService
 from slarules.service.preview import measure_at, preview_store
 from slarules.service.recording import history_of
-from slarules.service.verdicts import stored_verdict, verdict
+from slarules.service.verdicts import measured_verdict, stored_verdict, verdict
 from slarules.settings import DatabaseConfig
 from slarules.store import Store
 from slarules.store.histories import Histories
@@ -159,3 +159,33 @@ def test_other_versions_and_unfolded_events_are_measured(
             before = last - timedelta(seconds=1)
             if s.events and before >= s.head.created_at:  # `now` before the last event
                 assert stored_verdict(old, s.head, s.events, k, before) is None
+
+
+def test_the_measured_verdict_is_the_measurements(
+    stored_db: tuple[DatabaseConfig, Policy, Policy],
+) -> None:
+    config, old, new = stored_db
+    with Histories(config) as reader:
+        got = reader.tickets([f"S{i:03}" for i in range(60)])
+    for now in (NOW, NOW + timedelta(days=5), T0 + timedelta(hours=40), T0):
+        for policy in (old, new):
+            for s in got:
+                h = history_of(s.head, s.events)
+                assert measured_verdict(policy, h, now) == verdict(measure_at(policy, h, now))
+
+
+def test_both_paths_agree_on_either_database(database: DatabaseConfig) -> None:
+    old, new = _policies()
+    _seed(database, old, n=20).close()
+    for now in (NOW, T0 + timedelta(hours=40)):
+        fast = preview_store(database, old, new, SINCE, now, jobs=1, batch=7)
+        slow = preview_store(database, old, new, SINCE, now, jobs=1, batch=7, stored=False)
+        assert fast.as_dict() == slow.as_dict()
+    with Histories(database) as reader:
+        got = reader.tickets([f"S{i:03}" for i in range(20)])
+        known = reader.measured([s.head for s in got], old.version)
+        used = [stored_verdict(old, s.head, s.events, known.get(s.head.id), NOW) for s in got]
+        for s, v in zip(got, used, strict=True):
+            if v is not None:
+                assert v == verdict(measure_at(old, history_of(s.head, s.events), NOW))
+    assert any(v is not None for v in used)

@@ -1,0 +1,47 @@
+"""`cycles.outcomes` is `cycles.project` without the timelines, warnings and thresholds."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from slarules.engine import cycles
+from slarules.engine.policy import Policy
+from slarules.engine.ticket import TicketHistory
+from slarules.engine.timers import fold, posix
+from slarules.fixtures.loader import load_fixture
+from tests.engine.test_fold import EXAMPLE, FIXTURES, T0, histories
+from tests.engine.test_timers import LEVEL_POLICY
+
+
+def _figures(c: cycles.Outcome | object) -> tuple[object, ...]:
+    names = ("metric", "index", "state", "started_at", "stopped_at", "due_at", "target")
+    return tuple(getattr(c, n) for n in (*names, "elapsed", "remaining"))
+
+
+def check(policy: Policy, h: TicketHistory, now: int) -> None:
+    s, _ = fold(policy, h, T0 + timedelta(seconds=now))
+    until = posix(T0 + timedelta(seconds=now))
+    full = cycles.project(policy, s, until)
+    assert [_figures(c) for c in cycles.outcomes(policy, s, until)] == [_figures(c) for c in full]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(histories(), st.integers(0, 400_000), st.sampled_from([EXAMPLE, LEVEL_POLICY]))
+def test_outcomes_are_the_projected_figures(
+    h: TicketHistory, now: int, policy: Policy | None
+) -> None:
+    assert policy is not None
+    check(policy, h, now)
+
+
+def test_the_example_fixtures() -> None:
+    for path in FIXTURES:
+        fx = load_fixture(path, EXAMPLE)
+        for later in (0, 3600, 3 * 86400):
+            s, _ = fold(EXAMPLE, fx.history, fx.now + timedelta(seconds=later))
+            until = posix(fx.now + timedelta(seconds=later))
+            got = [_figures(c) for c in cycles.outcomes(EXAMPLE, s, until)]
+            assert got == [_figures(c) for c in cycles.project(EXAMPLE, s, until)], path
