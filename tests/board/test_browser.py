@@ -392,10 +392,9 @@ def test_missing_or_expired_token_shows_a_message(tmp_path: Path, driver: Any) -
         wait_for(driver, lambda d: banner.is_displayed(), "the missing-token message")
         assert "needs an API token" in banner.text
         assert driver.find_element(By.ID, "list-title").is_displayed()  # not a blank page
-        assert (
-            "not authorised"
-            in driver.find_element(By.CSS_SELECTOR, "#list-panel .panel-status").text
-        )
+        # the banner may come from another panel's query: wait for the list's own answer
+        list_status = driver.find_element(By.CSS_SELECTOR, "#list-panel .panel-status")
+        wait_for(driver, lambda d: "not authorised" in list_status.text, "the list's message")
         wait_for(
             driver,
             lambda d: "refused" in d.find_element(By.ID, "live-status").text,
