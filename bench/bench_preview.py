@@ -72,7 +72,7 @@ def seed(path: Path, n: int) -> None:
     for k in range(0, n, 500):
         with store.write() as cur:  # the service's re-measure: full replay, rows, checkpoints
             heads = store.tickets.heads(cur, ids[k : k + 500], lock=True)
-            svc.recorder._remeasure(cur, old, heads, NOW)  # type: ignore[arg-type]
+            svc.recorder.remeasure_in(cur, old, heads, NOW)
     store.close()
 
 
