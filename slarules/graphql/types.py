@@ -252,10 +252,11 @@ class Evaluation:
 class Ticket:
     view: strawberry.Private[TicketView]
     policy: strawberry.Private[Policy]
+    # set from the view: a plain attribute costs no resolver call per ticket
+    id: strawberry.ID = strawberry.ID("")
 
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(self.view.id)
+    def __post_init__(self) -> None:
+        self.id = strawberry.ID(self.view.id)
 
     @strawberry.field
     def created_at(self) -> datetime:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -52,8 +53,18 @@ _VERSION, _WARNINGS, _TIMELINE, _THRESHOLDS = (
 )
 _EMPTY: tuple[Any, ...] = ()
 _decode = json.JSONDecoder().decode  # the columns are compact JSON that `cycle_json` wrote
-# the instants of the JSON columns, as `rfc3339` wrote them (cached: reads repeat them)
-_instant = lru_cache(maxsize=1 << 16)(parse_rfc3339)
+
+
+@lru_cache(maxsize=1 << 16)  # cached: reads repeat them
+def _instant(text: str) -> datetime:
+    """An instant of the JSON columns, as `rfc3339` wrote it (`YYYY-MM-DDTHH:MM:SSZ`: read
+    by `datetime.fromisoformat`, which gives the same aware UTC value); others parsed."""
+    if len(text) == 20 and text[10] == "T" and text[19] == "Z" and text[:4].isdigit():
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            pass  # parse_rfc3339 says what is wrong
+    return parse_rfc3339(text)
 
 
 def cycle_json(c: Cycle) -> tuple[str, str, str]:
