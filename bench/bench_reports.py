@@ -204,7 +204,7 @@ def main() -> None:
             "tickets(first: 50) BREACHED, every cycle field",
             lambda: b.gql(TICKETS_FULL, {"f": {"state": "BREACHED"}}),
             floor,
-            "(no budget: a full selection)",
+            "none: a full selection",
         )
         # the export: about 100,000 rows (the cycles started in 37 days of the year)
         lo, hi = ((NOW - timedelta(days=d)).isoformat().replace("+00:00", "Z") for d in (160, 123))
