@@ -134,8 +134,26 @@ def _cached(value: Any, cached: Any, decode: Any) -> Any:
     return cached(value) if isinstance(value, str) else decode(Sql.unj(value))
 
 
-def cycle_from_row(r: Any) -> Cycle:
-    """A row of `CYCLE_SELECT` → engine Cycle."""
+def cycle_from_row(r: Any, detail: bool = True) -> Cycle:
+    """A row of `CYCLE_SELECT` → engine Cycle. `detail=False`: without its warnings, timeline
+    and thresholds (the JSON columns, not decoded), for a reader that shows none of them."""
+    if not detail:
+        return Cycle(
+            metric=r[_METRIC],
+            index=r[_IDX],
+            state=r[_STATE],
+            started_at=from_db(r[_STARTED]),
+            stopped_at=opt_from_db(r[_STOPPED]),
+            due_at=opt_from_db(r[_DUE]),
+            breached_at=opt_from_db(r[_BREACHED]),
+            target=r[_TARGET],
+            elapsed=r[_ELAPSED],
+            remaining=r[_REMAINING],
+            warnings=_EMPTY,
+            timeline=_EMPTY,
+            ruleset_version=r[_VERSION],
+            thresholds=_EMPTY,
+        )
     timeline = r[_TIMELINE]
     return Cycle(
         metric=r[_METRIC],

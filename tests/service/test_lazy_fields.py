@@ -14,6 +14,8 @@ from slarules.engine.measurement import Cycle, CycleEvent, Threshold, WarningMar
 from slarules.graphql import convert
 from slarules.instants import parse_rfc3339, rfc3339
 from slarules.store import cycles as stored
+from tests.service.conftest import Api
+from tests.service.gql import RECORD_EVENTS, RECORD_TICKET, status, ticket
 from tests.service.rules import T0, make_policy
 
 INSTANTS = st.datetimes(
@@ -101,3 +103,38 @@ def test_lazy_cycle_fields_equal_the_engine_values() -> None:
     lv = convert.level_type(policy, level)
     assert lv is not None and lv.targets() == convert.targets_of(policy.levels[level])
     assert lv.targets() and convert.level_type(policy, "gone").targets() == []  # type: ignore[union-attr]
+
+
+PAGE = """query($detail: Boolean!) { tickets(first: 10, filter: {orderBy: "id"}) { edges { node {
+  id cycles { metric index state startedAt stoppedAt dueAt breachedAt elapsedSeconds
+              remainingSeconds counting countingChangesAt
+              warnings @include(if: $detail) { percent beforeSeconds at }
+              timeline @include(if: $detail) { kind at } } } } } }"""
+ONE = """query($id: ID!) { ticket(id: $id) { cycles { warnings { percent beforeSeconds at }
+  timeline { kind at } } } }"""
+
+
+def test_a_page_without_warnings_or_timeline_shows_the_same_cycles(api: Api) -> None:
+    """A page that selects neither reads stored cycles without their JSON columns; one that
+    selects them shows what `ticket(id)` shows, for done and open tickets alike."""
+    for t in ("A-done", "B-warned", "C-open"):
+        api.data(RECORD_TICKET, ticket(t))
+    api.clock.advance(hours=5)  # past the 50% warning of a 4h/8h resolution target
+    events = [status("s1", "A-done", "2026-03-02T13:00:00Z", "solved")]
+    api.data(RECORD_EVENTS, {"events": events})
+    api.clock.advance(minutes=5)
+    plain = api.data(PAGE, {"detail": False})["tickets"]["edges"]
+    full = api.data(PAGE, {"detail": True})["tickets"]["edges"]
+    assert [e["node"]["id"] for e in full] == ["A-done", "B-warned", "C-open"]
+    for p, f in zip(plain, full, strict=True):
+        shown = [
+            {k: v for k, v in c.items() if k not in ("warnings", "timeline")}
+            for c in f["node"]["cycles"]
+        ]
+        assert p["node"]["cycles"] == shown
+        one = api.data(ONE, {"id": f["node"]["id"]})["ticket"]["cycles"]
+        assert [
+            {"warnings": c["warnings"], "timeline": c["timeline"]} for c in f["node"]["cycles"]
+        ] == one
+    assert any(c["timeline"] for e in full for c in e["node"]["cycles"])
+    assert any(c["warnings"] for e in full for c in e["node"]["cycles"])
