@@ -8,14 +8,18 @@ from typing import Any
 
 import strawberry
 
-from slarules.engine import counting, reports
 from slarules.engine import measurement as m
 from slarules.engine import policy as p
+from slarules.engine import reports
 from slarules.engine.alerts import Alert
 from slarules.errors import Diagnostic as EngineDiagnostic
 from slarules.graphql import types as g
+from slarules.graphql.sources import CycleSource
 from slarules.service.agents import AssigneeSummary
 from slarules.store.codec import to_public
+
+_METRIC = {e.value: e for e in g.Metric}  # engine names → enum members (a dict look-up)
+_STATE = {e.value: e for e in g.CycleState}
 
 
 def public_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -37,32 +41,33 @@ def target_type(t: p.Target) -> g.Target:
     return g.Target(metric=g.Metric(t.metric), seconds=t.seconds, table=table)  # type: ignore[arg-type]
 
 
+def targets_of(level: p.Level | None) -> list[g.Target]:
+    """A level's targets in metric order (none for a level the live ruleset lacks)."""
+    if level is None:
+        return []
+    return [target_type(t) for metric in p.METRICS if (t := level.targets.get(metric)) is not None]
+
+
 def level_type(policy: p.Policy, name: str | None) -> g.Level | None:
-    """A level by name; one the live ruleset no longer has shows its name only."""
+    """A level by name; one the live ruleset no longer has shows its name only (its
+    targets are built only when a query selects them)."""
     if name is None:
         return None
     level = policy.levels.get(name)
     if level is None:
-        return g.Level(name=name, title=None, calendar="", targets=[])
-    return g.Level(
-        name=level.name,
-        title=level.title,
-        calendar=level.calendar_name,
-        targets=[
-            target_type(t) for metric in p.METRICS if (t := level.targets.get(metric)) is not None
-        ],
-    )
+        return g.Level(name=name, title=None, calendar="")
+    return g.Level(name=level.name, title=level.title, calendar=level.calendar_name, source=level)
 
 
 def cycle_type(
     c: m.Cycle, policy: p.Policy, level: str | None, fields: Mapping[str, Any], now: datetime
 ) -> g.Cycle:
-    """A cycle with its business clock at `now` (the ticket's level and current fields)."""
-    clock = counting.clock(policy, level, c, fields, now)
+    """A cycle with its business clock at `now` (the ticket's level and current fields);
+    the clock, warnings and timeline are resolved only when a query selects them."""
     return g.Cycle(
-        metric=g.Metric(c.metric),
+        metric=_METRIC[c.metric],
         index=c.index,
-        state=g.CycleState(c.state),
+        state=_STATE[c.state],
         started_at=c.started_at,
         stopped_at=c.stopped_at,
         due_at=c.due_at,
@@ -70,13 +75,7 @@ def cycle_type(
         target_seconds=c.target,
         elapsed_seconds=c.elapsed,
         remaining_seconds=c.remaining,
-        warnings=[
-            g.Warning(percent=w.percent, before_seconds=w.before, at=w.at) for w in c.warnings
-        ],
-        timeline=[g.CycleEvent(kind=e.kind, at=e.at) for e in c.timeline],
-        ruleset_version=c.ruleset_version,
-        counting=clock.counting,
-        counting_changes_at=clock.changes_at,
+        source=CycleSource(c, policy, level, fields, now),
     )
 
 

@@ -42,6 +42,7 @@ log = logging.getLogger("slarules.graphql")
 
 
 _HISTORY = frozenset({"events", "evaluations"})  # the Ticket fields a view reads its history for
+_DETAIL = frozenset({"warnings", "timeline"})  # the Cycle fields of the stored cycle JSON
 
 
 def _ticket(view: TicketView, policy: Any) -> g.Ticket:
@@ -93,6 +94,7 @@ class Query:
         )
         service = c.runtime.require_service()
         history = selects_below(info, _HISTORY)
+        detail = selects_below(info, _DETAIL)
         page, views = await run_in_threadpool(
             service.ticket_page,
             c.policy,
@@ -102,12 +104,13 @@ class Query:
             c.now,
             selects(info, "totalCount"),
             history,
+            detail,
         )
         by_id = {v.id: v for v in views}
         edges = []
         for cur, tid in zip(page.cursors, page.ids, strict=True):
             if tid in by_id:
-                if history:  # a view without its history is not the loader's
+                if history and detail:  # a view without its history or detail is not the loader's
                     c.tickets.prime(tid, by_id[tid], force=True)
                 edges.append(g.TicketEdge(cursor=cur, node=_ticket(by_id[tid], c.policy)))
         return g.TicketConnection(

@@ -1,6 +1,7 @@
 """GraphQL types of service.md's SDL (names as strawberry makes them from snake_case).
 
-Output types are plain dataclasses filled by `convert.py`; none of them is an
+Output types are plain dataclasses filled by `convert.py` (costly fields of `Cycle` and
+`Level` resolve on demand from a private source); none of them is an
 engine class. `Ticket` keeps its store view private and resolves from it.
 """
 
@@ -12,7 +13,9 @@ from enum import Enum
 import strawberry
 from strawberry.scalars import JSON
 
+from slarules.engine.policy import Level as PolicyLevel
 from slarules.engine.policy import Policy
+from slarules.graphql.sources import CycleSource
 from slarules.service.views import TicketView
 
 
@@ -163,7 +166,14 @@ class Level:
     name: str
     title: str | None
     calendar: str
-    targets: list[Target]
+    # the policy's level (None: one the live ruleset no longer has); targets built when asked
+    source: strawberry.Private[PolicyLevel | None] = None
+
+    @strawberry.field
+    def targets(self) -> list[Target]:
+        from slarules.graphql.convert import targets_of
+
+        return targets_of(self.source)
 
 
 @strawberry.type
@@ -191,13 +201,33 @@ class Cycle:
     target_seconds: int
     elapsed_seconds: int
     remaining_seconds: int
-    warnings: list[Warning]
-    timeline: list[CycleEvent]
-    ruleset_version: str
+    # what warnings, timeline and the clock are resolved from, when a query selects them
+    source: strawberry.Private[CycleSource]
+
+    @strawberry.field
+    def warnings(self) -> list[Warning]:
+        return [
+            Warning(percent=w.percent, before_seconds=w.before, at=w.at)
+            for w in self.source.cycle.warnings
+        ]
+
+    @strawberry.field
+    def timeline(self) -> list[CycleEvent]:
+        return [CycleEvent(kind=e.kind, at=e.at) for e in self.source.cycle.timeline]
+
+    @strawberry.field  # a resolver only to keep its place in the type's field order
+    def ruleset_version(self) -> str:
+        return self.source.cycle.ruleset_version
+
     # the business clock runs for this cycle now (engine/counting.py), and the next
     # instant that flips without a new event (null: never)
-    counting: bool
-    counting_changes_at: datetime | None
+    @strawberry.field
+    def counting(self) -> bool:
+        return self.source.clock().counting
+
+    @strawberry.field
+    def counting_changes_at(self) -> datetime | None:
+        return self.source.clock().changes_at
 
 
 @strawberry.type
@@ -222,10 +252,11 @@ class Evaluation:
 class Ticket:
     view: strawberry.Private[TicketView]
     policy: strawberry.Private[Policy]
+    # set from the view: a plain attribute costs no resolver call per ticket
+    id: strawberry.ID = strawberry.ID("")
 
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(self.view.id)
+    def __post_init__(self) -> None:
+        self.id = strawberry.ID(self.view.id)
 
     @strawberry.field
     def created_at(self) -> datetime:

@@ -98,13 +98,20 @@ class TicketService:
     # -- reading -------------------------------------------------------------------------
 
     def views(
-        self, policy: Policy, ids: Iterable[str], now: datetime, history: bool = True
+        self,
+        policy: Policy,
+        ids: Iterable[str],
+        now: datetime,
+        history: bool = True,
+        detail: bool = True,
     ) -> dict[str, TicketView]:
         """Tickets by id as of `now`: done ones as stored; open ones from their stored rows
         with the running cycles projected to `now` from the checkpoint (the engine's
         projection, `engine.timers.measurement_of`), or measured from their events when
         there is no usable checkpoint. `history=False`: without their events and
-        evaluation logs (views for a caller that shows neither; they are not read)."""
+        evaluation logs (views for a caller that shows neither; they are not read).
+        `detail=False`: stored cycles without warnings, timeline and thresholds (their JSON
+        is not decoded; for a caller that shows none of them)."""
         wanted = list(dict.fromkeys(ids))
         if not wanted:
             return {}
@@ -122,7 +129,10 @@ class TicketService:
             rows = repo.events(cur, heads if history else measured)
             logs = repo.evaluations(cur, heads if history else measured)
             stored = repo.stored(
-                cur, [h for h in heads.values() if h.done or h.id in points], stopped_only=points
+                cur,
+                [h for h in heads.values() if h.done or h.id in points],
+                stopped_only=points,
+                detail=detail,
             )
         out: dict[str, TicketView] = {}
         for t in wanted:
@@ -166,10 +176,11 @@ class TicketService:
         now: datetime,
         count: bool = True,
         history: bool = True,
+        detail: bool = True,
     ) -> tuple[Page, list[TicketView]]:
-        """A keyset page of tickets and their views (`history`: see `views`)."""
+        """A keyset page of tickets and their views (`history`, `detail`: see `views`)."""
         page = self.store.queries.tickets(_fold_filter(f), first, after, now, count)
-        views = self.views(policy, page.ids, now, history)
+        views = self.views(policy, page.ids, now, history, detail)
         return page, [views[i] for i in page.ids if i in views]
 
     def _current(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -41,8 +43,28 @@ CYCLE_INSERT = (
 )
 CYCLE_SELECT = "SELECT " + ", ".join(f'"{c}"' for c in CYCLE_COLUMNS) + ' FROM "cycle" '
 _IX = {c: i for i, c in enumerate(CYCLE_COLUMNS)}
-# the instants of the JSON columns, as `rfc3339` wrote them (cached: reads repeat them)
-_instant = lru_cache(maxsize=1 << 16)(parse_rfc3339)
+_METRIC, _IDX, _STATE = _IX["metric"], _IX["idx"], _IX["state"]
+_STARTED, _STOPPED, _DUE, _BREACHED = (
+    _IX[c] for c in ("started_at", "stopped_at", "due_at", "breached_at")
+)
+_TARGET, _ELAPSED, _REMAINING = _IX["target"], _IX["elapsed"], _IX["remaining"]
+_VERSION, _WARNINGS, _TIMELINE, _THRESHOLDS = (
+    _IX[c] for c in ("ruleset_version", "warnings", "timeline", "thresholds")
+)
+_EMPTY: tuple[Any, ...] = ()
+_decode = json.JSONDecoder().decode  # the columns are compact JSON that `cycle_json` wrote
+
+
+@lru_cache(maxsize=1 << 16)  # cached: reads repeat them
+def _instant(text: str) -> datetime:
+    """An instant of the JSON columns, as `rfc3339` wrote it (`YYYY-MM-DDTHH:MM:SSZ`: read
+    by `datetime.fromisoformat`, which gives the same aware UTC value); others parsed."""
+    if len(text) == 20 and text[10] == "T" and text[19] == "Z" and text[:4].isdigit():
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            pass  # parse_rfc3339 says what is wrong
+    return parse_rfc3339(text)
 
 
 def cycle_json(c: Cycle) -> tuple[str, str, str]:
@@ -65,22 +87,25 @@ def cycle_json(c: Cycle) -> tuple[str, str, str]:
     return Sql.j(warnings), Sql.j(timeline), Sql.j(thresholds)
 
 
-def cycle_from_row(r: Any) -> Cycle:
-    """A row of `CYCLE_SELECT` → engine Cycle."""
+def _loads(value: Any) -> Any:
+    return _decode(value) if isinstance(value, str) else Sql.unj(value)
 
-    def col(name: str) -> Any:
-        return r[_IX[name]]
 
-    warnings = tuple(
+def _warnings(items: Any) -> tuple[WarningMark, ...]:
+    return tuple(
         WarningMark(
             metric=w["metric"], at=_instant(w["at"]), percent=w["percent"], before=w["before"]
         )
-        for w in Sql.unj(col("warnings"))
+        for w in items
     )
-    timeline = tuple(
-        CycleEvent(kind=e["kind"], at=_instant(e["at"])) for e in Sql.unj(col("timeline"))
-    )
-    thresholds = tuple(
+
+
+def _timeline(items: Any) -> tuple[CycleEvent, ...]:
+    return tuple(CycleEvent(kind=e["kind"], at=_instant(e["at"])) for e in items)
+
+
+def _thresholds(items: Any) -> tuple[Threshold, ...]:
+    return tuple(
         Threshold(
             kind=th["kind"],
             at=None if th["at"] is None else _instant(th["at"]),
@@ -88,21 +113,61 @@ def cycle_from_row(r: Any) -> Cycle:
             percent=th["percent"],
             before=th["before"],
         )
-        for th in Sql.unj(col("thresholds"))
+        for th in items
     )
+
+
+# The JSON columns' values are immutable tuples of frozen values, so one decoding of a text
+# serves every row that holds the same text: most thresholds and warnings columns repeat
+# (a policy has few alert settings; most cycles reach none), timelines mostly do not.
+@lru_cache(maxsize=1 << 12)
+def _warnings_text(text: str) -> tuple[WarningMark, ...]:
+    return _warnings(_decode(text))
+
+
+@lru_cache(maxsize=1 << 12)
+def _thresholds_text(text: str) -> tuple[Threshold, ...]:
+    return _thresholds(_decode(text))
+
+
+def _cached(value: Any, cached: Any, decode: Any) -> Any:
+    return cached(value) if isinstance(value, str) else decode(Sql.unj(value))
+
+
+def cycle_from_row(r: Any, detail: bool = True) -> Cycle:
+    """A row of `CYCLE_SELECT` → engine Cycle. `detail=False`: without its warnings, timeline
+    and thresholds (the JSON columns, not decoded), for a reader that shows none of them."""
+    if not detail:
+        return Cycle(
+            metric=r[_METRIC],
+            index=r[_IDX],
+            state=r[_STATE],
+            started_at=from_db(r[_STARTED]),
+            stopped_at=opt_from_db(r[_STOPPED]),
+            due_at=opt_from_db(r[_DUE]),
+            breached_at=opt_from_db(r[_BREACHED]),
+            target=r[_TARGET],
+            elapsed=r[_ELAPSED],
+            remaining=r[_REMAINING],
+            warnings=_EMPTY,
+            timeline=_EMPTY,
+            ruleset_version=r[_VERSION],
+            thresholds=_EMPTY,
+        )
+    timeline = r[_TIMELINE]
     return Cycle(
-        metric=col("metric"),
-        index=col("idx"),
-        state=col("state"),
-        started_at=from_db(col("started_at")),
-        stopped_at=opt_from_db(col("stopped_at")),
-        due_at=opt_from_db(col("due_at")),
-        breached_at=opt_from_db(col("breached_at")),
-        target=col("target"),
-        elapsed=col("elapsed"),
-        remaining=col("remaining"),
-        warnings=warnings,
-        timeline=timeline,
-        ruleset_version=col("ruleset_version"),
-        thresholds=thresholds,
+        metric=r[_METRIC],
+        index=r[_IDX],
+        state=r[_STATE],
+        started_at=from_db(r[_STARTED]),
+        stopped_at=opt_from_db(r[_STOPPED]),
+        due_at=opt_from_db(r[_DUE]),
+        breached_at=opt_from_db(r[_BREACHED]),
+        target=r[_TARGET],
+        elapsed=r[_ELAPSED],
+        remaining=r[_REMAINING],
+        warnings=_cached(r[_WARNINGS], _warnings_text, _warnings),
+        timeline=_EMPTY if timeline == "[]" else _timeline(_loads(timeline)),
+        ruleset_version=r[_VERSION],
+        thresholds=_cached(r[_THRESHOLDS], _thresholds_text, _thresholds),
     )

@@ -290,11 +290,16 @@ class TicketRepository:
         return out
 
     def stored(
-        self, cur: Any, heads: Sequence[TicketHead], stopped_only: Collection[str] = ()
+        self,
+        cur: Any,
+        heads: Sequence[TicketHead],
+        stopped_only: Collection[str] = (),
+        detail: bool = True,
     ) -> dict[str, StoredTicket]:
         """The rows of these tickets as last measured (done tickets are read, not measured);
         of the tickets in `stopped_only`, only the stopped cycles (a view projects the
-        running ones from the checkpoint: their stored figures are not decoded)."""
+        running ones from the checkpoint: their stored figures are not decoded).
+        `detail=False`: the cycles without warnings, timeline and thresholds."""
         s = self.sql
         out: dict[str, StoredTicket] = {}
         by_id = {h.id: h for h in heads}
@@ -316,7 +321,7 @@ class TicketRepository:
             for r in cur.fetchall():
                 if r[_STOPPED] is None and r[0] in stopped_only:
                     continue
-                cycles[r[0]].append(cycle_from_row(r))
+                cycles[r[0]].append(cycle_from_row(r, detail))
             for r in rows:
                 out[r[0]] = StoredTicket(
                     by_id[r[0]],
