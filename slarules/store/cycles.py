@@ -137,24 +137,13 @@ def _cached(value: Any, cached: Any, decode: Any) -> Any:
 def cycle_from_row(r: Any, detail: bool = True) -> Cycle:
     """A row of `CYCLE_SELECT` → engine Cycle. `detail=False`: without its warnings, timeline
     and thresholds (the JSON columns, not decoded), for a reader that shows none of them."""
-    if not detail:
-        return Cycle(
-            metric=r[_METRIC],
-            index=r[_IDX],
-            state=r[_STATE],
-            started_at=from_db(r[_STARTED]),
-            stopped_at=opt_from_db(r[_STOPPED]),
-            due_at=opt_from_db(r[_DUE]),
-            breached_at=opt_from_db(r[_BREACHED]),
-            target=r[_TARGET],
-            elapsed=r[_ELAPSED],
-            remaining=r[_REMAINING],
-            warnings=_EMPTY,
-            timeline=_EMPTY,
-            ruleset_version=r[_VERSION],
-            thresholds=_EMPTY,
-        )
-    timeline = r[_TIMELINE]
+    if detail:
+        raw = r[_TIMELINE]
+        warnings = _cached(r[_WARNINGS], _warnings_text, _warnings)
+        thresholds = _cached(r[_THRESHOLDS], _thresholds_text, _thresholds)
+        timeline = _EMPTY if raw == "[]" else _timeline(_loads(raw))
+    else:
+        warnings = timeline = thresholds = _EMPTY
     return Cycle(
         metric=r[_METRIC],
         index=r[_IDX],
@@ -166,8 +155,8 @@ def cycle_from_row(r: Any, detail: bool = True) -> Cycle:
         target=r[_TARGET],
         elapsed=r[_ELAPSED],
         remaining=r[_REMAINING],
-        warnings=_cached(r[_WARNINGS], _warnings_text, _warnings),
-        timeline=_EMPTY if timeline == "[]" else _timeline(_loads(timeline)),
+        warnings=warnings,
+        timeline=timeline,
         ruleset_version=r[_VERSION],
-        thresholds=_cached(r[_THRESHOLDS], _thresholds_text, _thresholds),
+        thresholds=thresholds,
     )
