@@ -178,6 +178,8 @@ def seed_many(c: TestClient, n: int) -> None:
                     "[]",
                     "[]",
                     "[]",
+                    None,  # credited_assignee (and its key): as the store writes an unassigned one
+                    None,
                 )
             )
         s.executemany(
