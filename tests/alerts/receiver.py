@@ -19,6 +19,7 @@ class Receiver:
     delays: list[float] = field(default_factory=list)  # seconds before answering, in order
     posts: list[tuple[dict[str, str], bytes]] = field(default_factory=list)  # every attempt
     delivered: list[dict[str, Any]] = field(default_factory=list)  # bodies answered 2xx
+    answered: int = 0  # attempts answered so far (a delayed one counts once its delay is over)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def answer(self, headers: dict[str, str], body: bytes) -> int:
@@ -28,8 +29,11 @@ class Receiver:
             code = self.statuses.pop(0) if self.statuses else 200
         if delay:
             time.sleep(delay)  # the sender has given up by now: not delivered
+            with self.lock:
+                self.answered += 1
             return code
         with self.lock:
+            self.answered += 1
             if 200 <= code < 300:
                 self.delivered.append(json.loads(body))
             return code

@@ -135,9 +135,8 @@ def test_a_webhook_that_times_out_is_retried(tmp_path: Path) -> None:
         api.data(RECORD_TICKET, urgent("T-1"))
         move_clock(api, T0 + timedelta(minutes=30))
         wait_until(lambda: len(rec.posts) == 1)
-        started = time.monotonic()
         api.data(RECORD_TICKET, urgent("T-2", at="2026-03-02T12:30:00Z"))
-        assert time.monotonic() - started < 0.5  # ingestion does not wait for the webhook
+        assert rec.answered == 0  # recorded while the webhook still hangs: ingestion never waits
         wait_until(lambda: "pending" in _statuses(api).values())
         move_clock(api, T0 + timedelta(minutes=30, seconds=1))
         assert len(rec.wait_for(1)) == 1
@@ -154,10 +153,9 @@ def test_a_slow_webhook_does_not_hold_up_raising(tmp_path: Path) -> None:
         api.data(RECORD_TICKET, urgent("T-1"))
         move_clock(api, T0 + timedelta(minutes=30))
         wait_until(lambda: len(rec.posts) == 1)  # the 50% warning's POST hangs
-        started = time.monotonic()
         move_clock(api, T0 + timedelta(minutes=45))  # warn before 15m
-        wait_until(lambda: len(_statuses(api)) == 2, timeout=1.0)
-        assert time.monotonic() - started < 1.0
+        wait_until(lambda: len(_statuses(api)) == 2)
+        assert rec.answered == 0  # raised while the first POST still hangs
 
 
 def _tags(event_id: str, at: str, tags: list[str]) -> dict[str, object]:
