@@ -7,6 +7,7 @@ const board = {
   token: localStorage.getItem(TOKEN_KEY) || "",
   levels: new Map(),        // name -> {name, title, calendar}
   zones: new Map(),         // calendar name -> IANA zone
+  zonesReady: Promise.resolve(), // settles once /board/calendars answered (or failed)
   rulesetZone: null,        // the ruleset's zone (compliance days)
   rows: new Map(),          // ticket id -> row (see board.js)
   features: null,           // what the API offers beyond today's contract (see detectFeatures)

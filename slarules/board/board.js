@@ -132,9 +132,11 @@ async function downloadExport(ev) {
 async function loadRuleset() {
   const status = $("#filters-status");
   try {
+    // without zones, times are shown in the viewer's zone; the list waits for them
+    board.zonesReady = loadZones().catch(() => null);
     const [data] = await Promise.all([
       gql(`{ ruleset { version levels { ${levelFields()} } } }`),
-      loadZones().catch(() => null), // without zones, times are shown in the viewer's zone
+      board.zonesReady,
     ]);
     const select = $("#f-level");
     const chosen = select.value;
@@ -418,6 +420,7 @@ async function loadList(reset, quiet) {
   try {
     await detectFeatures();
     const data = await gql(listQuery(), { filter: listFilter(), first: PAGE_SIZE, after: board.endCursor });
+    await board.zonesReady; // due instants are shown in their calendar's zone, not the viewer's
     if (generation !== board.listGeneration) return; // filters changed meanwhile
     const fetchedAt = Date.now();
     const conn = data.tickets;

@@ -172,6 +172,31 @@ def test_due_is_in_the_calendars_zone_and_durations_in_hours_and_minutes(
     shot(driver, "truth-main")
 
 
+def test_due_is_in_the_calendars_zone_when_the_zones_answer_after_the_list(
+    srv: LiveServer, driver: Any
+) -> None:
+    """The list waits for `/board/calendars`: a late answer never leaves due instants in the
+    viewer's zone (it did when the list's query answered first)."""
+    from selenium.webdriver.common.by import By
+
+    late = driver.execute_cdp_cmd(
+        "Page.addScriptToEvaluateOnNewDocument",
+        {
+            "source": "const f = window.fetch; window.fetch = (u, o) => "
+            "String(u).includes('/board/calendars') "
+            "? new Promise((r) => setTimeout(r, 800)).then(() => f(u, o)) : f(u, o);"
+        },
+    )
+    try:
+        reload_board(driver, f"{srv.url}/board")
+        due = driver.find_element(By.CSS_SELECTOR, 'tr[data-ticket="W-1"] td.due time')
+        assert due.get_attribute("data-zone") == "Europe/Berlin"
+    finally:
+        driver.execute_cdp_cmd(
+            "Page.removeScriptToEvaluateOnNewDocument", {"identifier": late["identifier"]}
+        )
+
+
 def test_the_timeline_writes_messages_and_field_changes_and_marks_level_changes_only(
     srv: LiveServer, driver: Any
 ) -> None:
