@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from slarules.alerts import codec
 from slarules.engine.alerts import Alert
 from slarules.errors import BAD_USER_INPUT, ServiceError
+from slarules.graphql import input_types as gi
 from slarules.graphql import types as g
 from slarules.instants import InvalidInstant, parse_rfc3339, rfc3339
 from slarules.store.alerts import AlertQuery
@@ -28,11 +29,11 @@ REPLAY_PAGE = 500
 MAX_PAGE = 200
 
 
-def query_of(f: g.AlertFilter | g.AlertHistoryFilter | None) -> AlertQuery:
+def query_of(f: gi.AlertFilter | gi.AlertHistoryFilter | None) -> AlertQuery:
     if f is None:
         return AlertQuery()
     extra: dict[str, Any] = {}
-    if isinstance(f, g.AlertHistoryFilter):
+    if isinstance(f, gi.AlertHistoryFilter):
         extra = {
             "ticket_id": None if f.ticket_id is None else str(f.ticket_id),
             "at_from": f.at_from,
@@ -69,7 +70,7 @@ def _position(text: str) -> tuple[datetime, str]:
         raise _bad_after(text, "is not a cursor of this list") from None
 
 
-def history(runtime: Any, f: g.AlertHistoryFilter | None, first: int, after: str | None) -> Any:
+def history(runtime: Any, f: gi.AlertHistoryFilter | None, first: int, after: str | None) -> Any:
     """One page of stored alerts, newest raised first (worker thread)."""
     if not 0 <= first <= MAX_PAGE:
         raise ServiceError(BAD_USER_INPUT, f"`first` is 0 to {MAX_PAGE}", key="first")
@@ -114,7 +115,7 @@ def replay_start(runtime: Any, after: str) -> tuple[datetime | None, tuple[datet
 
 
 async def replay_then_live(
-    runtime: Any, f: g.AlertFilter | None, after: str | None, matches: Any
+    runtime: Any, f: gi.AlertFilter | None, after: str | None, matches: Any
 ) -> AsyncGenerator[Alert, None]:
     """The stored alerts after `after`, then the live ones; no gap, no duplicate.
 

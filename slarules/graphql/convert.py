@@ -13,13 +13,14 @@ from slarules.engine import policy as p
 from slarules.engine import reports
 from slarules.engine.alerts import Alert
 from slarules.errors import Diagnostic as EngineDiagnostic
+from slarules.graphql import input_types as gi
 from slarules.graphql import types as g
 from slarules.graphql.sources import CycleSource
 from slarules.service.agents import AssigneeSummary
 from slarules.store.codec import to_public
 
-_METRIC = {e.value: e for e in g.Metric}  # engine names → enum members (a dict look-up)
-_STATE = {e.value: e for e in g.CycleState}
+_METRIC = {e.value: e for e in gi.Metric}  # engine names → enum members (a dict look-up)
+_STATE = {e.value: e for e in gi.CycleState}
 
 
 def public_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -38,7 +39,7 @@ def target_type(t: p.Target) -> g.Target:
     if t.source_override is not None:
         table = dict(table or {})
         table["override"] = _table(t.source_override)
-    return g.Target(metric=g.Metric(t.metric), seconds=t.seconds, table=table)  # type: ignore[arg-type]
+    return g.Target(metric=gi.Metric(t.metric), seconds=t.seconds, table=table)  # type: ignore[arg-type]
 
 
 def targets_of(level: p.Level | None) -> list[g.Target]:
@@ -171,12 +172,12 @@ def log_row_type(r: reports.LogRow) -> g.SlaLogRow:
         department=r.department,
         assignee=r.assignee,
         level=r.level,
-        metric=g.Metric(r.metric),
+        metric=gi.Metric(r.metric),
         index=r.index,
         started_at=r.started_at,
         due_at=r.due_at,
         stopped_at=r.stopped_at,
-        state=g.CycleState(r.state),
+        state=gi.CycleState(r.state),
         target_seconds=r.target,
         elapsed_seconds=r.elapsed,
         remaining_seconds=r.remaining,
@@ -190,7 +191,7 @@ def compliance_row_type(r: reports.ComplianceRow) -> g.ComplianceRow:
         department=r.department,
         assignee=r.assignee,
         level=r.level,
-        metric=g.Metric(r.metric) if r.metric else None,
+        metric=gi.Metric(r.metric) if r.metric else None,
         met_count=r.met_count,
         met_avg_seconds=r.met_avg_seconds,
         met_min_seconds=r.met_min_seconds,
@@ -206,9 +207,9 @@ def compliance_row_type(r: reports.ComplianceRow) -> g.ComplianceRow:
 def alert_type(a: Alert) -> g.Alert:
     return g.Alert(
         id=strawberry.ID(a.id),
-        kind=g.AlertKind(a.kind),
+        kind=gi.AlertKind(a.kind),
         ticket_id=strawberry.ID(a.ticket_id),
-        metric=g.Metric(a.metric),
+        metric=gi.Metric(a.metric),
         cycle_index=a.cycle_index,
         cycle_started_at=a.cycle_started_at,
         percent=a.percent,

@@ -10,6 +10,7 @@ import strawberry
 from starlette.concurrency import run_in_threadpool
 
 from slarules.errors import BAD_USER_INPUT, INVALID_RULES, ServiceError
+from slarules.graphql import input_types as gi
 from slarules.graphql import types as g
 from slarules.graphql.context import ctx
 
@@ -32,7 +33,7 @@ class LevelTransition:
 
 @strawberry.type
 class MetricFlips:
-    metric: g.Metric
+    metric: gi.Metric
     met_to_breached: int
     breached_to_met: int
     appeared: int
@@ -57,7 +58,7 @@ class ComplianceFigures:
 @strawberry.type
 class ComplianceChange:
     level: str
-    metric: g.Metric
+    metric: gi.Metric
     before: ComplianceFigures
     after: ComplianceFigures
 
@@ -110,7 +111,7 @@ def rules_preview_type(report: Any) -> RulesPreview:
         ],
         flips=[
             MetricFlips(
-                metric=g.Metric(f["metric"]),
+                metric=gi.Metric(f["metric"]),
                 met_to_breached=f["met_to_breached"],
                 breached_to_met=f["breached_to_met"],
                 appeared=f["appeared"],
@@ -123,7 +124,7 @@ def rules_preview_type(report: Any) -> RulesPreview:
         compliance=[
             ComplianceChange(
                 level=c["level"],
-                metric=g.Metric(c["metric"]),
+                metric=gi.Metric(c["metric"]),
                 before=ComplianceFigures(**c["before"]),
                 after=ComplianceFigures(**c["after"]),
             )

@@ -8,12 +8,12 @@ import strawberry
 from strawberry.types.nodes import SelectedField
 
 from slarules.errors import BAD_USER_INPUT, ServiceError
-from slarules.graphql import types as g
+from slarules.graphql import input_types as gi
 
 __all__ = ["raw_event", "raw_ticket", "selects", "selects_below"]
 
 
-def raw_event(e: g.EventInput | g.ExplainEventInput, key: str) -> dict[str, Any]:
+def raw_event(e: gi.EventInput | gi.ExplainEventInput, key: str) -> dict[str, Any]:
     """A GraphQL event input → the intake's raw shape (engine.intake)."""
     given = [
         (n, v)
@@ -29,23 +29,23 @@ def raw_event(e: g.EventInput | g.ExplainEventInput, key: str) -> dict[str, Any]
         )
     kind, value = given[0]
     raw: dict[str, Any] = {"at": e.at, "type": kind}
-    if isinstance(value, g.MessageInput):
+    if isinstance(value, gi.MessageInput):
         raw.update(by=value.by.value, text=value.text, channel=value.channel)
         if value.public is not None:
             raw["public"] = value.public
-    elif isinstance(value, g.UpdateInput):
+    elif isinstance(value, gi.UpdateInput):
         raw.update(set=value.set if value.set is not None else {}, unset=value.unset or [])
     else:
         raw["status"] = value
     return raw
 
 
-def raw_ticket(t: g.TicketInput) -> dict[str, Any]:
+def raw_ticket(t: gi.TicketInput) -> dict[str, Any]:
     """A GraphQL ticket input → the intake's raw shape."""
     return {
         "id": str(t.id),
         "created_at": t.created_at,
-        "created_by": (t.created_by or g.Author.CUSTOMER).value,
+        "created_by": (t.created_by or gi.Author.CUSTOMER).value,
         "fields": t.fields,
     }
 

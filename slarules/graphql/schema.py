@@ -24,6 +24,7 @@ from slarules.engine.cancel import NEVER, Cancel
 from slarules.errors import BAD_USER_INPUT, INVALID_RULES, ServiceError
 from slarules.graphql import alerts as stored_alerts
 from slarules.graphql import convert
+from slarules.graphql import input_types as gi
 from slarules.graphql import inputs as limits
 from slarules.graphql import preview_types as pv
 from slarules.graphql import types as g
@@ -66,14 +67,14 @@ class Query:
     async def tickets(
         self,
         info: strawberry.Info,
-        filter: g.TicketFilter | None = None,
+        filter: gi.TicketFilter | None = None,
         first: int | None = 50,
         after: str | None = None,
     ) -> g.TicketConnection:
         c = ctx(info)
         c.require("read")
         limits.check_cursor(after)
-        f = filter or g.TicketFilter()
+        f = filter or gi.TicketFilter()
         sf = StoreTicketFilter(
             level=f.level,
             department=f.department,
@@ -125,14 +126,14 @@ class Query:
     async def sla_log(
         self,
         info: strawberry.Info,
-        filter: g.SlaLogFilter | None = None,
+        filter: gi.SlaLogFilter | None = None,
         first: int | None = 100,
         after: str | None = None,
     ) -> g.SlaLogConnection:
         c = ctx(info)
         c.require("read")
         limits.check_cursor(after)
-        lf = log_filter(filter or g.SlaLogFilter())
+        lf = log_filter(filter or gi.SlaLogFilter())
         page = await run_in_threadpool(
             c.runtime.require_service().sla_log,
             c.policy,
@@ -159,8 +160,8 @@ class Query:
         info: strawberry.Info,
         from_: Annotated[datetime, strawberry.argument(name="from")],
         to: datetime,
-        group_by: list[g.ComplianceDimension] = [],  # noqa: B006
-        filter: g.SlaLogFilter | None = None,
+        group_by: list[gi.ComplianceDimension] = [],  # noqa: B006
+        filter: gi.SlaLogFilter | None = None,
     ) -> list[g.ComplianceRow]:
         c = ctx(info)
         c.require("read")
@@ -173,7 +174,7 @@ class Query:
             to,
             [d.value for d in group_by],
             c.now,
-            log_filter(filter or g.SlaLogFilter()),
+            log_filter(filter or gi.SlaLogFilter()),
         )
         return [convert.compliance_row_type(r) for r in rows]
 
@@ -183,11 +184,11 @@ class Query:
         info: strawberry.Info,
         from_: Annotated[datetime, strawberry.argument(name="from")],
         to: datetime,
-        filter: g.SlaLogFilter | None = None,
+        filter: gi.SlaLogFilter | None = None,
     ) -> list[g.AssigneeSummary]:
         c = ctx(info)
         c.require("read")
-        f = filter or g.SlaLogFilter()
+        f = filter or gi.SlaLogFilter()
         af = AgentFilter(
             level=f.level,
             department=f.department,
@@ -209,8 +210,8 @@ class Query:
     async def explain(
         self,
         info: strawberry.Info,
-        ticket: g.TicketInput,
-        events: list[g.ExplainEventInput] = [],  # noqa: B006
+        ticket: gi.TicketInput,
+        events: list[gi.ExplainEventInput] = [],  # noqa: B006
         now: datetime | None = None,
         rules: str | None = None,
     ) -> g.Explanation:
@@ -231,7 +232,7 @@ class Query:
     async def alerts(
         self,
         info: strawberry.Info,
-        filter: g.AlertHistoryFilter | None = None,
+        filter: gi.AlertHistoryFilter | None = None,
         first: int | None = 20,
         after: str | None = None,
     ) -> g.AlertConnection:
@@ -280,7 +281,7 @@ def limit_range(settings: Settings, start: datetime, end: datetime) -> None:
         )
 
 
-def log_filter(f: g.SlaLogFilter) -> LogFilter:
+def log_filter(f: gi.SlaLogFilter) -> LogFilter:
     return LogFilter(
         department=f.department,
         assignee=f.assignee,
@@ -299,8 +300,8 @@ def log_filter(f: g.SlaLogFilter) -> LogFilter:
 def explain(
     runtime: Any,
     policy: Any,
-    ticket: g.TicketInput,
-    events: list[g.ExplainEventInput],
+    ticket: gi.TicketInput,
+    events: list[gi.ExplainEventInput],
     now: datetime,
     rules: str | None,
     cancel: Cancel = NEVER,
@@ -324,7 +325,7 @@ def explain(
 @strawberry.type
 class Mutation:
     @strawberry.mutation  # create; the same input again is a no-op
-    async def record_ticket(self, info: strawberry.Info, input: g.TicketInput) -> g.Ticket:
+    async def record_ticket(self, info: strawberry.Info, input: gi.TicketInput) -> g.Ticket:
         c = ctx(info)
         c.require("write")
         limits.check_ticket(c.runtime.settings, input)
@@ -335,7 +336,7 @@ class Mutation:
 
     @strawberry.mutation  # one transaction: all events or none
     async def record_events(
-        self, info: strawberry.Info, events: list[g.EventInput]
+        self, info: strawberry.Info, events: list[gi.EventInput]
     ) -> g.RecordEventsResult:
         c = ctx(info)
         c.require("write")
@@ -373,7 +374,7 @@ class Mutation:
         )
 
 
-def _alert_matches(f: g.AlertFilter | None, a: Any) -> bool:
+def _alert_matches(f: gi.AlertFilter | None, a: Any) -> bool:
     if f is None:
         return True
     if f.kinds and a.kind not in {k.value for k in f.kinds}:
@@ -396,7 +397,7 @@ class Subscription:
     async def sla_alerts(
         self,
         info: strawberry.Info,
-        filter: g.AlertFilter | None = None,
+        filter: gi.AlertFilter | None = None,
         after: str | None = None,
     ) -> AsyncGenerator[g.Alert, None]:
         """Live alerts; with `after` (an alert id, or an RFC 3339 instant) first the stored

@@ -7,12 +7,12 @@ from dataclasses import fields
 
 import pytest
 
-from slarules.graphql import types as g
+from slarules.graphql import input_types as gi
 from slarules.store.filters import LogFilter, TicketFilter
 
 
 @pytest.mark.parametrize(
-    ("api", "store"), [(g.TicketFilter, TicketFilter), (g.SlaLogFilter, LogFilter)]
+    ("api", "store"), [(gi.TicketFilter, TicketFilter), (gi.SlaLogFilter, LogFilter)]
 )
 def test_every_filter_field_has_its_twin(api: type, store: type) -> None:
     api_names = {f.python_name for f in api.__strawberry_definition__.fields}  # type: ignore[attr-defined]
