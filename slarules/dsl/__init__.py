@@ -12,7 +12,7 @@ import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from slarules.dsl import codes
+from slarules.dsl import codes, limit_codes
 from slarules.dsl.checker import ParsedFile, check
 from slarules.dsl.compiler import compile_policy
 from slarules.dsl.format import format_module, format_source
@@ -177,7 +177,7 @@ def _maybe_follow_on(d: Diagnostic, unread: Sequence[str]) -> Diagnostic:
 
 
 def _cannot_compile(file: str, e: Exception) -> Diagnostic:
-    msg = codes.cannot_compile(f"{type(e).__name__}: {e}")
+    msg = limit_codes.cannot_compile(f"{type(e).__name__}: {e}")
     return Diagnostic(msg.severity, msg.code, msg.message, file, hint=msg.hint)
 
 

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedInput
 
-from slarules.dsl import ast, codes
+from slarules.dsl import ast, limit_codes
 from slarules.dsl.codes import Msg
 from slarules.dsl.names import DAYS
 from slarules.engine.cancel import NEVER, Cancel
@@ -71,7 +71,7 @@ def size_diagnostic(nbytes: int, file: str) -> Diagnostic | None:
     """`file-too-large` when one file has more than MAX_FILE_BYTES bytes."""
     if nbytes <= MAX_FILE_BYTES:
         return None
-    return _at(codes.file_too_large(nbytes, MAX_FILE_BYTES), file, 1, 1)
+    return _at(limit_codes.file_too_large(nbytes, MAX_FILE_BYTES), file, 1, 1)
 
 
 def ruleset_size_diagnostic(sizes: Sequence[tuple[str, int]]) -> Diagnostic | None:
@@ -79,7 +79,7 @@ def ruleset_size_diagnostic(sizes: Sequence[tuple[str, int]]) -> Diagnostic | No
     total = sum(n for _name, n in sizes)
     if total <= MAX_RULESET_BYTES or not sizes:
         return None
-    return _at(codes.ruleset_too_large(total, MAX_RULESET_BYTES), sizes[-1][0], 1, 1)
+    return _at(limit_codes.ruleset_too_large(total, MAX_RULESET_BYTES), sizes[-1][0], 1, 1)
 
 
 class _Depth:
@@ -109,10 +109,10 @@ class _Depth:
             self.depth -= self.nots[-1]
             self.nots[-1] = 0
         elif kind in _DIGIT_TOKENS and sum(c.isdigit() for c in tok) > MAX_DIGITS:
-            msg = codes.number_too_long(str(tok), MAX_DIGITS)
+            msg = limit_codes.number_too_long(str(tok), MAX_DIGITS)
             raise LimitError(_diag(msg, file, tok.line or 1, tok.column or 1, text))
         if self.depth > MAX_DEPTH:
-            msg = codes.nesting_too_deep(MAX_DEPTH)
+            msg = limit_codes.nesting_too_deep(MAX_DEPTH)
             raise LimitError(_diag(msg, file, tok.line or 1, tok.column or 1, text))
         self.prev = kind
 
@@ -141,7 +141,7 @@ def parse_bounded(parser: Lark, text: str, file: str, cancel: Cancel = NEVER) ->
 
 def too_deep(file: str) -> Diagnostic:
     """The last resort when a tree still overflows the stack (a deep caller)."""
-    return _at(codes.nesting_too_deep(MAX_DEPTH, whole_file=True), file, 1, 1)
+    return _at(limit_codes.nesting_too_deep(MAX_DEPTH, whole_file=True), file, 1, 1)
 
 
 # ---- ranges on the AST -----------------------------------------------------------
@@ -233,12 +233,12 @@ def range_diagnostics(modules: Sequence[tuple[str, ast.Module, Sequence[str]]]) 
             if isinstance(decl, ast.RuleDecl):
                 rules += 1
                 if rules == MAX_RULES + 1:
-                    at(file, lines, decl.span, codes.too_many_rules(MAX_RULES))
+                    at(file, lines, decl.span, limit_codes.too_many_rules(MAX_RULES))
             if isinstance(decl, ast.RuleDecl | ast.LevelDecl):
                 for cond in _conditions(decl):
                     n = _terms(cond)
                     if n > MAX_TERMS:
-                        at(file, lines, cond.span, codes.condition_too_long(n, MAX_TERMS))
+                        at(file, lines, cond.span, limit_codes.condition_too_long(n, MAX_TERMS))
             if not isinstance(decl, ast.LevelDecl):
                 continue
             cal_name = next(
@@ -249,12 +249,12 @@ def range_diagnostics(modules: Sequence[tuple[str, ast.Module, Sequence[str]]]) 
             budget = MAX_TARGET_YEARS * _WEEKS_PER_YEAR * weekly
             for dur, is_target in _durations(decl):
                 if dur.seconds > MAX_DURATION:
-                    msg = codes.duration_too_long(
+                    msg = limit_codes.duration_too_long(
                         dur.raw, _show(MAX_DURATION), MAX_DURATION // 3600
                     )
                     at(file, lines, dur.span, msg)
                 elif is_target and cal is not None and dur.seconds > budget:
-                    msg = codes.target_out_of_range(
+                    msg = limit_codes.target_out_of_range(
                         dur.raw, MAX_TARGET_YEARS, cal.name.value, weekly, budget
                     )
                     at(file, lines, dur.span, msg)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from slarules.dsl import codes
+from slarules.dsl import codes, limit_codes  # noqa: F401 (importing registers their codes)
+from slarules.dsl.analysis import messages  # noqa: F401
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "language.md"
 

@@ -9,6 +9,7 @@ from itertools import islice
 from typing import Any
 
 from slarules.dsl import ast, codes
+from slarules.dsl.analysis import messages
 from slarules.dsl.analysis.bdd import FALSE
 from slarules.dsl.analysis.domain import Domain
 from slarules.dsl.analysis.witness import concretize, describe
@@ -130,14 +131,14 @@ def _conditions(run: _Run) -> None:
         c = b.and_(u, dom.cond(cond))
         if c == FALSE:
             whole = _text(cond)
-            run.add(codes.dead_condition(whole), file, span)
+            run.add(messages.dead_condition(whole), file, span)
             continue
         if c == u and is_rule:
-            run.add(codes.always_true(_text(cond)), file, span)
+            run.add(messages.always_true(_text(cond)), file, span)
             continue
         for leaf in leaves(cond):
             if not b.meets(u, dom.leaf(leaf)):
-                run.add(codes.dead_condition(leaf_text(leaf.node)), file, leaf.node.span)
+                run.add(messages.dead_condition(leaf_text(leaf.node)), file, leaf.node.span)
 
 
 def _text(cond: Any) -> str:
@@ -178,13 +179,13 @@ def _rules(run: _Run) -> None:
                 later = next(q.title for q in rules[i + 1 :] if q.when is None and q.sets_level)
                 run.add(codes.overwritten_level(r.title, later), r.file, _keyword(r), w)
             else:
-                run.add(codes.shadowed_rule(r.title, shadows), r.file, _keyword(r), w)
+                run.add(messages.shadowed_rule(r.title, shadows), r.file, _keyword(r), w)
             continue
         w = run.witness(run.decided[i], _decided_by(r.title))
         if w is None:
             why = "its conditions test free text or compare fields; no ticket could be built"
             run.add(
-                codes.not_decided(f'rule "{r.title}" ever decides the level', why),
+                messages.not_decided(f'rule "{r.title}" ever decides the level', why),
                 r.file,
                 _keyword(r),
             )
@@ -209,7 +210,9 @@ def _falls_through(run: _Run) -> None:
         assert path is not None
         if shown >= MAX_CLASSES:
             run.add(
-                codes.falls_through("other values (more classes not listed)", model.default_level),
+                messages.falls_through(
+                    "other values (more classes not listed)", model.default_level
+                ),
                 file,
                 span,
             )
@@ -218,12 +221,12 @@ def _falls_through(run: _Run) -> None:
         described = describe(run.dom, coarse)
         if fields is None:
             why = "the class depends on free-text tests or field comparisons"
-            run.add(codes.not_decided(f"tickets with {described} fall through", why), file, span)
+            run.add(messages.not_decided(f"tickets with {described} fall through", why), file, span)
         else:
             d = run.policy.decide(fields)
             if d.decided_by not in ("default", None):
                 continue
-            run.add(codes.falls_through(described, model.default_level), file, span, (fields, d))
+            run.add(messages.falls_through(described, model.default_level), file, span, (fields, d))
         shown += 1
 
 
@@ -256,9 +259,9 @@ def _missing_targets(run: _Run) -> None:
             if w is None:
                 why = "the tickets that reach it depend on free-text tests or field comparisons"
                 what = f"level `{level}` is reached without a `{metric}` target"
-                run.add(codes.not_decided(what, why), lm.file, span)
+                run.add(messages.not_decided(what, why), lm.file, span)
             else:
-                run.add(codes.missing_target(level, metric, described), lm.file, span, w)
+                run.add(messages.missing_target(level, metric, described), lm.file, span, w)
 
 
 def _stops(run: _Run) -> None:
@@ -283,7 +286,7 @@ def _stops(run: _Run) -> None:
             continue
         w = run.witness(run.matched[i], _matched(r.title))
         span = r.stop_span if r.stop_span.line else _keyword(r)
-        run.add(codes.stop_cuts_nothing(r.title), r.file, span, w)
+        run.add(messages.stop_cuts_nothing(r.title), r.file, span, w)
 
 
 Check = Callable[[dict[str, Any], Decision], bool]
