@@ -7,8 +7,11 @@ several rounds, through a real server (uvicorn on loopback, one keep-alive
 connection; the client runs in the same process, so CPU figures include it). The
 floors are measured in the same run: a bare insert loop of the same event rows with
 the same driver (`× insert`), a bare strawberry mutation returning a constant served
-the same way (`× bare rt`), and our own `{ __typename }`. `read ms`: one
-`ticket(id)` of an open ticket holding that many events.
+the same way (`× bare rt`), and our own `{ __typename }`. `4 clients/s`: single-event
+calls posted by four concurrent clients from another process (as a help desk's webhook
+senders are), beside the bare mutation posted the same way (`× bare`): the server's
+throughput without its clients' CPU in its process. `read ms`: one `ticket(id)` of an
+open ticket holding that many events.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench_service import RECORD_EVENTS, T0, client, drop_pg, engine, fields  # noqa: E402
-from serving import BARE_MUTATION, bare_app, served  # noqa: E402
+from serving import BARE_MUTATION, bare_app, fire, served  # noqa: E402
 
 from slarules.app import create_app  # noqa: E402
 from slarules.clock import FrozenClock  # noqa: E402
@@ -36,6 +39,7 @@ from slarules.settings import DatabaseConfig, Settings, parse_database_url  # no
 from slarules.store.sql import Sql  # noqa: E402
 
 SINGLES = 20
+CLIENTS = 4  # concurrent single-event clients in another process
 KINDS = ("customer", "agent", "customer", "agent", "open", "pending")
 
 
@@ -86,7 +90,7 @@ def curve_point(
     with served(app) as c:
         prefill(app.state.runtime, tickets, length)
         k = length
-        b_cpu, b_rate, s_cpu, s_rate, floor, read = [], [], [], [], [], []
+        b_cpu, b_rate, s_cpu, s_rate, floor, read, many = [], [], [], [], [], [], []
         for r in range(rounds + 1):  # the first round warms up
             events = []
             for j in range(100):  # one call: 100 events spread over the tickets
@@ -106,6 +110,13 @@ def curve_point(
             c1, w1 = time.process_time(), time.perf_counter()
             s_cpu.append((c1 - c0) / SINGLES * 1e6)
             s_rate.append(SINGLES / (w1 - w0))
+            bodies: list[list[dict[str, Any]]] = [[] for _ in range(CLIENTS)]
+            for j in range(5 * SINGLES):  # each client owns its tickets: in order per ticket
+                t = j % tickets
+                e = gql_event(f"T{t}", 0, k + j // tickets)
+                bodies[t % CLIENTS].append({"query": RECORD_EVENTS, "variables": {"e": [e]}})
+            k += 5 * SINGLES // tickets + 1
+            many.append(fire(c.port, bodies))
             w0 = time.perf_counter()
             for _ in range(SINGLES):
                 c.post("{ __typename }")
@@ -115,7 +126,7 @@ def curve_point(
                 c.post(READ, {"id": "T0"})
             read.append((time.perf_counter() - w0) / 5 * 1e3)
             if r == 0:
-                for got in (b_cpu, b_rate, s_cpu, s_rate, floor, read):
+                for got in (b_cpu, b_rate, s_cpu, s_rate, floor, read, many):
                     got.clear()
     med = statistics.median
     return {
@@ -125,21 +136,25 @@ def curve_point(
         "s_rate": med(s_rate),
         "floor": med(floor),
         "read": med(read),
+        "many": med(many),
     }
 
 
-def bare_floor(n: int = 200) -> float:
-    """µs of a bare strawberry mutation round trip returning a constant, served the same way."""
+def bare_floor(n: int = 200) -> tuple[float, float]:
+    """µs of a bare strawberry mutation round trip returning a constant, served the same
+    way; and its calls/s with `CLIENTS` concurrent clients in another process."""
     with served(bare_app()) as c:
         for _ in range(20):
             c.post(BARE_MUTATION, {"e": ["x"]})
-        out = []
+        out, many = [], []
+        body = {"query": BARE_MUTATION, "variables": {"e": ["x"]}}
         for _ in range(5):
             w0 = time.perf_counter()
             for _ in range(n // 5):
                 c.post(BARE_MUTATION, {"e": ["x"]})
             out.append((time.perf_counter() - w0) / (n // 5) * 1e6)
-        return statistics.median(out)
+            many.append(fire(c.port, [[body] * (n // CLIENTS) for _ in range(CLIENTS)]))
+        return statistics.median(out), statistics.median(many)
 
 
 def insert_floor(db: DatabaseConfig, eng: dict[str, Any]) -> float:
@@ -195,15 +210,19 @@ def main() -> None:
     ]
     if a.pg:
         dbs.append(("postgres", lambda n: pg_config()))
-    bare = bare_floor()
+    bare, bare_many = bare_floor()
     print(
         f"bare strawberry mutation round trip (uvicorn, keep-alive): {bare:.0f} µs "
-        f"= {1e6 / bare:.0f} calls/s; {tickets} tickets, batches of 100 events, "
-        f"{SINGLES} single calls a round, medians of {rounds} rounds"
+        f"= {1e6 / bare:.0f} calls/s; {bare_many:.0f} calls/s from {CLIENTS} concurrent "
+        f"clients in another process; {tickets} tickets, batches of 100 events, "
+        f"{SINGLES} single calls a round (client in the server's process), "
+        f"{5 * SINGLES} from {CLIENTS} concurrent clients in another process "
+        f"(`{CLIENTS} clients/s`), medians of {rounds} rounds"
     )
     header = (
         f"{'db':<8} {'ev/ticket':>9} {'batch µs CPU/ev':>15} {'batch ev/s':>10} "
         f"{'× insert':>8} {'single calls/s':>14} {'single µs CPU':>13} {'× bare rt':>9} "
+        f"{f'{CLIENTS} clients/s':>11} {'× bare':>6} "
         f"{'{__typename} µs':>15} {'read ms':>7}  curve"
     )
     lines = []
@@ -226,7 +245,8 @@ def main() -> None:
             lines.append(
                 f"{name:<8} {n:>9} {p['b_cpu']:>15.0f} {p['b_rate']:>10.0f} "
                 f"{1e6 / p['b_rate'] / floor_row:>8.1f} {p['s_rate']:>14.0f} "
-                f"{p['s_cpu']:>13.0f} {1e6 / p['s_rate'] / bare:>9.1f} {p['floor']:>15.0f} "
+                f"{p['s_cpu']:>13.0f} {1e6 / p['s_rate'] / bare:>9.1f} "
+                f"{p['many']:>11.0f} {bare_many / p['many']:>6.1f} {p['floor']:>15.0f} "
                 f"{p['read']:>7.1f}  {p['b_cpu'] / base:.2f}× of {lengths[0]}"
             )
             print(lines[-1], flush=True)
