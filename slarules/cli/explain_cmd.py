@@ -1,6 +1,7 @@
 """`slarules explain RULES TICKET_FILE [--now T] [--format text|json]`: why a ticket stands so.
 
-The ticket file is a fixture file (`expect` and `name` optional and ignored).
+The ticket file is a fixture file (`expect` and `name` optional and ignored);
+`-` reads it from stdin (JSON when it opens with `{`, else TOML).
 `--now` (RFC 3339 with an offset) replaces the file's `now`; events after it
 are ignored, so a ticket can be explained as it stood earlier. Instants are
 printed in the ruleset's `timezone` with their offset. Exit 0, or 1 for a
@@ -41,7 +42,10 @@ def add_parser(sub: Any) -> None:
         help="a .sla file or a directory of .sla files (with --db: the stored ticket's id)",
     )
     p.add_argument(
-        "ticket", metavar="TICKET_FILE", nargs="?", help="a fixture file (.toml or .json)"
+        "ticket",
+        metavar="TICKET_FILE",
+        nargs="?",
+        help="a fixture file (.toml or .json; `-`: stdin)",
     )
     p.add_argument("--db", metavar="URL", help="explain a stored ticket of this database")
     p.add_argument(
@@ -108,6 +112,7 @@ def run_db(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     from slarules.engine.explain import explanation_data, explanation_lines
     from slarules.fixtures import FixtureError, load_fixture, parse_instant
+    from slarules.fixtures.loader import parse_data, parse_fixture
     from slarules.fixtures.runner import engine_measure
 
     if args.db is not None:
@@ -128,18 +133,25 @@ def run(args: argparse.Namespace) -> int:
     policy = load_rules("explain", args.rules)
     if policy is None:
         return 2
-    if not Path(args.ticket).is_file():
+    stdin = args.ticket == "-"
+    if not stdin and not Path(args.ticket).is_file():
         print(f"slarules explain: `{args.ticket}` is not a file", file=sys.stderr)
         return 2
+    shown = "<stdin>" if stdin else args.ticket
     try:
-        fx = load_fixture(args.ticket, policy, now=now, explain=True)
+        if stdin:  # JSON when it opens with `{`, else TOML (as the fixture files)
+            data = sys.stdin.buffer.read()
+            doc = parse_data(data, shown, data.lstrip().startswith(b"{"))
+            fx = parse_fixture(doc, policy, shown, now=now, explain=True)
+        else:
+            fx = load_fixture(args.ticket, policy, now=now, explain=True)
         m = engine_measure(policy, fx.history, fx.now)
     except FixtureError as e:
         print(str(e), file=sys.stderr)
         return 1
     except InputError as e:
         key = f" (at `{e.key}`)" if e.key else ""
-        print(f"{args.ticket}: {e.code}: {e.message}{key}", file=sys.stderr)
+        print(f"{shown}: {e.code}: {e.message}{key}", file=sys.stderr)
         return 1
     if args.format == "json":
         print(json.dumps(explanation_data(policy, m), indent=2, ensure_ascii=False))

@@ -313,3 +313,27 @@ def test_test_selects_with_k_prints_verdicts_with_v_and_speaks_json(
     assert doc["passed"] == len(doc["fixtures"]) >= 1 and doc["failed"] == 0
     assert all("spam" in f["path"] for f in doc["fixtures"])
     assert main(["test", rules, fixtures, "-k", "no-such-fixture"]) == 2
+
+
+def test_explain_reads_the_ticket_from_stdin(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`explain RULES -`: the ticket from stdin, TOML or (opening with `{`) JSON."""
+    import io
+    import tomllib
+
+    from slarules.cli import main
+
+    f = FIXTURES / "01-standard-email-first-response-met.toml"
+    assert main(["explain", str(EXAMPLE), str(f)]) == 0
+    from_file = capsys.readouterr().out
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(f.read_bytes())))
+    assert main(["explain", str(EXAMPLE), "-"]) == 0
+    assert capsys.readouterr().out == from_file
+    doc = json.dumps(tomllib.loads(f.read_text()), default=str)
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(doc.encode())))
+    assert main(["explain", str(EXAMPLE), "-"]) == 0
+    assert capsys.readouterr().out == from_file
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"ticket = 3\n")))
+    assert main(["explain", str(EXAMPLE), "-"]) == 1
+    assert capsys.readouterr().err.startswith("<stdin>: ")
