@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench_service import RECORD_EVENTS, T0, client, drop_pg, engine, fields  # noqa: E402
-from serving import BARE_MUTATION, bare_app, fire, served  # noqa: E402
+from serving import BARE_MUTATION, STACK, bare_app, fire, served  # noqa: E402
 
 from slarules.app import create_app  # noqa: E402
 from slarules.clock import FrozenClock  # noqa: E402
@@ -199,7 +199,12 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--pg", action="store_true")
     ap.add_argument("--lengths", default="5,15,50,200,1000")
+    ap.add_argument(
+        "--h11", action="store_true", help="serve with h11 and asyncio (not httptools, uvloop)"
+    )
     a = ap.parse_args()
+    if a.h11:
+        STACK.update(http="h11", loop="asyncio")
     lengths = [int(x) for x in a.lengths.split(",")]
     rounds = 3 if a.quick else 5
     tickets = 10 if a.quick else 25
@@ -212,6 +217,7 @@ def main() -> None:
         dbs.append(("postgres", lambda n: pg_config()))
     bare, bare_many = bare_floor()
     print(
+        f"uvicorn http={STACK['http']} loop={STACK['loop']}; "
         f"bare strawberry mutation round trip (uvicorn, keep-alive): {bare:.0f} µs "
         f"= {1e6 / bare:.0f} calls/s; {bare_many:.0f} calls/s from {CLIENTS} concurrent "
         f"clients in another process; {tickets} tickets, batches of 100 events, "

@@ -28,6 +28,10 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
+# uvicorn's HTTP parser and event loop: "auto" (httptools and uvloop, as `slarules serve`
+# runs) unless a bench sets `STACK.update(http="h11", loop="asyncio")` to compare
+STACK: dict[str, str] = {"http": "auto", "loop": "auto"}
+
 
 class Caller:
     def __init__(self, port: int) -> None:
@@ -48,7 +52,9 @@ def served(app: Any) -> Iterator[Caller]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", access_log=False, **STACK
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -133,7 +133,12 @@ class SlaGraphQL(GraphQL[Context, None]):
         try:
             text = data.decode("utf-8") if isinstance(data, bytes) else data
             value = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
-            shown = json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else ""
+            # From valid UTF-8, a NUL or a lone surrogate can only come from a `\u` escape
+            # (json.loads refuses raw control characters in strings): without one, no scan.
+            escaped = not isinstance(data, bytes) or b"\\u" in data
+            shown = (
+                json.dumps(value, ensure_ascii=False) if escaped and isinstance(value, dict) else ""
+            )
             shown.encode("utf-8")
         except UnicodeError:
             msg = "the body is not valid UTF-8 (or holds a lone surrogate)"
