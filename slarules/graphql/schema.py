@@ -31,6 +31,7 @@ from slarules.graphql import types as g
 from slarules.graphql.budget import QueryBudget
 from slarules.graphql.context import ctx
 from slarules.graphql.documents import CachedDocuments, DocumentCache
+from slarules.graphql.fast import fast_executor
 from slarules.graphql.masking import MaskInternalErrors, SlaSchema, is_public
 from slarules.graphql.raw import raw_event, raw_ticket, selects, selects_below
 from slarules.graphql.scalars import SCALAR_MAP
@@ -411,7 +412,9 @@ class Subscription:
             yield convert.alert_type(a)
 
 
-def make_schema(settings: Settings) -> strawberry.Schema:
+def make_schema(settings: Settings, fast: bool = True) -> strawberry.Schema:
+    """The schema; `fast=False`: without the inline plain fields (graphql/fast.py), the
+    reference the tests compare it with."""
     documents = DocumentCache()  # per schema: its validation rules are fixed here
     extensions: list[Any] = [
         lambda: QueryDepthLimiter(max_depth=settings.max_depth),
@@ -425,10 +428,13 @@ def make_schema(settings: Settings) -> strawberry.Schema:
             should_mask_error=lambda e: not is_public(e), error_message="internal error"
         ),
     ]
-    return SlaSchema(
+    schema = SlaSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )
+    if fast:
+        schema.execution_context_class = fast_executor(schema._schema)
+    return schema

@@ -1,0 +1,187 @@
+"""Plain fields read inline (graphql/fast.py): the same schema, the same JSON text (values,
+nulls, enums, DateTime, nested lists, key order), the same errors and masking as
+strawberry's own executor, which the tests switch back to for the reference answer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from slarules.graphql import convert
+from slarules.graphql import types as g
+from slarules.graphql.fast import FastExecutor
+from slarules.graphql.schema import make_schema
+from slarules.settings import DatabaseConfig, Settings
+from tests.service.conftest import Api, open_api
+from tests.service.gql import RECORD_EVENTS, RECORD_TICKET, message, status, ticket
+
+CYCLE = """metric index state startedAt stoppedAt dueAt breachedAt targetSeconds
+  elapsedSeconds remainingSeconds warnings { percent beforeSeconds at } timeline { kind at }
+  rulesetVersion counting countingChangesAt"""
+TICKET = f"""id createdAt createdBy fields decidedBy
+  level {{ name title calendar targets {{ metric seconds table }} }}
+  cycles {{ {CYCLE} }} resolution: cycles(metric: RESOLUTION) {{ state dueAt }}
+  events {{ eventId at type payload }}
+  evaluations {{ at rulesetVersion matchedRules levelBefore levelAfter decidedBy }}"""
+QUERIES = [
+    f"{{ tickets(first: 10) {{ totalCount pageInfo {{ hasNextPage endCursor }}"
+    f" edges {{ cursor node {{ {TICKET} }} }} }} }}",
+    f'{{ ticket(id: "T-u1") {{ {TICKET} }} missing: ticket(id: "nope") {{ id }} }}',
+    """{ slaLog(first: 20) { totalCount pageInfo { hasNextPage endCursor }
+      edges { cursor node { ticketId requester department assignee level metric index
+        startedAt dueAt stoppedAt state targetSeconds elapsedSeconds remainingSeconds
+        rulesetVersion } } } }""",
+    # aliases, a field twice, fragments, directives, __typename at every level
+    """query($no: Boolean = false) { tickets(first: 3) { __typename
+      edges { node { __typename a: id b: id ...T level @skip(if: $no) { __typename name }
+        cycles { __typename ... on Cycle { m: metric s: state } metric
+          dueAt @include(if: $no) } } } } }
+    fragment T on Ticket { id cycles { index } }""",
+    """{ compliance(from: "2026-03-01T00:00:00Z", to: "2026-03-03T00:00:00Z",
+        groupBy: [LEVEL, METRIC]) { day department assignee level metric metCount
+        metAvgSeconds metMinSeconds metMaxSeconds breachedCount breachedAvgSeconds
+        breachedMinSeconds breachedMaxSeconds serviceLevel } }""",
+    """{ assignees(from: "2026-03-01T00:00:00Z", to: "2026-03-03T00:00:00Z") { assignee
+        openCount atRiskCount breachedCount metCount missedCount serviceLevel } }""",
+    """{ ruleset { version loadedAt files calendars remeasuring
+        levels { name title calendar targets { metric seconds table } }
+        rules { title file line matched setLevel stop stoppedHere conditions { source } } } }""",
+    """{ explain(ticket: {id: "X", createdAt: "2026-03-02T12:00:00Z",
+        fields: {status: "new", tags: ["urgent"]}}) { decidedBy level { name }
+        rules { title matched stoppedHere conditions { source value result } }
+        cycles { metric state dueAt warnings { at } } } }""",
+    """{ alerts(first: 5) { edges { cursor node { id kind ticketId metric cycleIndex
+        cycleStartedAt percent beforeSeconds at level assignee department rulesetVersion } }
+        pageInfo { hasNextPage endCursor } } }""",
+    '{ checkRules(source: "level x { resolution 1h }") { severity code message file line '
+    "column hint } }",
+]
+
+
+def _seed(api: Api) -> None:
+    """Active, breached, stopped (met), done and no-SLA tickets, with events and warnings."""
+    api.data(RECORD_TICKET, ticket("T-u1", tags=["urgent"], department="ops"))
+    api.data(RECORD_TICKET, ticket("T-s", department="sales", assignee="ana"))
+    api.data(RECORD_TICKET, ticket("T-spam", tags=["spam"]))
+    api.data(RECORD_TICKET, ticket("T-d", department="sales", renewal_date="2026-04-01"))
+    api.data(
+        RECORD_TICKET, ticket("T-u2", "2026-03-02T12:10:00Z", tags=["urgent"], department="ops")
+    )
+    api.clock.advance(minutes=40)
+    api.data(
+        RECORD_EVENTS,
+        {
+            "events": [
+                status("s1", "T-d", "2026-03-02T12:20:00Z", "solved"),
+                message("m1", "T-s", "2026-03-02T12:25:00Z", text="hi"),
+            ]
+        },
+    )
+    api.clock.advance(minutes=45)  # T-u1 is breached, T-u2 warned
+    rt = api.runtime
+    rt.require_service().remeasure_due(rt.ruleset.policy, rt.clock.now())  # their alerts
+
+
+def _view(api: Api) -> Any:
+    route = next(r for r in api.app.routes if getattr(r, "path", "") == "/graphql")
+    return route.endpoint
+
+
+def _both(api: Api, query: str, variables: dict[str, Any] | None = None) -> tuple[str, str]:
+    """The answer's JSON text from the fast executor, then from strawberry's own."""
+    schema = _view(api).schema
+    fast = schema.execution_context_class
+    assert issubclass(fast, FastExecutor)
+    body = {"query": query, "variables": variables or {}}
+    got = api.client.post("/graphql", json=body).text
+    schema.execution_context_class = StrawberryGraphQLCoreExecutionContext
+    try:
+        want = api.client.post("/graphql", json=body).text
+    finally:
+        schema.execution_context_class = fast
+    return got, want
+
+
+@pytest.fixture
+def seeded(sqlite_db: DatabaseConfig) -> Iterator[Api]:
+    with open_api(sqlite_db, scheduler=False) as api:  # no alert raised between two answers
+        _seed(api)
+        yield api
+
+
+def test_the_schema_sdl_is_the_same_with_and_without_fast_fields() -> None:
+    fast, plain = make_schema(Settings()), make_schema(Settings(), fast=False)
+    assert str(fast) == str(plain)
+    assert issubclass(fast.execution_context_class, FastExecutor)
+    assert not issubclass(plain.execution_context_class, FastExecutor)
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=range(len(QUERIES)))
+def test_every_field_answers_the_same_json_text(seeded: Api, query: str) -> None:
+    got, want = _both(seeded, query)
+    assert '"errors"' not in want, want
+    assert got == want
+
+
+def test_the_fast_path_is_taken_for_plain_leaves(
+    seeded: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the fields with resolvers (and the lists and objects) go through graphql-core's
+    `execute_field`: a cycle's plain leaves do not."""
+    seen: list[str] = []
+    real = StrawberryGraphQLCoreExecutionContext.execute_field
+
+    def spy(self: Any, parent_type: Any, source: Any, details: Any, *a: Any) -> Any:
+        seen.append(f"{parent_type.name}.{details[0].node.name.value}")
+        return real(self, parent_type, source, details, *a)
+
+    monkeypatch.setattr(StrawberryGraphQLCoreExecutionContext, "execute_field", spy)
+    q = "{ tickets { edges { cursor node { id level { name } cycles { metric state dueAt } } } } }"
+    got, want = _both(seeded, q)
+    assert got == want
+    second = seen.index("Query.tickets", 1)  # the first answer is the fast one
+    fast, plain = seen[:second], seen[second:]
+    assert "Cycle.metric" in plain and "Cycle.dueAt" in plain
+    assert {"Cycle.metric", "Cycle.state", "Cycle.dueAt", "Level.name", "Ticket.id"}.isdisjoint(
+        fast
+    )
+    assert "Ticket.cycles" in fast and "Ticket.level" in fast
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"metric": None},  # null for a non-null enum: the null propagates to the list
+        {"due_at": None},  # null for a nullable field
+        {"state": "active"},  # not an enum member: graphql-core coerces it by value
+        {"index": 2**40},  # out of Int's range
+        {"index": True},  # a bool for an Int: graphql-core's 1
+        {"target_seconds": "12"},  # a string for an Int: graphql-core's 12
+        {"target_seconds": 1.5},  # a float for an Int
+        {"started_at": "2026-03-02"},  # not a datetime: DateTime's error (masked)
+        {"stopped_at": object()},  # a nullable DateTime that cannot serialize
+    ],
+    ids=lambda b: f"{next(iter(b))}={next(iter(b.values()))!r}"[:30],
+)
+def test_bad_values_give_the_same_errors_and_masking(
+    seeded: Api, monkeypatch: pytest.MonkeyPatch, broken: dict[str, Any]
+) -> None:
+    real = convert.cycle_type
+
+    def cycle_type(*a: Any) -> g.Cycle:
+        c = real(*a)
+        return replace(c, **broken) if c.index == 1 and c.metric.value == "resolution" else c
+
+    monkeypatch.setattr(convert, "cycle_type", cycle_type)
+    q = """{ tickets(first: 3) { edges { node { id
+      cycles { metric index state startedAt stoppedAt dueAt targetSeconds } } } } }"""
+    got, want = _both(seeded, q)
+    erring = next(iter(broken.items())) in {("metric", None), ("index", 2**40)} or (
+        "started_at" in broken or "stopped_at" in broken or broken == {"target_seconds": 1.5}
+    )
+    assert ('"errors"' in want) == erring, want
+    assert got == want
