@@ -1,24 +1,33 @@
-"""Plain leaf fields resolved inline: the executor reads them with one `getattr`.
+"""Plain fields completed by a few Python lines instead of graphql-core's machinery.
 
 Most of a list page's fields are plain attributes of a dataclass (a cycle's `metric`,
 `state`, `dueAt`; a log row's every field) that strawberry marks as basic: no resolver,
 no permission classes, no field extensions. graphql-core still runs each one through
 its per-field machinery (a resolve info, a path, the strawberry wrapper, the non-null,
-list and leaf checks), which costs more than the page's SQL. `FastExecutor` reads such a
-field (a scalar or an enum, not a list) straight off its source object and coerces it
-as graphql-core would; anything unusual (null for a non-null field, a value of another
-type than the shortcut expects, an exception) takes graphql-core's own path for that
-field, so its value or error is exactly what it was.
+list and leaf checks), which costs more than the page's SQL. `FastExecutor`:
 
-`fast_executor(schema)` builds the plans once per schema, from the built graphql-core
-types: which fields are plain leaves, their Python names, their coercions.
+- reads a plain leaf field (a scalar or an enum) straight off its source object and
+  coerces it as graphql-core would;
+- completes an object value of a strawberry type (or a list of them) whose selection is
+  all plain fields (leaves, `__typename`, plain objects and lists of them, recursively)
+  with a plan compiled once per request and selection;
+- completes any other object value of a strawberry type without graphql-core's
+  generic dispatch, reading its plain leaves inline.
+
+Anything unusual (null for a non-null field, a value of another type than a shortcut
+expects, an exception, a subclass) declines the shortcut: graphql-core's own path then
+completes that field or object from scratch (the reads are plain attribute reads, so
+doing them again changes nothing), and its value or error is exactly what it was.
+
+`fast_executor(schema)` builds the per-type tables once per schema from the built
+graphql-core types.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Awaitable, Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from graphql import (
     GraphQLBoolean,
@@ -26,6 +35,7 @@ from graphql import (
     GraphQLFloat,
     GraphQLID,
     GraphQLInt,
+    GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLScalarType,
@@ -35,9 +45,9 @@ from graphql import (
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.base import StrawberryObjectDefinition
 
-__all__ = ["FastExecutor", "fast_executor", "leaf_plans"]
+__all__ = ["FastExecutor", "Tables", "fast_executor", "tables"]
 
-MISS: Any = object()  # the inline read declined: graphql-core resolves the field
+MISS: Any = object()  # a shortcut declined: graphql-core completes the value
 Plan = Callable[[Any], Any]  # source object -> the completed value, or MISS
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 
@@ -56,13 +66,15 @@ def _coerce(named: Any) -> Callable[[Any], Any]:
         cls = getattr(named, "wrapped_cls", None)  # strawberry's: Python enum members out
         if cls is None:
             return lambda v: MISS
-        names: dict[Any, str] = {}
+        names: dict[int, str] = {}  # by the member's identity (members are singletons)
         for n, d in named.values.items():  # the first name of a member wins, as in strawberry
-            names.setdefault(cls(d.value), n)
-        return lambda v: names.get(v, MISS) if type(v) is cls else MISS
+            names.setdefault(id(cls(d.value)), n)
+        return lambda v: names.get(id(v), MISS) if type(v) is cls else MISS
     coerce = named.coerce_output_value  # a custom scalar (DateTime, JSON): its own code
 
     def custom(v: Any) -> Any:
+        if isinstance(v, Exception):  # graphql-core raises it as the field's error
+            return MISS
         try:
             out = coerce(v)
         except Exception:  # graphql-core's path raises it again, located
@@ -72,7 +84,7 @@ def _coerce(named: Any) -> Callable[[Any], Any]:
     return custom
 
 
-def _plan(python_name: str, nullable: bool, coerce: Callable[[Any], Any]) -> Plan:
+def _leaf(python_name: str, nullable: bool, coerce: Callable[[Any], Any]) -> Plan:
     def read(source: Any) -> Any:
         try:
             v = getattr(source, python_name)
@@ -85,53 +97,175 @@ def _plan(python_name: str, nullable: bool, coerce: Callable[[Any], Any]) -> Pla
     return read
 
 
-def leaf_plans(schema: GraphQLSchema) -> dict[str, dict[str, Plan]]:
-    """Per object type name, its plain leaf fields (by GraphQL name) and how to read them."""
-    out: dict[str, dict[str, Plan]] = {}
+class Basic(NamedTuple):
+    """A plain field: its Python name and GraphQL type."""
+
+    python_name: str
+    type: Any
+
+
+class Tables(NamedTuple):
+    basic: dict[str, dict[str, Basic]]  # type name -> GraphQL field name -> plain field
+    leaves: dict[str, dict[str, Plan]]  # type name -> its plain leaf fields' reads
+    objects: dict[int, tuple[GraphQLObjectType, type]]  # id(type) -> (type, Python class)
+
+
+def _unwrap(t: Any) -> tuple[Any, bool]:
+    return (t.of_type, False) if isinstance(t, GraphQLNonNull) else (t, True)
+
+
+def tables(schema: GraphQLSchema) -> Tables:
+    """The plain fields of every strawberry object type of `schema` (not lists of lists)."""
+    basic: dict[str, dict[str, Basic]] = {}
+    leaves: dict[str, dict[str, Plan]] = {}
+    objects: dict[int, tuple[GraphQLObjectType, type]] = {}
     for name, t in schema.type_map.items():
         if name.startswith("__") or not isinstance(t, GraphQLObjectType):
             continue
         definition = t.extensions.get("strawberry-definition")
         if not isinstance(definition, StrawberryObjectDefinition):
             continue
+        if not t.is_type_of:
+            objects[id(t)] = (t, definition.origin)
         by_name = {f.name: f for f in definition.fields}  # GraphQL names (camelCase)
-        plans: dict[str, Plan] = {}
+        plain: dict[str, Basic] = {}
         for field_name, f in t.fields.items():
             sf = f.extensions.get("strawberry-definition") or by_name.get(field_name)
             if sf is None or not getattr(f.resolve, "_is_default", False):
                 continue  # a resolver, permissions or extensions: strawberry's path
             if f.args or not sf.is_basic_field or sf.default_resolver is not getattr:
                 continue
-            ftype, nullable = f.type, True
-            if isinstance(ftype, GraphQLNonNull):
-                ftype, nullable = ftype.of_type, False
-            if not isinstance(ftype, GraphQLScalarType | GraphQLEnumType):
-                continue  # lists and objects: graphql-core's path
-            plans[field_name] = _plan(sf.python_name, nullable, _coerce(ftype))
-        if plans:
-            out[name] = plans
-    return out
+            plain[field_name] = Basic(sf.python_name, f.type)
+        basic[name] = plain
+        reads = {}
+        for field_name, b in plain.items():
+            named, nullable = _unwrap(b.type)
+            if isinstance(named, GraphQLScalarType | GraphQLEnumType):
+                reads[field_name] = _leaf(b.python_name, nullable, _coerce(named))
+        leaves[name] = reads
+    return Tables(basic, leaves, objects)
 
 
-def object_types(schema: GraphQLSchema) -> dict[Any, tuple[GraphQLObjectType, type]]:
-    """Per output type (`T` and `T!`, by identity) of a strawberry object type without an
-    `is_type_of`: the object type and its Python class."""
-    out: dict[Any, tuple[GraphQLObjectType, type]] = {}
-    for name, t in schema.type_map.items():
-        if name.startswith("__") or not isinstance(t, GraphQLObjectType) or t.is_type_of:
-            continue
-        definition = t.extensions.get("strawberry-definition")
-        if isinstance(definition, StrawberryObjectDefinition):
-            out[id(t)] = (t, definition.origin)
-    return out
+def _constant(value: str) -> Plan:
+    return lambda source: value
+
+
+def _object_step(b: Basic, sub: Plan, cls: type, nullable: bool) -> Plan:
+    name = b.python_name
+
+    def read(source: Any) -> Any:
+        try:
+            v = getattr(source, name)
+        except Exception:
+            return MISS
+        if v is None:
+            return None if nullable else MISS
+        return sub(v) if type(v) is cls else MISS
+
+    return read
+
+
+def _list_step(b: Basic, item: Plan, nullable: bool) -> Plan:
+    name = b.python_name
+
+    def read(source: Any) -> Any:
+        try:
+            v = getattr(source, name)
+        except Exception:
+            return MISS
+        if v is None:
+            return None if nullable else MISS
+        if type(v) is not list and type(v) is not tuple:
+            return MISS
+        out = []
+        for x in v:
+            got = item(x)
+            if got is MISS:
+                return MISS
+            out.append(got)
+        return out
+
+    return read
+
+
+def _item(cls: type | None, sub: Plan, nullable: bool) -> Plan:
+    """One list item: an object of exactly `cls` (or a leaf when `cls` is None)."""
+    if cls is None:
+        return lambda x: (None if nullable else MISS) if x is None else sub(x)
+    return lambda x: (
+        (None if nullable else MISS) if x is None else sub(x) if type(x) is cls else MISS
+    )
+
+
+def _run(steps: list[tuple[str, Plan]]) -> Plan:
+    def run(source: Any) -> Any:
+        out = {}
+        for response_name, step in steps:
+            v = step(source)
+            if v is MISS:
+                return MISS
+            out[response_name] = v
+        return out
+
+    return run
 
 
 class FastExecutor(StrawberryGraphQLCoreExecutionContext):
-    """strawberry's executor with the plain leaf fields of `plans` read inline, and an
-    object value of a strawberry type completed straight by `execute_fields`."""
+    """strawberry's executor with the shortcuts above (`t`: this schema's tables)."""
 
-    plans: ClassVar[dict[str, dict[str, Plan]]] = {}
-    objects: ClassVar[dict[int, tuple[GraphQLObjectType, type]]] = {}
+    t: ClassVar[Tables] = Tables({}, {}, {})
+    _compiled: dict[tuple[int, int], tuple[Any, Plan | None]]  # per request, made when first used
+
+    def _plain(self) -> bool:
+        """No middleware wraps the resolvers (strawberry's extensions with `resolve`)."""
+        mm = self.middleware_manager
+        return mm is None or mm._middleware_resolvers is None
+
+    def _plan_of(self, t: GraphQLObjectType, details: Any) -> Plan | None:
+        """The compiled selection `details` on `t` (None: not all plain), once per request."""
+        try:
+            compiled = self._compiled
+        except AttributeError:
+            compiled = self._compiled = {}
+        key = (id(t), id(details))
+        got = compiled.get(key)
+        if got is None:  # the entry keeps `details` alive, so its id is not reused
+            got = compiled[key] = (details, self._compile(t, details))
+        plan: Plan | None = got[1]
+        return plan
+
+    def _compile(self, t: GraphQLObjectType, details: Any) -> Plan | None:
+        grouped, new_defer_usages, _ = self.collect_subfields(t, details)
+        if new_defer_usages:
+            return None
+        basic, leaves = self.t.basic.get(t.name, {}), self.t.leaves.get(t.name, {})
+        steps: list[tuple[str, Plan]] = []
+        for response_name, field_details in grouped.items():
+            name = field_details[0].node.name.value
+            step = _constant(t.name) if name == "__typename" else leaves.get(name)
+            if step is None:
+                b = basic.get(name)
+                step = None if b is None else self._nested(b, field_details)
+            if step is None:
+                return None
+            steps.append((response_name, step))
+        return _run(steps)
+
+    def _nested(self, b: Basic, details: Any) -> Plan | None:
+        """A plain object field, or a plain list of objects or leaves."""
+        inner, nullable = _unwrap(b.type)
+        if isinstance(inner, GraphQLList):
+            item_type, item_nullable = _unwrap(inner.of_type)
+            if isinstance(item_type, GraphQLScalarType | GraphQLEnumType):
+                return _list_step(b, _item(None, _coerce(item_type), item_nullable), nullable)
+            known = self.t.objects.get(id(item_type))
+            sub = None if known is None else self._plan_of(known[0], details)
+            if known is None or sub is None:
+                return None
+            return _list_step(b, _item(known[1], sub, item_nullable), nullable)
+        known = self.t.objects.get(id(inner))
+        sub = None if known is None else self._plan_of(known[0], details)
+        return None if known is None or sub is None else _object_step(b, sub, known[1], nullable)
 
     def complete_value(
         self,
@@ -142,18 +276,44 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         result: Any,
         position_context: Any,
     ) -> Any:
-        # what graphql-core does for `T` and `T!` (T an object type, no is_type_of) when
-        # the value is an instance of T's class and nothing is deferred
         inner = return_type.of_type if type(return_type) is GraphQLNonNull else return_type
-        known = self.objects.get(id(inner))
-        if known is not None and position_context is None and type(result) is known[1]:
-            t = known[0]
-            grouped, new_defer_usages, _ = self.collect_subfields(t, field_details_list)
-            if not new_defer_usages:
-                return self.execute_fields(t, result, path, grouped, None)
+        if position_context is None and self._plain():
+            if type(inner) is GraphQLList and (type(result) is list or type(result) is tuple):
+                got = self._complete_list(inner, field_details_list, path, result)
+                if got is not MISS:
+                    return got
+            known = self.t.objects.get(id(inner))
+            if known is not None and type(result) is known[1]:
+                # graphql-core for `T`/`T!` (T without is_type_of) when nothing is deferred
+                t = known[0]
+                plan = self._plan_of(t, field_details_list)
+                got = MISS if plan is None else plan(result)
+                if got is not MISS:
+                    return got
+                grouped, new_defer_usages, _ = self.collect_subfields(t, field_details_list)
+                if not new_defer_usages:
+                    return self.execute_fields(t, result, path, grouped, None)
         return super().complete_value(
             return_type, field_details_list, info, path, result, position_context
         )
+
+    def _complete_list(self, list_type: Any, details: Any, path: Any, items: Any) -> Any:
+        """A list of objects whose selection is all plain fields, or MISS."""
+        item_type, item_nullable = _unwrap(list_type.of_type)
+        known = self.t.objects.get(id(item_type))
+        if known is None or self.get_stream_usage(details, path) is not None:
+            return MISS
+        plan = self._plan_of(known[0], details)
+        if plan is None:
+            return MISS
+        one = _item(known[1], plan, item_nullable)
+        out = []
+        for x in items:
+            got = one(x)
+            if got is MISS:
+                return MISS
+            out.append(got)
+        return out
 
     def execute_fields(
         self,
@@ -163,17 +323,16 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         grouped_field_set: Any,
         position_context: Any,
     ) -> Any:
-        plans = self.plans.get(parent_type.name)
-        mm = self.middleware_manager
-        if plans is None or (mm is not None and mm._middleware_resolvers is not None):
+        leaves = self.t.leaves.get(parent_type.name)
+        if not leaves or not self._plain():
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
         done: dict[str, Any] = {}
         rest: dict[str, Any] = {}
         for response_name, details in grouped_field_set.items():
-            plan = plans.get(details[0].node.name.value)
-            value = MISS if plan is None else plan(source_value)
+            read = leaves.get(details[0].node.name.value)
+            value = MISS if read is None else read(source_value)
             if value is MISS:
                 rest[response_name] = details
             else:
@@ -204,6 +363,5 @@ def _in_order(grouped: Any, done: dict[str, Any], others: dict[str, Any]) -> dic
 
 
 def fast_executor(schema: GraphQLSchema) -> type[FastExecutor]:
-    """A `FastExecutor` subclass holding `schema`'s plans."""
-    attrs = {"plans": leaf_plans(schema), "objects": object_types(schema)}
-    return type("SlaFastExecutor", (FastExecutor,), attrs)
+    """A `FastExecutor` subclass holding `schema`'s tables."""
+    return type("SlaFastExecutor", (FastExecutor,), {"t": tables(schema)})

@@ -185,3 +185,84 @@ def test_bad_values_give_the_same_errors_and_masking(
     )
     assert ('"errors"' in want) == erring, want
     assert got == want
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [{"metric": None}, {"department": 7}, {"due_at": "x"}, {"ticket_id": None}, {"index": 2.0}],
+    ids=lambda b: next(iter(b)),
+)
+def test_a_bad_log_row_gives_the_same_errors(
+    seeded: Api, monkeypatch: pytest.MonkeyPatch, broken: dict[str, Any]
+) -> None:
+    """A row the compiled plan declines: graphql-core completes the list (null propagation
+    to the nullable `slaLog`, or a masked serialization error)."""
+    real = convert.log_row_type
+
+    def log_row_type(r: Any) -> g.SlaLogRow:
+        row = real(r)
+        return replace(row, **broken) if row.ticket_id == "T-u2" else row
+
+    monkeypatch.setattr(convert, "log_row_type", log_row_type)
+    q = """{ slaLog(first: 20) { pageInfo { hasNextPage } edges { cursor node { __typename
+      ticketId department metric index dueAt state } } } }"""
+    got, want = _both(seeded, q)
+    coerced = broken in ({"department": 7}, {"index": 2.0})  # graphql-core's "7" and 2
+    assert ('"errors"' in want) != coerced, want
+    assert got == want
+
+
+def test_a_log_page_is_completed_without_graphql_cores_field_machinery(
+    seeded: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[str] = []
+    real = StrawberryGraphQLCoreExecutionContext.execute_field
+
+    def spy(self: Any, parent_type: Any, source: Any, details: Any, *a: Any) -> Any:
+        seen.append(f"{parent_type.name}.{details[0].node.name.value}")
+        return real(self, parent_type, source, details, *a)
+
+    monkeypatch.setattr(StrawberryGraphQLCoreExecutionContext, "execute_field", spy)
+    q = """{ slaLog(first: 20) { totalCount pageInfo { hasNextPage endCursor }
+      edges { cursor node { ticketId metric state elapsedSeconds dueAt } } } }"""
+    got, want = _both(seeded, q)
+    assert got == want
+    second = seen.index("Query.slaLog", 1)
+    assert seen[:second] == ["Query.slaLog"]  # everything below it: compiled plans
+    assert "SlaLogRow.dueAt" in seen[second:]
+
+
+@pytest.mark.parametrize("case", ["null-item", "text-for-list", "set-for-list", "subclass"])
+def test_bad_lists_and_objects_give_the_same_answer(
+    seeded: Api, monkeypatch: pytest.MonkeyPatch, case: str
+) -> None:
+    real_cycle, real_eval = convert.cycle_type, convert.evaluation_type
+
+    class Sub(g.Cycle):  # not exactly the type's class: graphql-core completes it
+        pass
+
+    def cycle_type(*a: Any) -> Any:
+        c = real_cycle(*a)
+        if case == "null-item" and c.index == 1:
+            return None
+        if case == "subclass":
+            sub = object.__new__(Sub)
+            sub.__dict__.update(c.__dict__)
+            return sub
+        return c
+
+    def evaluation_type(e: Any) -> Any:
+        got = real_eval(e)
+        if case == "text-for-list":
+            return replace(got, matched_rules="Tagged URGENT")
+        if case == "set-for-list":
+            return replace(got, matched_rules={"a"})
+        return got
+
+    monkeypatch.setattr(convert, "cycle_type", cycle_type)
+    monkeypatch.setattr(convert, "evaluation_type", evaluation_type)
+    q = """{ tickets(first: 3) { edges { node { id cycles { metric index dueAt }
+      evaluations { matchedRules levelAfter } } } } }"""
+    got, want = _both(seeded, q)
+    assert ('"errors"' in want) == (case in ("null-item", "text-for-list")), want
+    assert got == want
