@@ -30,6 +30,7 @@ from slarules.graphql import preview_types as pv
 from slarules.graphql import types as g
 from slarules.graphql.budget import QueryBudget
 from slarules.graphql.context import ctx
+from slarules.graphql.direct import direct_resolvers
 from slarules.graphql.documents import CachedDocuments, DocumentCache
 from slarules.graphql.fast import fast_executor
 from slarules.graphql.masking import MaskInternalErrors, SlaSchema, is_public
@@ -436,5 +437,6 @@ def make_schema(settings: Settings, fast: bool = True) -> strawberry.Schema:
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )
     if fast:
+        direct_resolvers(schema)
         schema.execution_context_class = fast_executor(schema._schema)
     return schema
