@@ -79,6 +79,8 @@ def _coerce(named: Any) -> Callable[[Any], Any]:
             out = coerce(v)
         except Exception:  # graphql-core's path raises it again, located
             return MISS
+        if type(out) is str:  # DateTime's (no ABC check for the common case)
+            return out
         return MISS if out is None or isinstance(out, Awaitable) else out
 
     return custom

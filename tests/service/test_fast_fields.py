@@ -6,16 +6,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from slarules.graphql import convert
 from slarules.graphql import types as g
 from slarules.graphql.direct import direct_resolvers
 from slarules.graphql.fast import FastExecutor
+from slarules.graphql.scalars import serialize_instant
 from slarules.graphql.schema import make_schema
+from slarules.instants import rfc3339
 from slarules.settings import DatabaseConfig, Settings
 from tests.service.conftest import Api, open_api
 from tests.service.gql import RECORD_EVENTS, RECORD_TICKET, message, status, ticket
@@ -270,3 +276,25 @@ def test_bad_lists_and_objects_give_the_same_answer(
     got, want = _both(seeded, q)
     assert ('"errors"' in want) == (case in ("null-item", "text-for-list")), want
     assert got == want
+
+
+@given(
+    st.datetimes(
+        min_value=datetime(1, 1, 2),
+        max_value=datetime(9999, 12, 30),
+        timezones=st.sampled_from(
+            [UTC, UTC, timezone(timedelta(hours=-3)), ZoneInfo("Europe/Berlin")]
+        ),
+    ),
+    st.booleans(),
+)
+def test_datetime_output_is_rfc3339s_text(t: datetime, whole: bool) -> None:
+    """The UTC shortcut of the DateTime scalar prints what `rfc3339` prints."""
+    if whole:
+        t = t.replace(microsecond=0)
+    assert serialize_instant(t) == rfc3339(t)
+
+
+def test_datetime_output_rejects_naive_instants() -> None:
+    with pytest.raises(ValueError, match="aware"):
+        serialize_instant(datetime(2026, 3, 2, 12))
