@@ -75,4 +75,5 @@ def _direct(r: Any, sf: Any, names: dict[str, str], info_class: Any) -> Callable
             args[info_name] = info_class(_raw_info=info, _field=sf)
         return call(source, **args) if with_self else call(**args)
 
+    resolve.direct = (call, with_self, names, info_name)  # type: ignore[attr-defined]
     return resolve

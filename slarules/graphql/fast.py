@@ -1,32 +1,28 @@
 """Plain fields completed by a few Python lines instead of graphql-core's machinery.
 
 Most of a list page's fields are plain attributes of a dataclass (a cycle's `metric`,
-`state`, `dueAt`; a log row's every field) that strawberry marks as basic: no resolver,
-no permission classes, no field extensions. graphql-core still runs each one through
-its per-field machinery (a resolve info, a path, the strawberry wrapper, the non-null,
-list and leaf checks), which costs more than the page's SQL. `FastExecutor`:
+`state`, `dueAt`; a log row's every field) that strawberry marks as basic. graphql-core
+still runs each through its per-field machinery (a resolve info, a path, strawberry's
+wrapper, the non-null, list and leaf checks), which costs more than the page's SQL.
+`FastExecutor`:
 
-- reads a plain leaf field (a scalar or an enum) straight off its source object and
-  coerces it as graphql-core would;
 - completes an object value of a strawberry type (or a list of them) whose selection is
-  all plain fields (leaves, `__typename`, plain objects and lists of them, recursively)
-  with a plan compiled once per request and selection;
-- completes any other object value of a strawberry type without graphql-core's
-  generic dispatch, reading its plain leaves inline.
+  all plain leaves, `__typename`, plain objects and lists of them, and pure resolvers
+  (`PURE_MODULES`; called as strawberry would, see direct.py), with a plan compiled
+  once per request and selection;
+- otherwise reads the object's plain leaves inline and leaves the rest to graphql-core.
 
 Anything unusual (null for a non-null field, a value of another type than a shortcut
 expects, an exception, a subclass) declines the shortcut: graphql-core's own path then
-completes that field or object from scratch (the reads are plain attribute reads, so
-doing them again changes nothing), and its value or error is exactly what it was.
-
-`fast_executor(schema)` builds the per-type tables once per schema from the built
-graphql-core types.
+completes that value from scratch (reading attributes and calling pure resolvers again
+changes nothing), so its value or error is exactly what it was.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Awaitable, Callable
+from operator import attrgetter
 from typing import Any, ClassVar, NamedTuple
 
 from graphql import (
@@ -42,11 +38,15 @@ from graphql import (
     GraphQLSchema,
     GraphQLString,
 )
+from graphql.execution.values import get_argument_values
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.base import StrawberryObjectDefinition
 
 __all__ = ["FastExecutor", "Tables", "fast_executor", "tables"]
 
+# modules whose sync resolvers are pure reads of their object: a plan may call one, then
+# hand the object to graphql-core, which calls it again
+PURE_MODULES = frozenset({"slarules.graphql.types"})
 MISS: Any = object()  # a shortcut declined: graphql-core completes the value
 Plan = Callable[[Any], Any]  # source object -> the completed value, or MISS
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
@@ -86,15 +86,17 @@ def _coerce(named: Any) -> Callable[[Any], Any]:
     return custom
 
 
-def _leaf(python_name: str, nullable: bool, coerce: Callable[[Any], Any]) -> Plan:
+def _step(get: Callable[[Any], Any], complete: Callable[[Any], Any], nullable: bool) -> Plan:
+    """A field's value: `get` from the source (an attribute, a resolver), then `complete`."""
+
     def read(source: Any) -> Any:
         try:
-            v = getattr(source, python_name)
+            v = get(source)
         except Exception:
             return MISS
         if v is None:
             return None if nullable else MISS
-        return coerce(v)
+        return complete(v)
 
     return read
 
@@ -106,10 +108,19 @@ class Basic(NamedTuple):
     type: Any
 
 
+class Call(NamedTuple):
+    """A pure resolver field strawberry would call as `call(source, **arguments)`."""
+
+    field: Any  # the GraphQLField
+    call: Callable[..., Any]
+    names: dict[str, str]  # GraphQL argument name -> Python name
+
+
 class Tables(NamedTuple):
     basic: dict[str, dict[str, Basic]]  # type name -> GraphQL field name -> plain field
     leaves: dict[str, dict[str, Plan]]  # type name -> its plain leaf fields' reads
     objects: dict[int, tuple[GraphQLObjectType, type]]  # id(type) -> (type, Python class)
+    calls: dict[str, dict[str, Call]]  # type name -> GraphQL field name -> pure resolver
 
 
 def _unwrap(t: Any) -> tuple[Any, bool]:
@@ -117,10 +128,12 @@ def _unwrap(t: Any) -> tuple[Any, bool]:
 
 
 def tables(schema: GraphQLSchema) -> Tables:
-    """The plain fields of every strawberry object type of `schema` (not lists of lists)."""
+    """The plain fields of every strawberry object type of `schema` (not lists of lists),
+    and the pure resolvers (`direct.py`'s, in `PURE_MODULES`, not asking for `info`)."""
     basic: dict[str, dict[str, Basic]] = {}
     leaves: dict[str, dict[str, Plan]] = {}
     objects: dict[int, tuple[GraphQLObjectType, type]] = {}
+    calls: dict[str, dict[str, Call]] = {}
     for name, t in schema.type_map.items():
         if name.startswith("__") or not isinstance(t, GraphQLObjectType):
             continue
@@ -131,52 +144,39 @@ def tables(schema: GraphQLSchema) -> Tables:
             objects[id(t)] = (t, definition.origin)
         by_name = {f.name: f for f in definition.fields}  # GraphQL names (camelCase)
         plain: dict[str, Basic] = {}
+        pure: dict[str, Call] = {}
         for field_name, f in t.fields.items():
             sf = f.extensions.get("strawberry-definition") or by_name.get(field_name)
+            direct = getattr(f.resolve, "direct", None)
+            if direct is not None and definition.origin.__module__ in PURE_MODULES:
+                call, with_self, names, info_name = direct
+                if with_self and info_name is None:
+                    pure[field_name] = Call(f, call, names)
             if sf is None or not getattr(f.resolve, "_is_default", False):
                 continue  # a resolver, permissions or extensions: strawberry's path
             if f.args or not sf.is_basic_field or sf.default_resolver is not getattr:
                 continue
             plain[field_name] = Basic(sf.python_name, f.type)
-        basic[name] = plain
+        basic[name], calls[name] = plain, pure
         reads = {}
         for field_name, b in plain.items():
             named, nullable = _unwrap(b.type)
             if isinstance(named, GraphQLScalarType | GraphQLEnumType):
-                reads[field_name] = _leaf(b.python_name, nullable, _coerce(named))
+                reads[field_name] = _step(attrgetter(b.python_name), _coerce(named), nullable)
         leaves[name] = reads
-    return Tables(basic, leaves, objects)
+    return Tables(basic, leaves, objects, calls)
 
 
 def _constant(value: str) -> Plan:
     return lambda source: value
 
 
-def _object_step(b: Basic, sub: Plan, cls: type, nullable: bool) -> Plan:
-    name = b.python_name
-
-    def read(source: Any) -> Any:
-        try:
-            v = getattr(source, name)
-        except Exception:
-            return MISS
-        if v is None:
-            return None if nullable else MISS
-        return sub(v) if type(v) is cls else MISS
-
-    return read
+def _instance(sub: Plan, cls: type) -> Plan:
+    return lambda v: sub(v) if type(v) is cls else MISS
 
 
-def _list_step(b: Basic, item: Plan, nullable: bool) -> Plan:
-    name = b.python_name
-
-    def read(source: Any) -> Any:
-        try:
-            v = getattr(source, name)
-        except Exception:
-            return MISS
-        if v is None:
-            return None if nullable else MISS
+def _list(item: Plan) -> Plan:
+    def complete(v: Any) -> Any:
         if type(v) is not list and type(v) is not tuple:
             return MISS
         out = []
@@ -187,7 +187,7 @@ def _list_step(b: Basic, item: Plan, nullable: bool) -> Plan:
             out.append(got)
         return out
 
-    return read
+    return complete
 
 
 def _item(cls: type | None, sub: Plan, nullable: bool) -> Plan:
@@ -215,7 +215,7 @@ def _run(steps: list[tuple[str, Plan]]) -> Plan:
 class FastExecutor(StrawberryGraphQLCoreExecutionContext):
     """strawberry's executor with the shortcuts above (`t`: this schema's tables)."""
 
-    t: ClassVar[Tables] = Tables({}, {}, {})
+    t: ClassVar[Tables] = Tables({}, {}, {}, {})
     _compiled: dict[tuple[int, int], tuple[Any, Plan | None]]  # per request, made when first used
 
     def _plain(self) -> bool:
@@ -241,33 +241,66 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         if new_defer_usages:
             return None
         basic, leaves = self.t.basic.get(t.name, {}), self.t.leaves.get(t.name, {})
+        calls = self.t.calls.get(t.name, {})
         steps: list[tuple[str, Plan]] = []
         for response_name, field_details in grouped.items():
             name = field_details[0].node.name.value
             step = _constant(t.name) if name == "__typename" else leaves.get(name)
-            if step is None:
-                b = basic.get(name)
-                step = None if b is None else self._nested(b, field_details)
+            if step is None and name in basic:
+                b = basic[name]
+                step = self._nested(b.type, attrgetter(b.python_name), field_details)
+            elif step is None and name in calls:
+                get = self._called(calls[name], field_details)
+                step = (
+                    None
+                    if get is None
+                    else self._nested(calls[name].field.type, get, field_details)
+                )
             if step is None:
                 return None
             steps.append((response_name, step))
         return _run(steps)
 
-    def _nested(self, b: Basic, details: Any) -> Plan | None:
-        """A plain object field, or a plain list of objects or leaves."""
-        inner, nullable = _unwrap(b.type)
+    def _called(self, c: Call, details: Any) -> Callable[[Any], Any] | None:
+        """The resolver with this selection's arguments (as graphql-core coerces them)."""
+        node = details[0].node
+        try:
+            args = (
+                get_argument_values(
+                    c.field,
+                    node,
+                    self.variable_values,
+                    details[0].fragment_variable_values,
+                    self.hide_suggestions,
+                )
+                if c.field.args or node.arguments
+                else {}
+            )
+        except Exception:  # graphql-core's path reports it
+            return None
+        kwargs = {c.names[k]: v for k, v in args.items()}
+        call = c.call
+        return (lambda s: call(s, **kwargs)) if kwargs else call
+
+    def _nested(self, field_type: Any, get: Callable[[Any], Any], details: Any) -> Plan | None:
+        """A field completed by a plan: a leaf, an object, a list of objects or leaves."""
+        inner, nullable = _unwrap(field_type)
+        if isinstance(inner, GraphQLScalarType | GraphQLEnumType):
+            return _step(get, _coerce(inner), nullable)
         if isinstance(inner, GraphQLList):
             item_type, item_nullable = _unwrap(inner.of_type)
             if isinstance(item_type, GraphQLScalarType | GraphQLEnumType):
-                return _list_step(b, _item(None, _coerce(item_type), item_nullable), nullable)
+                return _step(get, _list(_item(None, _coerce(item_type), item_nullable)), nullable)
             known = self.t.objects.get(id(item_type))
             sub = None if known is None else self._plan_of(known[0], details)
             if known is None or sub is None:
                 return None
-            return _list_step(b, _item(known[1], sub, item_nullable), nullable)
+            return _step(get, _list(_item(known[1], sub, item_nullable)), nullable)
         known = self.t.objects.get(id(inner))
         sub = None if known is None else self._plan_of(known[0], details)
-        return None if known is None or sub is None else _object_step(b, sub, known[1], nullable)
+        return (
+            None if known is None or sub is None else _step(get, _instance(sub, known[1]), nullable)
+        )
 
     def complete_value(
         self,
