@@ -296,3 +296,13 @@ def test_datetime_output_is_rfc3339s_text(t: datetime, whole: bool) -> None:
 def test_datetime_output_rejects_naive_instants() -> None:
     with pytest.raises(ValueError, match="aware"):
         serialize_instant(datetime(2026, 3, 2, 12))
+
+
+@pytest.mark.parametrize("m", ["RESOLUTION", None, "FIRST_RESPONSE"])
+def test_resolver_arguments_from_variables_answer_the_same(seeded: Api, m: str | None) -> None:
+    q = """query($m: Metric, $n: Metric = RESOLUTION) { tickets(first: 5) { edges { node {
+      id a: cycles(metric: $m) { metric index } b: cycles(metric: $n) { state }
+      c: cycles { metric } } } } }"""
+    got, want = _both(seeded, q, {"m": m})
+    assert '"errors"' not in want, want
+    assert got == want
