@@ -414,8 +414,9 @@ class Subscription:
 
 
 def make_schema(settings: Settings, fast: bool = True) -> strawberry.Schema:
-    """The schema; `fast=False`: without the inline plain fields (graphql/fast.py), the
-    reference the tests compare it with."""
+    """The schema, its resolvers called straight (graphql/direct.py) and its plain fields
+    completed by compiled plans (graphql/fast.py); `fast=False`: strawberry's own resolvers
+    and executor (the same SDL and answers: the reference the tests compare with)."""
     documents = DocumentCache()  # per schema: its validation rules are fixed here
     extensions: list[Any] = [
         lambda: QueryDepthLimiter(max_depth=settings.max_depth),
