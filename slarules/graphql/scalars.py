@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import strawberry
@@ -17,6 +17,10 @@ def parse_instant(value: Any) -> datetime:
 
 
 def serialize_instant(value: Any) -> str:
+    if type(value) is datetime and value.tzinfo is UTC and not value.microsecond:
+        # what rfc3339 prints for an instant already in UTC, whole seconds (the engine's
+        # and the store's instants): without its conversions (a list page prints hundreds)
+        return value.isoformat().replace("+00:00", "Z")
     if not isinstance(value, datetime) or value.utcoffset() is None:
         raise ValueError("DateTime output must be an aware datetime")
     return rfc3339(value)

@@ -29,8 +29,10 @@ from slarules.graphql import inputs as limits
 from slarules.graphql import preview_types as pv
 from slarules.graphql import types as g
 from slarules.graphql.budget import QueryBudget
-from slarules.graphql.context import ctx
+from slarules.graphql.context import Context, ctx
+from slarules.graphql.direct import direct_resolvers
 from slarules.graphql.documents import CachedDocuments, DocumentCache
+from slarules.graphql.fast import fast_executor
 from slarules.graphql.masking import MaskInternalErrors, SlaSchema, is_public
 from slarules.graphql.raw import raw_event, raw_ticket, selects, selects_below
 from slarules.graphql.scalars import SCALAR_MAP
@@ -46,8 +48,8 @@ _HISTORY = frozenset({"events", "evaluations"})  # the Ticket fields a view read
 _DETAIL = frozenset({"warnings", "timeline"})  # the Cycle fields of the stored cycle JSON
 
 
-def _ticket(view: TicketView, policy: Any) -> g.Ticket:
-    return g.Ticket(view=view, policy=policy)
+def _ticket(view: TicketView, c: Context) -> g.Ticket:
+    return g.Ticket(view=view, policy=c.policy, now=c.now)
 
 
 def _diagnostics_ext(diags: Any) -> list[dict[str, object]]:
@@ -61,7 +63,7 @@ class Query:
         c = ctx(info)
         c.require("read")
         view = await c.tickets.load(str(id))
-        return None if view is None else _ticket(view, c.policy)
+        return None if view is None else _ticket(view, c)
 
     @strawberry.field  # sorted by the earliest open due_at
     async def tickets(
@@ -113,7 +115,7 @@ class Query:
             if tid in by_id:
                 if history and detail:  # a view without its history or detail is not the loader's
                     c.tickets.prime(tid, by_id[tid], force=True)
-                edges.append(g.TicketEdge(cursor=cur, node=_ticket(by_id[tid], c.policy)))
+                edges.append(g.TicketEdge(cursor=cur, node=_ticket(by_id[tid], c)))
         return g.TicketConnection(
             edges=edges,
             page_info=g.PageInfo(
@@ -332,7 +334,7 @@ class Mutation:
         service = c.runtime.require_service()
         view = await run_in_threadpool(service.record_ticket, c.policy, raw_ticket(input), c.now)
         c.tickets.prime(view.id, view, force=True)
-        return _ticket(view, c.policy)
+        return _ticket(view, c)
 
     @strawberry.mutation  # one transaction: all events or none
     async def record_events(
@@ -357,7 +359,7 @@ class Mutation:
         return g.RecordEventsResult(
             applied=result.applied,
             duplicates=result.duplicates,
-            tickets=[_ticket(v, c.policy) for v in result.tickets],
+            tickets=[_ticket(v, c) for v in result.tickets],
         )
 
     @strawberry.mutation  # load the ruleset again; on errors the old one stays live
@@ -411,7 +413,10 @@ class Subscription:
             yield convert.alert_type(a)
 
 
-def make_schema(settings: Settings) -> strawberry.Schema:
+def make_schema(settings: Settings, fast: bool = True) -> strawberry.Schema:
+    """The schema, its resolvers called straight (graphql/direct.py) and its plain fields
+    completed by compiled plans (graphql/fast.py); `fast=False`: strawberry's own resolvers
+    and executor (the same SDL and answers: the reference the tests compare with)."""
     documents = DocumentCache()  # per schema: its validation rules are fixed here
     extensions: list[Any] = [
         lambda: QueryDepthLimiter(max_depth=settings.max_depth),
@@ -425,10 +430,14 @@ def make_schema(settings: Settings) -> strawberry.Schema:
             should_mask_error=lambda e: not is_public(e), error_message="internal error"
         ),
     ]
-    return SlaSchema(
+    schema = SlaSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )
+    if fast:
+        direct_resolvers(schema)
+        schema.execution_context_class = fast_executor(schema._schema)
+    return schema

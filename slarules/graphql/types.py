@@ -3,6 +3,9 @@
 Output types are plain dataclasses filled by `convert.py` (costly fields of `Cycle` and
 `Level` resolve on demand from a private source); none of them is an
 engine class. `Ticket` keeps its store view private and resolves from it.
+
+The sync resolvers here are pure reads of their object (graphql/fast.py may call one
+twice: in a compiled plan, then again in graphql-core's path when the plan declines).
 """
 
 from __future__ import annotations
@@ -117,6 +120,7 @@ class Evaluation:
 class Ticket:
     view: strawberry.Private[TicketView]
     policy: strawberry.Private[Policy]
+    now: strawberry.Private[datetime]  # the request's instant: the view was measured at it
     # set from the view: a plain attribute costs no resolver call per ticket
     id: strawberry.ID = strawberry.ID("")
 
@@ -148,14 +152,12 @@ class Ticket:
         return self.view.decided_by
 
     @strawberry.field
-    def cycles(self, info: strawberry.Info, metric: Metric | None = None) -> list[Cycle]:
-        from slarules.graphql.context import ctx
+    def cycles(self, metric: Metric | None = None) -> list[Cycle]:
         from slarules.graphql.convert import cycle_type
 
-        now = ctx(info).now  # the instant the view was measured at
         v = self.view
         return [
-            cycle_type(c, self.policy, v.level, v.fields, now)
+            cycle_type(c, self.policy, v.level, v.fields, self.now)
             for c in v.cycles
             if metric is None or c.metric == metric.value
         ]

@@ -3,7 +3,9 @@
 The engine defines how a ticket's state after its last event projects to a later
 `now` (`engine.timers.measurement_of` over the fold); a checkpoint is that state,
 stored. A list that shows stored rows (the SLA log, its export, compliance) needs
-only the figures of the running cycles: their stopped cycles stand as stored.
+only the figures of the running cycles: their stopped cycles stand as stored. Those
+figures come from `engine.cycles.outcomes` (the projection without the timelines,
+warnings and thresholds that no log row shows, which cost most of a projection).
 """
 
 from __future__ import annotations
@@ -12,19 +14,42 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from slarules.engine.cycles import Outcome, outcomes
 from slarules.engine.measurement import Cycle
 from slarules.engine.policy import Policy
-from slarules.engine.timers import measurement_of
+from slarules.engine.timers import posix
 from slarules.service import checkpoints
 from slarules.store import Store
 
 
 class Running(NamedTuple):
-    """An open ticket as of `now`: its level, current fields and running cycles."""
+    """An open ticket as of `now`: its level, current fields and the figures of its
+    cycles (`log_cycle`: no warnings, timeline or thresholds)."""
 
     level: str | None
     fields: Mapping[str, Any]
     cycles: dict[tuple[str, int], Cycle]  # by (metric, index)
+
+
+def log_cycle(o: Outcome, version: str) -> Cycle:
+    """A cycle's figures as a log row reads them: the engine's projection without its
+    warnings, timeline and thresholds (a breached cycle's breach instant is its due
+    instant, `engine.cycles._due`)."""
+    return Cycle(
+        metric=o.metric,
+        index=o.index,
+        state=o.state,
+        started_at=o.started_at,
+        stopped_at=o.stopped_at,
+        due_at=o.due_at,
+        breached_at=o.due_at if o.state == "breached" else None,
+        target=o.target,
+        elapsed=o.elapsed,
+        remaining=o.remaining,
+        warnings=(),
+        timeline=(),
+        ruleset_version=version,
+    )
 
 
 def running_now(
@@ -47,6 +72,9 @@ def running_now(
             rest.append(t)
             continue
         s, _ = checkpoints.from_plain(policy, p.state)
-        m = measurement_of(policy, t, s, (), at)
-        out[t] = Running(m.level, m.fields, {(c.metric, c.index): c for c in m.cycles})
+        figures = outcomes(policy, s, posix(at))
+        cycles: dict[tuple[str, int], Cycle] = {
+            (o.metric, o.index): log_cycle(o, policy.version) for o in figures
+        }
+        out[t] = Running(s.decision.level, dict(s.fields), cycles)
     return out, rest

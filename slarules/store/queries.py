@@ -58,6 +58,7 @@ TICKETS_KEPT = 50_000  # an export's ticket columns kept at most (memory stays f
 # sorts an index walks in order; below LOG_DENSE matches a filtered page collects and sorts
 WALKABLE = frozenset({"started_at", "ticket_id", "due_at", "stopped_at"})
 LOG_DENSE = 5_000
+FEW_TICKETS = 500  # SQLite: at most this many tickets meet a page's ticket conditions: sort them
 _COLUMN = re.compile(r'(?<![\w"+.])([ct])\."')
 _TICKET = re.compile(r'(?<![\w"+.])t\."')
 
@@ -215,7 +216,15 @@ class Queries:
         tw, cw = self._ticket_where(f, now)
         conds = " AND ".join(cw.parts)
         total = self._ticket_count(tw, cw) if count else -1
-        w = Where(list(tw.parts), list(tw.params))
+        # SQLite walks the sort index (or scans the table) even when the ticket conditions
+        # match few rows (a page of `level: none` read every ticket): those few are found
+        # through their own index by rowid and sorted (sort columns kept from the index
+        # choice by `+`)
+        few = not s.pg and bool(tw.parts) and self._few_ticket_matches(tw)
+        if few:
+            w = Where([f't.rowid IN (SELECT t.rowid FROM "ticket" t{tw.sql()})'], list(tw.params))
+        else:
+            w = Where(list(tw.parts), list(tw.params))
         if cw.parts:
             if self._few_cycle_matches(cw):
                 w.add(f't."id" IN (SELECT c."ticket_id" FROM "cycle" c WHERE {conds})', *cw.params)
@@ -231,10 +240,15 @@ class Queries:
                 if len(rows) > first:
                     break
                 where = Where(list(w.parts), list(w.params))
-                where.extend(ph.where)
+                order = ph.order
+                if few:
+                    where.extend(Where([_unindexed(p) for p in ph.where.parts], ph.where.params))
+                    order = _unindexed(order)
+                else:
+                    where.extend(ph.where)
                 s.execute(
                     cur,
-                    f'SELECT t."id", {cols} FROM "ticket" t{where.sql()} {ph.order} LIMIT ?',
+                    f'SELECT t."id", {cols} FROM "ticket" t{where.sql()} {order} LIMIT ?',
                     [*cparams, *where.params, *ph.params, first + 1 - len(rows)],
                 )
                 rows.extend(cur.fetchall())
@@ -256,6 +270,13 @@ class Queries:
         with self.sql.read() as cur:
             self.sql.execute(cur, text, params)
             return int(cur.fetchone()[0])
+
+    def _few_ticket_matches(self, tw: Where) -> bool:
+        """At most FEW_TICKETS tickets meet the ticket-row conditions (reads at most that many)."""
+        text = f'SELECT COUNT(*) FROM (SELECT 1 FROM "ticket" t{tw.sql()} LIMIT ?) x'
+        with self.sql.read() as cur:
+            self.sql.execute(cur, text, [*tw.params, FEW_TICKETS + 1])
+            return int(cur.fetchone()[0]) <= FEW_TICKETS
 
     def _few_cycle_matches(self, cw: Where) -> bool:
         """At most DENSE_MATCHES tickets have a matching cycle (reads at most that many)."""
