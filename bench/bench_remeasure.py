@@ -7,6 +7,13 @@ in batches of 200, today's path), and in worker processes (`service.remeasure`'s
 parallel driver, what a reload runs) while a client reads `ticket(id)` through a real
 server (uvicorn, keep-alive): the read latency meanwhile shows the server answering.
 Also run from `bench_service.py`.
+
+Then the incremental re-measure (`service.restamp`, what a reload runs since): from one
+stored state (every ticket measured once under the live rules), each kind of change is
+re-measured both ways, the full re-measure (forced: no previous policy) and the
+incremental one (`remeasure_all(previous=...)`), each run on a fresh copy of that
+state; medians of `-r` runs (`--full-runs` for the full path), with the machine's load.
+`--only incremental` skips the figures above.
 """
 
 from __future__ import annotations
@@ -154,12 +161,25 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("-n", type=int, default=10_000)
     ap.add_argument("-p", type=int, default=PROCESSES, help="worker processes (0: none)")
+    ap.add_argument("-r", type=int, default=3, help="runs of each incremental re-measure")
+    ap.add_argument("--full-runs", type=int, default=3, help="runs of each full re-measure")
+    ap.add_argument("--only", choices=["all", "reload", "incremental"], default="all")
     a = ap.parse_args()
     globals()["PROCESSES"] = a.p
     _, eng = engine()
-    with tempfile.TemporaryDirectory() as d:
-        print("re-measure after a reload (SQLite, real engine, examples/helpdesk)")
-        run(parse_database_url(f"sqlite:///{d}/remeasure.db"), eng, a.n)
+    if a.only in ("all", "reload"):
+        with tempfile.TemporaryDirectory() as d:
+            print("re-measure after a reload (SQLite, real engine, examples/helpdesk)")
+            run(parse_database_url(f"sqlite:///{d}/remeasure.db"), eng, a.n)
+    if a.only in ("all", "incremental"):
+        from bench_restamp import incremental
+
+        with tempfile.TemporaryDirectory() as d:
+            print(
+                f"incremental re-measure after a reload ({a.n:,} open tickets, SQLite, "
+                "examples/helpdesk; full = today's path forced)"
+            )
+            incremental(Path(d), eng["ruleset"].policy, a.n, a.r, a.full_runs)
 
 
 if __name__ == "__main__":

@@ -167,6 +167,22 @@ class Decision:
 
 
 @dataclass(frozen=True, slots=True)
+class Prints:
+    """Structural fingerprints of a policy's parts (the compiler makes them from the
+    checked model; `engine.impact` compares two policies by them).
+
+    `fold` covers everything the replay reads whatever the level: the schema,
+    timezone, statuses, the rules in order (titles, conditions, levels set, stops),
+    the default level, the levels in order and every level's pause conditions (the
+    replay records them all). `levels` covers, per level, what measuring its cycles
+    reads: calendar (zone, hours, holidays, closed days), targets, pauses, warnings.
+    """
+
+    fold: str
+    levels: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     """A checked and compiled ruleset, ready to evaluate tickets."""
 
@@ -183,6 +199,7 @@ class Policy:
     decide_fn: Callable[[Fields], Decision]
     explain_fn: Callable[[Fields], Decision]
     sources: tuple[str, ...] | None = None  # `schema` sources as declared; None: any text
+    prints: Prints | None = None  # None: unknown (every change may affect every ticket)
 
     def decide(self, fields: Fields) -> Decision:
         """Run the ordered rules (compiled once) on a ticket's current fields."""

@@ -108,8 +108,24 @@ def resumable(policy: Policy, before: Fold, after: Fold) -> bool:
 
 
 def row_of(
-    policy: Policy, ticket_id: str, s: Fold, seen: list[str], evaluations: int, at: datetime
+    policy: Policy,
+    ticket_id: str,
+    s: Fold,
+    seen: list[str],
+    evaluations: int,
+    at: datetime,
+    run: int | None = None,
 ) -> CheckpointRow:
-    return CheckpointRow(
-        ticket_id, policy.version, ENGINE_VERSION, at, evaluations, to_plain(s.trim(), seen)
-    )
+    """`run`: the `seq` from which the ticket's log holds exactly this fold's evaluations
+    under `policy` (to the end), or None when it does not (see `run_of`)."""
+    state = to_plain(s.trim(), seen)
+    state["run"] = run
+    return CheckpointRow(ticket_id, policy.version, ENGINE_VERSION, at, evaluations, state)
+
+
+def run_of(row: CheckpointRow) -> int | None:
+    """Where the checkpoint's own run starts in the log (rows `run` .. `evaluations - 1`
+    are the evaluations of its fold, in order), or None: unknown (an earlier checkpoint,
+    or a log holding stale runs of this version after an out-of-order event)."""
+    run = row.state.get("run")
+    return run if isinstance(run, int) and 0 <= run < row.evaluations else None

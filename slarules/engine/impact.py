@@ -1,0 +1,58 @@
+"""What a change of ruleset can change about a ticket's measurement (`impact`).
+
+A reload re-measures the open tickets under the new policy. Most of them measure
+the same under both: a ticket's replay (fields, status categories, decisions, the
+evaluation log, the runs of every level's pause conditions) reads only the parts
+`Prints.fold` covers, and its cycles read only its final level (`Prints.levels`).
+When neither changed, the new measurement is the old one under the new version
+(the service then restamps the stored rows instead of replaying the history).
+
+`impact(old, new)` compares the fingerprints the compiler made (structural, from
+the checked model: the same ruleset text gives the same prints in any process);
+a policy without prints (built by hand) impacts everything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slarules.engine.policy import Policy
+
+__all__ = ["EVERYTHING", "NOTHING", "Impact", "impact"]
+
+
+@dataclass(frozen=True, slots=True)
+class Impact:
+    """`replay`: every ticket's replay may differ (each is measured again from its events);
+    else `levels`: the levels whose cycles may differ (only the tickets whose final level
+    is one of them are measured again). `reasons` says what changed, for logs."""
+
+    replay: bool
+    levels: frozenset[str] = frozenset()
+    reasons: tuple[str, ...] = ()
+
+    def affects(self, level: str | None) -> bool:
+        """May a ticket whose final level (under both policies) is `level` measure otherwise?"""
+        return self.replay or (level is not None and level in self.levels)
+
+    @property
+    def nothing(self) -> bool:
+        return not self.replay and not self.levels
+
+
+EVERYTHING = Impact(True, reasons=("unknown",))
+NOTHING = Impact(False)
+
+
+def impact(old: Policy, new: Policy) -> Impact:
+    """What may measure differently under `new` than under `old` (see the module doc)."""
+    a, b = old.prints, new.prints
+    if a is None or b is None:
+        return EVERYTHING
+    if a.fold != b.fold:
+        return Impact(True, reasons=("rules, schema, statuses or pauses",))
+    names = a.levels.keys() | b.levels.keys()
+    changed = frozenset(n for n in names if a.levels.get(n) != b.levels.get(n))
+    if not changed:
+        return NOTHING
+    return Impact(False, changed, tuple(f"level {n}" for n in sorted(changed)))

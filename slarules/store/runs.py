@@ -1,0 +1,85 @@
+"""The evaluation log by ruleset version, and restamping rows to a new version.
+
+A measurement under version V appends to a ticket's log only the runs of V not in it
+yet (values carry their version), so saving it needs the log's length and V's rows
+only (`version_rows`): however many versions the log holds, a re-measure reads none
+of the others. A reload that measures a ticket the same as before copies the previous
+version's run under the new one in SQL (`copy_runs`) and restamps the stored cycles
+(`restamp_cycles`): the rows a replay would write, without reading them into Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from slarules.engine.measurement import Evaluation
+from slarules.store.sql import Sql, chunks
+from slarules.store.times import from_db
+
+__all__ = ["copy_runs", "log_lengths", "restamp_cycles", "version_rows"]
+
+_FIELDS = '"at", "matched", "level_before", "level_after", "decided_by", "note"'
+
+
+def log_lengths(sql: Sql, cur: Any, ids: Iterable[str], version: str) -> dict[str, tuple[int, int]]:
+    """Per ticket: (rows in its evaluation log, rows of `version` among them)."""
+    wanted = list(dict.fromkeys(ids))
+    out = {t: (0, 0) for t in wanted}
+    for part in chunks(wanted):
+        sql.execute(
+            cur,
+            'SELECT "ticket_id", COUNT(*), '
+            'SUM(CASE WHEN "ruleset_version" = ? THEN 1 ELSE 0 END) FROM "evaluation" '
+            f'WHERE "ticket_id" IN ({sql.marks(len(part))}) GROUP BY "ticket_id"',
+            [version, *part],
+        )
+        out.update((r[0], (int(r[1]), int(r[2] or 0))) for r in cur.fetchall())
+    return out
+
+
+def version_rows(
+    sql: Sql, cur: Any, ids: Iterable[str], version: str
+) -> dict[str, list[tuple[int, Evaluation]]]:
+    """Each ticket's evaluations of `version` with their `seq`, in log order."""
+    wanted = list(dict.fromkeys(ids))
+    out: dict[str, list[tuple[int, Evaluation]]] = {t: [] for t in wanted}
+    for part in chunks(wanted):
+        sql.execute(
+            cur,
+            f'SELECT "ticket_id", "seq", {_FIELDS} FROM "evaluation" '
+            f'WHERE "ruleset_version" = ? AND "ticket_id" IN ({sql.marks(len(part))}) '
+            'ORDER BY "ticket_id", "seq"',
+            [version, *part],
+        )
+        for r in cur.fetchall():
+            ev = Evaluation(from_db(r[2]), version, tuple(Sql.unj(r[3])), r[4], r[5], r[6], r[7])
+            out[r[0]].append((int(r[1]), ev))
+    return out
+
+
+def copy_runs(sql: Sql, cur: Any, copies: Sequence[tuple[str, int, int]], version: str) -> None:
+    """Append to each ticket's log a copy of its rows `seq` in [start, end) under `version`
+    (at `end` on): (ticket id, start, end) per ticket."""
+    sql.executemany(
+        cur,
+        'INSERT INTO "evaluation" ("ticket_id", "seq", "ruleset_version", '
+        f"{_FIELDS}) "
+        f'SELECT "ticket_id", "seq" + ?, ?, {_FIELDS} FROM "evaluation" '
+        'WHERE "ticket_id" = ? AND "seq" >= ? AND "seq" < ? ORDER BY "seq"',
+        [(end - start, version, t, start, end) for t, start, end in copies],
+    )
+
+
+def restamp_cycles(sql: Sql, cur: Any, ids: Sequence[str], version: str, now: datetime) -> None:
+    """Every cycle row of these tickets: measured under `version` at `now` (the stopped
+    cycles of a ticket that measures the same under it; the running ones were saved)."""
+    at = sql.t(now)
+    for part in chunks(list(ids)):
+        sql.execute(
+            cur,
+            'UPDATE "cycle" SET "ruleset_version" = ?, "measured_at" = ? '
+            f'WHERE "ticket_id" IN ({sql.marks(len(part))})',
+            [version, at, *part],
+        )

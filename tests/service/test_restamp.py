@@ -1,0 +1,214 @@
+"""Incremental re-measure after a reload (`service.restamp`) against the full re-measure:
+for random stored tickets and random changes of the ruleset, the same rows (tickets,
+cycles, evaluation logs, checkpoints, alerts), and only the touched tickets replayed."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from slarules.dsl import build
+from slarules.dsl.source import SourceFile
+from slarules.engine.impact import impact
+from slarules.engine.policy import Policy
+from slarules.service import RawEvent, TicketService, checkpoints, recording
+from slarules.service.remeasure import remeasure_all
+from slarules.settings import parse_database_url
+from slarules.store import Store
+from tests.service.rules import T0
+from tests.service.test_checkpoints import KINDS, NOW, raw_event
+from tests.service.test_remeasure_parallel import _dump
+
+ROOT = Path(__file__).resolve().parents[2]
+HELPDESK = sorted((ROOT / "examples" / "helpdesk").glob("*.sla"))
+
+# (what changes, file, text, replacement); "" in text: append the replacement
+CHANGES: dict[str, tuple[str, str, str]] = {
+    "nothing (a comment)": ("20-rules.sla", "", "\n# reviewed\n"),
+    "a target of standard": ("10-levels.sla", "resolution 40h", "resolution 30h"),
+    "a target of urgent": ("10-levels.sla", "resolution 8h", "resolution 5h"),
+    "a warning of vip": ("10-levels.sla", "warn at 80%\n}", "warn at 60%\n}"),
+    "a rule's condition": ("20-rules.sla", 'priority >= "critical"', 'priority >= "high"'),
+    "the level a rule sets": ("20-rules.sla", "set level vip", "set level urgent"),
+    "a holiday": ("00-setup.sla", 'closed 2026-12-24 "Christmas Eve"', "closed 2026-03-03"),
+    "a pause": ("10-levels.sla", 'contains "on-site-visit"', 'contains "visit"'),
+}
+
+
+def policy_of(change: str | None, *more: str) -> Policy:
+    files = {p.name: p.read_text() for p in HELPDESK}
+    for c in (change, *more):
+        if c is None:
+            continue
+        name, text, new = CHANGES[c]
+        assert text in files[name], c
+        files[name] = files[name] + new if not text else files[name].replace(text, new)
+    result = build([SourceFile(n, t.encode()) for n, t in sorted(files.items())])
+    assert result.policy is not None, [d.render() for d in result.diagnostics]
+    return result.policy
+
+
+OLD = policy_of(None)
+EXTRA = ["customer", "agent", "pending", "open", "high", "vip", "vip", "urgent"]
+
+
+def _event(minute: int, kind: str) -> dict[str, Any]:
+    at = T0 + timedelta(minutes=minute)
+    if kind == "urgent":
+        return {"at": at, "type": "update", "set": {"tags": ["urgent"]}}
+    if kind == "vip":
+        return {"at": at, "type": "update", "set": {"customer_group": "VIP", "source": "chat"}}
+    if kind == "enterprise":
+        return {"at": at, "type": "update", "set": {"contract_tier": "enterprise"}}
+    return raw_event(minute, kind)
+
+
+def seed(path: Path, seed_: int, tickets: int = 14) -> None:
+    store = Store.open(parse_database_url(f"sqlite:///{path}"))
+    svc = TicketService(store)
+    rnd = random.Random(seed_)
+    kinds = [*KINDS, *EXTRA, "enterprise"]
+    kinds.remove("critical")
+    for i in range(tickets):
+        tid = f"T{i:02}"
+        fields: dict[str, Any] = {"status": "new", "priority": rnd.choice(["low", "high"])}
+        if i % 2:
+            fields["assignee"] = "Ann"
+        if i % 4 == 0:
+            fields["tags"] = ["urgent"]
+        svc.record_ticket(OLD, {"id": tid, "created_at": T0, "fields": fields}, NOW)
+        minute, events = 0, []
+        for k in range(rnd.randint(2, 25)):
+            step = rnd.choice([0, 5, 40, 300, -20]) if rnd.random() < 0.9 else 2000
+            minute = min(8000, max(0, minute + step))
+            events.append(RawEvent(tid, f"e{k}", _event(minute, rnd.choice(kinds))))
+        # half the tickets get their events in order, one by one (checkpoints all along),
+        # the others in one batch (out-of-order events: some logs hold stale runs)
+        if i % 2:
+            events.sort(key=lambda e: e.raw["at"])
+            for e in events:
+                svc.record_events(OLD, [e], NOW)
+        else:
+            svc.record_events(OLD, events, NOW)
+    store.close()
+
+
+@contextmanager
+def opened(path: Path) -> Iterator[TicketService]:
+    store = Store.open(parse_database_url(f"sqlite:///{path}"))
+    try:
+        yield TicketService(store)
+    finally:
+        store.close()
+
+
+def dump(svc: TicketService) -> dict[str, Any]:
+    out = _dump(svc)
+    sql = svc.store.sql
+    with sql.read() as cur:
+        sql.execute(cur, 'SELECT * FROM "alert" ORDER BY "id"')
+        names = [d[0] for d in cur.description]
+        out["alert"] = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    return out
+
+
+@pytest.fixture(params=[1, 2, 3])
+def seeded(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    path = tmp_path / "seed.db"
+    seed(path, request.param)
+    return path
+
+
+def _copy(seeded: Path, name: str) -> Path:
+    out = seeded.with_name(name)
+    shutil.copy(seeded, out)
+    return out
+
+
+@pytest.fixture
+def replays(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The tickets measured from their whole history (the full path)."""
+    seen: list[str] = []
+    real = recording.full_work
+
+    def spy(policy: Any, h: Any, now: Any) -> Any:
+        seen.append(h.id)
+        return real(policy, h, now)
+
+    monkeypatch.setattr(recording, "full_work", spy)
+    return seen
+
+
+def _touched(svc: TicketService, old: Policy, new: Policy) -> list[str]:
+    """The open tickets a reload from `old` to `new` must replay: every one when the
+    replay may differ, else those on a changed level or whose checkpoint's run of `old`
+    is unknown."""
+    change = impact(old, new)
+    ids = svc.open_ids()
+    with svc.store.read() as cur:
+        points = svc.store.tickets.checkpoints(cur, ids)
+        heads = svc.store.tickets.heads(cur, ids)
+        stored = svc.store.tickets.stored(cur, list(heads.values()))
+    return sorted(
+        t
+        for t in ids
+        if change.affects(stored[t].level)
+        or t not in points
+        or points[t].ruleset_version != old.version
+        or checkpoints.run_of(points[t]) is None
+    )
+
+
+@pytest.mark.parametrize("change", list(CHANGES))
+def test_a_reload_restamps_what_it_cannot_touch_and_stores_what_a_replay_stores(
+    seeded: Path, change: str, replays: list[str]
+) -> None:
+    new = policy_of(change)
+    assert new.version != OLD.version
+    later, last = NOW + timedelta(hours=7), NOW + timedelta(hours=30)
+    second_change = "a target of urgent" if change != "a target of urgent" else "a warning of vip"
+    again = policy_of(change, second_change)
+    with opened(_copy(seeded, "full.db")) as full:
+        ids = full.open_ids()
+        full.remeasure(new, ids, later)
+        first = dump(full)
+        full.remeasure(again, ids, last)
+        second = dump(full)
+    replays.clear()
+    with opened(_copy(seeded, "inc.db")) as inc:
+        inc.remeasure(new, ids, later, previous=OLD)
+        assert dump(inc) == first
+        restamped = len(ids) - len(replays)
+        replays.clear()
+        touched = _touched(inc, new, again)
+        inc.remeasure(again, ids, last, previous=new)
+        assert dump(inc) == second
+        assert sorted(replays) == touched
+    if change in ("nothing (a comment)", "a target of urgent", "a warning of vip"):
+        # most tickets have a checkpoint whose run is known: those were not replayed
+        assert restamped >= len(ids) // 3, (restamped, len(ids))
+    if change in ("a rule's condition", "the level a rule sets", "a pause"):
+        assert restamped == 0  # every replay may differ
+
+
+def test_the_batched_re_measure_restamps_too(seeded: Path, replays: list[str]) -> None:
+    new = policy_of("a target of urgent")
+    later = NOW + timedelta(hours=7)
+    with opened(_copy(seeded, "full.db")) as full:
+        ids = full.open_ids()
+        full.remeasure(new, ids, later)
+        expected = dump(full)
+    replays.clear()
+    with opened(_copy(seeded, "batched.db")) as svc:
+        job = remeasure_all(svc.recorder, new, ids, lambda: later, batch=4, previous=OLD)
+        assert asyncio.run(job) == len(ids)
+        assert dump(svc) == expected
+    assert 0 < len(replays) < len(ids)
