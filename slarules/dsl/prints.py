@@ -70,10 +70,10 @@ def _pause(p: PauseModel, specs: Mapping[str, CalendarSpec]) -> Any:
 
 
 def _level(lm: LevelModel, specs: Mapping[str, CalendarSpec]) -> str:
+    """What every cycle of the level reads (its targets are printed apart)."""
     return _digest(
         (
             _calendar(specs, lm.calendar),
-            tuple(_target(lm.targets[m]) for m in sorted(lm.targets)),
             tuple(_pause(p, specs) for p in lm.pauses),
             tuple(lm.warn_percents),
             tuple(lm.warn_befores),
@@ -97,4 +97,9 @@ def prints_of(model: Model) -> Prints:
             for name, lm in model.levels.items()
         ),
     )
-    return Prints(_digest(fold), {name: _level(lm, specs) for name, lm in model.levels.items()})
+    levels = {name: _level(lm, specs) for name, lm in model.levels.items()}
+    targets = {
+        name: {m: _digest(_target(t)) for m, t in sorted(lm.targets.items())}
+        for name, lm in model.levels.items()
+    }
+    return Prints(_digest(fold), levels, targets)

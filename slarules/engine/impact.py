@@ -14,7 +14,8 @@ a policy without prints (built by hand) impacts everything.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from slarules.engine.policy import Policy
 
@@ -25,15 +26,22 @@ __all__ = ["EVERYTHING", "NOTHING", "Impact", "impact"]
 class Impact:
     """`replay`: every ticket's replay may differ (each is measured again from its events);
     else `levels`: the levels whose cycles may differ (only the tickets whose final level
-    is one of them are measured again). `reasons` says what changed, for logs."""
+    is one of them are measured again), and for each of them `metrics`: the metrics whose
+    cycles may differ, or None: every metric (a change of calendar, pause or warning).
+    `reasons` says what changed, for logs."""
 
     replay: bool
     levels: frozenset[str] = frozenset()
     reasons: tuple[str, ...] = ()
+    metrics: Mapping[str, frozenset[str] | None] = field(default_factory=dict)
 
     def affects(self, level: str | None) -> bool:
         """May a ticket whose final level (under both policies) is `level` measure otherwise?"""
         return self.replay or (level is not None and level in self.levels)
+
+    def metrics_of(self, level: str) -> frozenset[str] | None:
+        """The metrics whose cycles may differ on an affected `level` (None: all of them)."""
+        return None if self.replay else self.metrics.get(level)
 
     @property
     def nothing(self) -> bool:
@@ -51,8 +59,19 @@ def impact(old: Policy, new: Policy) -> Impact:
         return EVERYTHING
     if a.fold != b.fold:
         return Impact(True, reasons=("rules, schema, statuses or pauses",))
-    names = a.levels.keys() | b.levels.keys()
-    changed = frozenset(n for n in names if a.levels.get(n) != b.levels.get(n))
-    if not changed:
+    metrics: dict[str, frozenset[str] | None] = {}
+    for name in sorted(a.levels.keys() | b.levels.keys()):
+        if a.levels.get(name) != b.levels.get(name):
+            metrics[name] = None
+            continue
+        ta, tb = a.targets.get(name, {}), b.targets.get(name, {})
+        moved = frozenset(m for m in ta.keys() | tb.keys() if ta.get(m) != tb.get(m))
+        if moved:
+            metrics[name] = moved
+    if not metrics:
         return NOTHING
-    return Impact(False, changed, tuple(f"level {n}" for n in sorted(changed)))
+    reasons = tuple(
+        f"level {n}" if ms is None else f"level {n}: {', '.join(sorted(ms))}"
+        for n, ms in metrics.items()
+    )
+    return Impact(False, frozenset(metrics), reasons, metrics)

@@ -174,12 +174,14 @@ class Prints:
     `fold` covers everything the replay reads whatever the level: the schema,
     timezone, statuses, the rules in order (titles, conditions, levels set, stops),
     the default level, the levels in order and every level's pause conditions (the
-    replay records them all). `levels` covers, per level, what measuring its cycles
-    reads: calendar (zone, hours, holidays, closed days), targets, pauses, warnings.
+    replay records them all). `levels` covers, per level, what measuring any of its
+    cycles reads: calendar (zone, hours, holidays, closed days), pauses, warnings;
+    `targets`, per level, each metric's target (only that metric's cycles read it).
     """
 
     fold: str
     levels: Mapping[str, str]
+    targets: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,15 +17,17 @@ ruleset), or that cannot be measured now.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from slarules.engine import alerts as rules
-from slarules.engine.fold import ENGINE_VERSION
+from slarules.engine.fold import ENGINE_VERSION, Fold
 from slarules.engine.impact import Impact, impact
-from slarules.engine.policy import Policy
-from slarules.engine.timers import measurement_of
+from slarules.engine.measurement import Measurement
+from slarules.engine.policy import METRICS, RESPONSE_METRICS, Policy
+from slarules.engine.timers import measurement_of, posix
 from slarules.service import checkpoints
 from slarules.service.recording import Recorder, Work
 from slarules.store import runs
@@ -43,16 +45,15 @@ def restamp_in(
     heads: Mapping[str, TicketHead],
     now: datetime,
 ) -> tuple[list[rules.Alert], dict[str, TicketHead]]:
-    """Restamp the open tickets among `heads` that measure under `new` as under `old`, in
-    the caller's write: (alerts raised, the heads left to measure from their events)."""
+    """Restamp the open tickets among `heads` whose replay the change cannot touch, in the
+    caller's write: (alerts raised, the heads left to measure from their events)."""
     if change.replay or not heads:
         return [], dict(heads)
     store = recorder.store
     points = store.tickets.checkpoints(cur, heads)
     lengths = runs.log_lengths(store.sql, cur, points, new.version)
-    work: list[Work] = []
-    copies: list[tuple[str, int, int]] = []
-    for t, h in heads.items():
+    found: dict[str, tuple[Any, Fold, list[str], int]] = {}
+    for t in heads:
         p = points.get(t)
         if p is None or p.ruleset_version != old.version or p.engine_version != ENGINE_VERSION:
             continue
@@ -60,14 +61,25 @@ def restamp_in(
         if run is None or lengths[t] != (p.evaluations, 0) or p.last_at > now:
             continue
         s, seen = checkpoints.from_plain(new, p.state)
-        if change.affects(s.decision.level):
-            continue
+        found[t] = (p, s, seen, run)
+    moved = [t for t, (_, s, _, _) in found.items() if change.affects(s.decision.level)]
+    spans = runs.cycle_spans(store.sql, cur, moved) if moved else {}
+    work: list[Work] = []
+    copies: list[tuple[str, int, int]] = []
+    for t, (p, s, seen, run) in found.items():
+        when = max(now, heads[t].created_at)
         try:
-            m = measurement_of(new, t, s, (), max(now, h.created_at))
+            if t in spans:
+                level = s.decision.level or ""
+                w = _reprojected(old, new, t, s, seen, spans[t], when, change.metrics_of(level))
+            else:
+                w = Work(measurement_of(new, t, s, (), when), s, seen=tuple(seen), partial=True)
         except Exception:
             continue  # the full re-measure reports it
-        k = p.evaluations - run
-        work.append(Work(m, s, p.evaluations + k, True, tuple(seen), run=p.evaluations))
+        if w is None:
+            continue
+        k = p.evaluations - run  # the previous version's run, copied under the new one
+        work.append(replace(w, seq=p.evaluations + k, run=p.evaluations))
         copies.append((t, run, p.evaluations))
     if not work:
         return [], dict(heads)
@@ -75,9 +87,85 @@ def restamp_in(
     done = [w.m.ticket_id for w in work]
     previous = {t: heads[t].measured_at for t in done}
     raised = recorder._persist(cur, new, work, previous, now)  # the one save path
-    runs.restamp_cycles(store.sql, cur, done, new.version, now)
+    runs.restamp_cycles(
+        store.sql, cur, [w.m.ticket_id for w in work if w.partial], new.version, now
+    )
     taken = set(done)
     return raised, {t: h for t, h in heads.items() if t not in taken}
+
+
+Span = tuple[str, int, datetime, datetime | None, str | None]
+
+
+def _reprojected(
+    old: Policy,
+    new: Policy,
+    t: str,
+    s: Fold,
+    seen: Sequence[str],
+    stored: Sequence[Span],
+    when: datetime,
+    metrics: frozenset[str] | None,
+) -> Work | None:
+    """A ticket whose final level changed, measured again from its checkpoint without a
+    replay: the cycles of the changed `metrics` (None: all) that stopped, which the
+    checkpoint does not keep, come back from the stored cycle rows (they hold every cycle
+    of each metric the old level timed). Only those metrics' cycles and the running ones
+    are saved (the other stopped cycles stand) unless a metric lost its target or all
+    changed. None: the new level times a response metric the old one did not (its
+    stopped cycles were never stored: only a replay knows them)."""
+    name = s.decision.level
+    if name is None or name not in old.levels or name not in new.levels:
+        return None
+    was, now_ = old.levels[name], new.levels[name]
+    scope = frozenset(METRICS) if metrics is None else metrics
+    lost = any(
+        was.target_seconds(m, s.fields) is not None and now_.target_seconds(m, s.fields) is None
+        for m in scope
+    )
+    if lost:
+        scope = frozenset(METRICS)
+    whole = scope == frozenset(METRICS)
+    for metric in RESPONSE_METRICS & scope:
+        timed = now_.target_seconds(metric, s.fields) is not None
+        if timed and was.target_seconds(metric, s.fields) is None:
+            return None
+    credit: dict[tuple[str, int], str | None] = {}
+    full = s.copy()
+    for metric, i, start, stop, who in stored:
+        if stop is not None and metric in scope:
+            credit[(metric, i)] = who
+            if metric in RESPONSE_METRICS:
+                full.closed.append((0, metric, i, posix(start), posix(stop)))  # type: ignore[arg-type]
+    m = measurement_of(new, t, full, (), when)
+    current = m.fields.get("assignee")
+    here = current if isinstance(current, str) and current else None
+    credits: list[str | None] = []
+    for c in m.cycles:
+        if c.stopped_at is None:
+            credits.append(here)
+        elif (c.metric, c.index) in credit:
+            credits.append(credit[(c.metric, c.index)])
+        else:
+            return None  # a stopped cycle the rows do not hold: replay
+    if whole:
+        return Work(m, s, credit=tuple(credits))
+    # the alerts the changed stopped cycles reached under the old level are theirs no more
+    before = measurement_of(old, t, full, (), when)
+    gone = set(_stopped_reached(before, scope))
+    kept = tuple(a for a in seen if a not in gone)
+    return Work(m, s, partial=True, seen=kept, credit=tuple(credits))
+
+
+def _stopped_reached(m: Measurement, scope: frozenset[str]) -> list[str]:
+    """The alert ids of the reached thresholds of the stopped cycles of these metrics."""
+    return [
+        rules.alert_id(m.ticket_id, c.metric, c.started_at, th.kind, th.percent, th.before)
+        for c in m.cycles
+        if c.stopped_at is not None and c.metric in scope
+        for th in c.thresholds
+        if th.reached and th.at is not None
+    ]
 
 
 def remeasure_since(

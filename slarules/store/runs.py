@@ -18,7 +18,7 @@ from slarules.engine.measurement import Evaluation
 from slarules.store.sql import Sql, chunks
 from slarules.store.times import from_db
 
-__all__ = ["copy_runs", "log_lengths", "restamp_cycles", "version_rows"]
+__all__ = ["copy_runs", "cycle_spans", "log_lengths", "restamp_cycles", "version_rows"]
 
 _FIELDS = '"at", "matched", "level_before", "level_after", "decided_by", "note"'
 
@@ -83,3 +83,24 @@ def restamp_cycles(sql: Sql, cur: Any, ids: Sequence[str], version: str, now: da
             f'WHERE "ticket_id" IN ({sql.marks(len(part))})',
             [version, at, *part],
         )
+
+
+def cycle_spans(
+    sql: Sql, cur: Any, ids: Iterable[str]
+) -> dict[str, list[tuple[str, int, datetime, datetime | None, str | None]]]:
+    """Each ticket's stored cycles as (metric, index, started, stopped, credited assignee)."""
+    wanted = list(dict.fromkeys(ids))
+    out: dict[str, list[tuple[str, int, datetime, datetime | None, str | None]]]
+    out = {t: [] for t in wanted}
+    for part in chunks(wanted):
+        sql.execute(
+            cur,
+            'SELECT "ticket_id", "metric", "idx", "started_at", "stopped_at", '
+            '"credited_assignee" FROM "cycle" '
+            f'WHERE "ticket_id" IN ({sql.marks(len(part))}) ORDER BY "ticket_id", "id"',
+            part,
+        )
+        for r in cur.fetchall():
+            stop = None if r[4] is None else from_db(r[4])
+            out[r[0]].append((r[1], int(r[2]), from_db(r[3]), stop, r[5]))
+    return out
