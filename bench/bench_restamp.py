@@ -136,11 +136,13 @@ def incremental(d: Path, policy: Policy, n: int, runs: int, full_runs: int) -> N
                 if previous is not None:
                     replayed = replays
                 _copy(None, path)
-        f, g = statistics.median(full), statistics.median(inc)
+        g = statistics.median(inc)
         said = "nothing" if what.nothing else ", ".join(what.reasons)
+        f = statistics.median(full) if full else None
+        whole = "not run" if f is None else f"{f:.1f} s (median of {len(full)})"
+        ratio = "" if f is None else f": {f / g:.1f}×"
         print(
-            f"  {name}: full {f:.1f} s (median of {len(full)}), incremental {g:.2f} s "
-            f"(median of {len(inc)}; {replayed:,} of {len(ids):,} tickets replayed, "
-            f"changed: {said}): {f / g:.1f}×"
+            f"  {name}: full {whole}, incremental {g:.2f} s (median of {len(inc)}; "
+            f"{replayed:,} of {len(ids):,} tickets replayed, changed: {said}){ratio}"
         )
     print(f"  load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

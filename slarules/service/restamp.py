@@ -22,6 +22,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from slarules.alerts import codec as alert_codec
 from slarules.engine import alerts as rules
 from slarules.engine.fold import ENGINE_VERSION, Fold
 from slarules.engine.impact import Impact, impact
@@ -62,8 +63,9 @@ def restamp_in(
             continue
         s, seen = checkpoints.from_plain(new, p.state)
         found[t] = (p, s, seen, run)
-    moved = [t for t, (_, s, _, _) in found.items() if change.affects(s.decision.level)]
+    moved = [t for t, (_, s, _, _) in found.items() if _needs_rows(old, new, change, s)]
     spans = runs.cycle_spans(store.sql, cur, moved) if moved else {}
+    light: list[tuple[Work, Any]] = []
     work: list[Work] = []
     copies: list[tuple[str, int, int]] = []
     for t, (p, s, seen, run) in found.items():
@@ -79,19 +81,78 @@ def restamp_in(
         if w is None:
             continue
         k = p.evaluations - run  # the previous version's run, copied under the new one
-        work.append(replace(w, seq=p.evaluations + k, run=p.evaluations))
+        w = replace(w, seq=p.evaluations + k, run=p.evaluations)
+        if t in spans:
+            work.append(w)
+        else:
+            light.append((w, p))
         copies.append((t, run, p.evaluations))
-    if not work:
+    if not work and not light:
         return [], dict(heads)
     runs.copy_runs(store.sql, cur, copies, new.version)
-    done = [w.m.ticket_id for w in work]
-    previous = {t: heads[t].measured_at for t in done}
-    raised = recorder._persist(cur, new, work, previous, now)  # the one save path
-    runs.restamp_cycles(
-        store.sql, cur, [w.m.ticket_id for w in work if w.partial], new.version, now
-    )
-    taken = set(done)
+    previous = {t: heads[t].measured_at for t, _, _ in copies}
+    raised = recorder._persist(cur, new, work, previous, now) if work else []  # the save path
+    if light:
+        raised += _save_light(recorder, cur, new, light, previous, now)
+    kept = [w.m.ticket_id for w in work if w.partial] + [w.m.ticket_id for w, _ in light]
+    runs.restamp_cycles(store.sql, cur, kept, new.version, now)  # their stopped cycles stand
+    taken = {t for t, _, _ in copies}
     return raised, {t: h for t, h in heads.items() if t not in taken}
+
+
+def _needs_rows(old: Policy, new: Policy, change: Impact, s: Fold) -> bool:
+    """Does re-measuring this ticket need its stored cycle rows: its level changed for a
+    response metric (their stopped cycles are not in the checkpoint), or for every metric,
+    or a metric lost its target (its rows go)? Otherwise its changed cycles are all running
+    (a cumulative metric of an open ticket) and the checkpoint has them."""
+    name = s.decision.level
+    if name is None or not change.affects(name):
+        return False
+    metrics = change.metrics_of(name)
+    if metrics is None or metrics & RESPONSE_METRICS:
+        return True
+    was, now_ = old.levels.get(name), new.levels.get(name)
+    if was is None or now_ is None:
+        return True
+    return any(
+        was.target_seconds(m, s.fields) is not None and now_.target_seconds(m, s.fields) is None
+        for m in metrics
+    )
+
+
+def _save_light(
+    recorder: Recorder,
+    cur: Any,
+    policy: Policy,
+    light: Sequence[tuple[Work, Any]],
+    previous: Mapping[str, datetime | None],
+    now: datetime,
+) -> list[rules.Alert]:
+    """Save restamped tickets whose fold, fields and stopped cycles stand (what `_persist`
+    writes for them, without re-encoding what did not change): their running cycles, the
+    ticket rows' version, instant, due key and next wake-up, their checkpoints' version,
+    log length and run, and their alerts."""
+    cycles, tickets, points = [], [], []
+    wanted: dict[str, tuple[rules.Alert, str]] = {}
+    reached: set[str] = set()
+    for w, p in light:
+        m, t = w.m, w.m.ticket_id
+        who = m.fields.get("assignee")
+        here = who if isinstance(who, str) and who else None
+        for c in m.cycles:  # all running: credited to the current assignee
+            cycles.append((t, c, rules.breach_instant(c), rules.next_threshold(c, now), here))
+        tickets.append((t, rules.due_key(m), rules.next_wakeup(m, now)))
+        raise_, seen = rules.reached(m, previous.get(t), now, recorder.max_age)
+        wanted.update((aid, (a, alert_codec.encode(a))) for aid, a in raise_.items())
+        reached |= seen | set(w.seen)
+        state = dict(p.state)
+        state["run"], state["seen"] = w.run, sorted(set(w.seen))
+        assert w.seq is not None
+        points.append((t, w.seq, state))
+    store = recorder.store
+    runs.save_restamped(store.sql, cur, policy.version, now, cycles, tickets, points)
+    ids = [w.m.ticket_id for w, _ in light]
+    return store.alerts.plan(cur, ids, wanted, reached, now)
 
 
 Span = tuple[str, int, datetime, datetime | None, str | None]

@@ -14,11 +14,19 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from slarules.engine.measurement import Evaluation
+from slarules.engine.measurement import Cycle, Evaluation
+from slarules.store.cycles import CYCLE_INSERT, cycle_json
 from slarules.store.sql import Sql, chunks
-from slarules.store.times import from_db
+from slarules.store.times import FAR_FUTURE, from_db, to_db
 
-__all__ = ["copy_runs", "cycle_spans", "log_lengths", "restamp_cycles", "version_rows"]
+__all__ = [
+    "copy_runs",
+    "cycle_spans",
+    "log_lengths",
+    "restamp_cycles",
+    "save_restamped",
+    "version_rows",
+]
 
 _FIELDS = '"at", "matched", "level_before", "level_after", "decided_by", "note"'
 
@@ -104,3 +112,67 @@ def cycle_spans(
             stop = None if r[4] is None else from_db(r[4])
             out[r[0]].append((r[1], int(r[2]), from_db(r[3]), stop, r[5]))
     return out
+
+
+def save_restamped(
+    sql: Sql,
+    cur: Any,
+    version: str,
+    now: datetime,
+    cycles: Sequence[tuple[str, Cycle, datetime | None, datetime | None, str | None]],
+    tickets: Sequence[tuple[str, datetime | None, datetime | None]],
+    points: Sequence[tuple[str, int, dict[str, Any]]],
+) -> None:
+    """Save restamped tickets whose replay is unchanged: their running `cycles` rewritten
+    (ticket id, cycle, breach instant, next threshold, credited assignee), their ticket
+    rows' version, instant and keys (`tickets`: id, due key, next wake-up; the fields and
+    level stand), their checkpoints' version, log length and state (`points`)."""
+    measured = sql.t(now)
+    sql.executemany(
+        cur,
+        'DELETE FROM "cycle" WHERE "ticket_id" = ? AND "metric" = ? AND "idx" = ?',
+        [(t, c.metric, c.index) for t, c, _, _, _ in cycles],
+    )
+    rows = []
+    for t, c, breach_at, nxt, credited in cycles:
+        w, tl, th = cycle_json(c)
+        rows.append(
+            (
+                t,
+                c.metric,
+                c.index,
+                c.state,
+                sql.t(c.started_at),
+                sql.t(c.stopped_at),
+                sql.t(c.due_at),
+                sql.t(c.breached_at),
+                sql.t(breach_at),
+                c.target,
+                c.elapsed,
+                c.remaining,
+                measured,
+                c.ruleset_version,
+                sql.t(nxt),
+                w,
+                tl,
+                th,
+                credited,
+                credited.casefold() if credited else None,
+            )
+        )
+    sql.executemany(cur, CYCLE_INSERT, rows)
+    sql.executemany(
+        cur,
+        'UPDATE "ticket" SET "ruleset_version" = ?, "measured_at" = ?, "due_key" = ?, '
+        '"next_at" = ? WHERE "id" = ?',
+        [
+            (version, measured, sql.tn(to_db(due)) if due else sql.tn(FAR_FUTURE), sql.t(nxt), t)
+            for t, due, nxt in tickets
+        ],
+    )
+    sql.executemany(
+        cur,
+        'UPDATE "checkpoint" SET "ruleset_version" = ?, "evaluations" = ?, "state" = ? '
+        'WHERE "ticket_id" = ?',
+        [(version, n, Sql.j(state), t) for t, n, state in points],
+    )
