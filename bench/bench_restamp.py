@@ -39,6 +39,10 @@ CHANGES: list[tuple[str, tuple[str, str, str] | None]] = [
         "a target of standard (2/3 of the tickets)",
         ("10-levels.sla", "resolution 40h", "resolution 41h"),
     ),
+    (
+        "a response target of urgent (next_response: its stopped cycles re-projected)",
+        ("10-levels.sla", "next_response 30m", "next_response 45m"),
+    ),
     ("one rule's condition", ("20-rules.sla", 'priority >= "critical"', 'priority >= "high"')),
     (
         "a holiday in `business` (standard's and vip's calendar)",

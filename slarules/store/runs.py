@@ -1,16 +1,18 @@
-"""The evaluation log by ruleset version, and restamping rows to a new version.
+"""The evaluation log by ruleset version, its copies, and restamping rows to a new version.
 
 A measurement under version V appends to a ticket's log only the runs of V not in it
-yet (values carry their version), so saving it needs the log's length and V's rows
-only (`version_rows`): however many versions the log holds, a re-measure reads none
-of the others. A reload that measures a ticket the same as before copies the previous
-version's run under the new one in SQL (`copy_runs`) and restamps the stored cycles
-(`restamp_cycles`): the rows a replay would write, without reading them into Python.
+yet (values carry their version), so saving it needs the log's length and V's entries
+only (`log_lengths`, `version_rows`): however many versions the log holds, a re-measure
+reads none of the others. A reload that measures a ticket as the previous version did
+records the new version's run as a *copy* (one `evaluation_copy` row: these entries are
+those earlier ones under V; `copy_runs`), which every reader expands (`with_copies`),
+and restamps the stored cycles in SQL (`restamp_cycles`, `save_restamped`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -26,34 +28,87 @@ __all__ = [
     "restamp_cycles",
     "save_restamped",
     "version_rows",
+    "with_copies",
 ]
 
 _FIELDS = '"at", "matched", "level_before", "level_after", "decided_by", "note"'
+Copy = tuple[int, int, int, str]  # (seq, count, source, ruleset version)
+
+
+def _copies(sql: Sql, cur: Any, ids: Iterable[str]) -> dict[str, list[Copy]]:
+    """Each ticket's copy rows (see migration 0007), by `seq`."""
+    out: dict[str, list[Copy]] = {}
+    for part in chunks(list(dict.fromkeys(ids))):
+        sql.execute(
+            cur,
+            'SELECT "ticket_id", "seq", "count", "source", "ruleset_version" '
+            f'FROM "evaluation_copy" WHERE "ticket_id" IN ({sql.marks(len(part))}) '
+            'ORDER BY "ticket_id", "seq"',
+            part,
+        )
+        for r in cur.fetchall():
+            out.setdefault(r[0], []).append((int(r[1]), int(r[2]), int(r[3]), r[4]))
+    return out
+
+
+def _spliced(rows: Sequence[Evaluation], copies: Sequence[Copy]) -> list[Evaluation]:
+    """A log from its stored rows (in `seq` order) and its copies (a row's place in the
+    log is its `seq`; a copy's rows are earlier rows under another version)."""
+    log: list[Evaluation] = []
+    it = iter(rows)
+    for seq, count, source, version in copies:
+        while len(log) < seq:
+            log.append(next(it))
+        log.extend(replace(e, ruleset_version=version) for e in log[source : source + count])
+    log.extend(it)
+    return log
+
+
+def with_copies(
+    sql: Sql, cur: Any, logs: dict[str, list[Evaluation]]
+) -> dict[str, list[Evaluation]]:
+    """Each ticket's whole log (`logs`: its stored rows in order) with its copies in place."""
+    for t, copies in _copies(sql, cur, logs).items():
+        logs[t] = _spliced(logs[t], copies)
+    return logs
 
 
 def log_lengths(sql: Sql, cur: Any, ids: Iterable[str], version: str) -> dict[str, tuple[int, int]]:
-    """Per ticket: (rows in its evaluation log, rows of `version` among them)."""
+    """Per ticket: (entries in its evaluation log, entries of `version` among them)."""
     wanted = list(dict.fromkeys(ids))
     out = {t: (0, 0) for t in wanted}
-    for part in chunks(wanted):
-        sql.execute(
-            cur,
-            'SELECT "ticket_id", COUNT(*), '
-            'SUM(CASE WHEN "ruleset_version" = ? THEN 1 ELSE 0 END) FROM "evaluation" '
-            f'WHERE "ticket_id" IN ({sql.marks(len(part))}) GROUP BY "ticket_id"',
-            [version, *part],
-        )
-        out.update((r[0], (int(r[1]), int(r[2] or 0))) for r in cur.fetchall())
+    for table, n in (("evaluation", "1"), ("evaluation_copy", '"count"')):
+        for part in chunks(wanted):
+            sql.execute(
+                cur,
+                f'SELECT "ticket_id", SUM({n}), '
+                f'SUM(CASE WHEN "ruleset_version" = ? THEN {n} ELSE 0 END) FROM "{table}" '
+                f'WHERE "ticket_id" IN ({sql.marks(len(part))}) GROUP BY "ticket_id"',
+                [version, *part],
+            )
+            for r in cur.fetchall():
+                a, b = out[r[0]]
+                out[r[0]] = (a + int(r[1] or 0), b + int(r[2] or 0))
     return out
+
+
+def _rows(r: Sequence[Any], version: str) -> Evaluation:
+    return Evaluation(from_db(r[0]), version, tuple(Sql.unj(r[1])), r[2], r[3], r[4], r[5])
 
 
 def version_rows(
     sql: Sql, cur: Any, ids: Iterable[str], version: str
 ) -> dict[str, list[tuple[int, Evaluation]]]:
-    """Each ticket's evaluations of `version` with their `seq`, in log order."""
+    """Each ticket's evaluations of `version` with their `seq`, in log order (a ticket
+    whose log copies rows under `version` is read whole, the others only those rows)."""
     wanted = list(dict.fromkeys(ids))
     out: dict[str, list[tuple[int, Evaluation]]] = {t: [] for t in wanted}
-    for part in chunks(wanted):
+    copies = _copies(sql, cur, wanted)
+    whole = [t for t in wanted if any(c[3] == version for c in copies.get(t, ()))]
+    for t, log in _whole(sql, cur, whole, copies).items():
+        out[t] = [(i, e) for i, e in enumerate(log) if e.ruleset_version == version]
+    rest = [t for t in wanted if t not in set(whole)]
+    for part in chunks(rest):
         sql.execute(
             cur,
             f'SELECT "ticket_id", "seq", {_FIELDS} FROM "evaluation" '
@@ -62,21 +117,34 @@ def version_rows(
             [version, *part],
         )
         for r in cur.fetchall():
-            ev = Evaluation(from_db(r[2]), version, tuple(Sql.unj(r[3])), r[4], r[5], r[6], r[7])
-            out[r[0]].append((int(r[1]), ev))
+            out[r[0]].append((int(r[1]), _rows(r[2:], version)))
     return out
 
 
+def _whole(
+    sql: Sql, cur: Any, ids: Sequence[str], copies: dict[str, list[Copy]]
+) -> dict[str, list[Evaluation]]:
+    logs: dict[str, list[Evaluation]] = {t: [] for t in ids}
+    for part in chunks(list(ids)):
+        sql.execute(
+            cur,
+            f'SELECT "ticket_id", "ruleset_version", {_FIELDS} FROM "evaluation" '
+            f'WHERE "ticket_id" IN ({sql.marks(len(part))}) ORDER BY "ticket_id", "seq"',
+            part,
+        )
+        for r in cur.fetchall():
+            logs[r[0]].append(_rows(r[2:], r[1]))
+    return {t: _spliced(log, copies.get(t, [])) for t, log in logs.items()}
+
+
 def copy_runs(sql: Sql, cur: Any, copies: Sequence[tuple[str, int, int]], version: str) -> None:
-    """Append to each ticket's log a copy of its rows `seq` in [start, end) under `version`
-    (at `end` on): (ticket id, start, end) per ticket."""
+    """Append to each ticket's log its entries [start, end) under `version` (at `end` on),
+    as one copy row each: (ticket id, start, end) per ticket."""
     sql.executemany(
         cur,
-        'INSERT INTO "evaluation" ("ticket_id", "seq", "ruleset_version", '
-        f"{_FIELDS}) "
-        f'SELECT "ticket_id", "seq" + ?, ?, {_FIELDS} FROM "evaluation" '
-        'WHERE "ticket_id" = ? AND "seq" >= ? AND "seq" < ? ORDER BY "seq"',
-        [(end - start, version, t, start, end) for t, start, end in copies],
+        'INSERT INTO "evaluation_copy" ("ticket_id", "seq", "count", "source", '
+        '"ruleset_version") VALUES (?,?,?,?,?)',
+        [(t, end, end - start, start, version) for t, start, end in copies],
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import random
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -21,7 +21,7 @@ from slarules.engine.impact import impact
 from slarules.engine.policy import RESPONSE_METRICS, Policy
 from slarules.service import RawEvent, TicketService, checkpoints, recording
 from slarules.service.remeasure import remeasure_all
-from slarules.settings import parse_database_url
+from slarules.settings import DatabaseConfig, parse_database_url
 from slarules.store import Store
 from tests.service.rules import T0
 from tests.service.test_checkpoints import KINDS, NOW, raw_event
@@ -84,8 +84,14 @@ def _service(store: Store) -> TicketService:
     return TicketService(store, max_age=1e9)
 
 
-def seed(path: Path, seed_: int, tickets: int = 14) -> None:
-    store = Store.open(parse_database_url(f"sqlite:///{path}"))
+def _config(where: Path | DatabaseConfig) -> DatabaseConfig:
+    if isinstance(where, DatabaseConfig):
+        return where
+    return parse_database_url(f"sqlite:///{where}")
+
+
+def seed(path: Path | DatabaseConfig, seed_: int, tickets: int = 14) -> None:
+    store = Store.open(_config(path))
     svc = _service(store)
     rnd = random.Random(seed_)
     kinds = [*KINDS, *EXTRA, "enterprise", "assign"]
@@ -118,8 +124,8 @@ def seed(path: Path, seed_: int, tickets: int = 14) -> None:
 
 
 @contextmanager
-def opened(path: Path) -> Iterator[TicketService]:
-    store = Store.open(parse_database_url(f"sqlite:///{path}"))
+def opened(path: Path | DatabaseConfig) -> Iterator[TicketService]:
+    store = Store.open(_config(path))
     try:
         yield _service(store)
     finally:
@@ -127,9 +133,14 @@ def opened(path: Path) -> Iterator[TicketService]:
 
 
 def dump(svc: TicketService) -> dict[str, Any]:
+    """Every derived row; the evaluation logs as read (a reload's copied run expanded:
+    the incremental re-measure stores it as one copy row, the full one as rows)."""
     out = _dump(svc)
     sql = svc.store.sql
     with sql.read() as cur:
+        sql.execute(cur, 'SELECT "id" FROM "ticket" ORDER BY "id"')
+        ids = [r[0] for r in cur.fetchall()]
+        out["evaluation"] = svc.store.tickets.evaluations(cur, ids)
         sql.execute(cur, 'SELECT * FROM "alert" ORDER BY "id"')
         names = [d[0] for d in cur.description]
         out["alert"] = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
@@ -161,6 +172,16 @@ def replays(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(recording, "full_work", spy)
     return seen
+
+
+def _meanwhile(svc: TicketService, policy: Policy, ids: list[str], now: Any) -> None:
+    """Events under the new version between two reloads: in order onto the checkpoint (the
+    copied run goes on), and out of order (the log is read whole, copies expanded)."""
+    at = now - timedelta(minutes=1)
+    for k, t in enumerate(ids[:6]):
+        minute = int((at - T0).total_seconds() // 60) if k % 2 else 4000 + k
+        raw = _event(minute, ["customer", "agent", "assign", "pending", "vip", "open"][k])
+        svc.record_events(policy, [RawEvent(t, f"between{k}", raw)], now)
 
 
 def _touched(svc: TicketService, old: Policy, new: Policy) -> list[str]:
@@ -200,25 +221,45 @@ def _touched(svc: TicketService, old: Policy, new: Policy) -> list[str]:
 def test_a_reload_restamps_what_it_cannot_touch_and_stores_what_a_replay_stores(
     seeded: Path, change: str, replays: list[str]
 ) -> None:
+    _compare(_copy(seeded, "full.db"), _copy(seeded, "inc.db"), change, replays)
+
+
+@pytest.mark.postgres
+def test_the_same_on_postgres(
+    pg_database: Callable[..., DatabaseConfig], replays: list[str]
+) -> None:
+    full, inc = pg_database(), pg_database()
+    seed(full, 3)
+    seed(inc, 3)
+    _compare(full, inc, "a response target of urgent", replays)
+
+
+def _compare(
+    full_db: Path | DatabaseConfig, inc_db: Path | DatabaseConfig, change: str, replays: list[str]
+) -> None:
+    """Two reloads (`change`, then one more) with events between them, full on `full_db`
+    and incremental on `inc_db` (the same stored tickets): the same rows after each."""
     new = policy_of(change)
     assert new.version != OLD.version
     later, last = NOW + timedelta(hours=7), NOW + timedelta(hours=30)
     response = "a response target of urgent"
     second_change = response if change != response else "a warning of vip"
     again = policy_of(change, second_change)
-    with opened(_copy(seeded, "full.db")) as full:
+    with opened(full_db) as full:
         ids = full.open_ids()
         full.remeasure(new, ids, later)
         first = dump(full)
+        _meanwhile(full, new, ids, later)
         full.remeasure(again, ids, last)
         second = dump(full)
     replays.clear()
-    with opened(_copy(seeded, "inc.db")) as inc:
+    with opened(inc_db) as inc:
         touched = _touched(inc, OLD, new)
         inc.remeasure(new, ids, later, previous=OLD)
         assert dump(inc) == first
         assert sorted(replays) == touched
         restamped = len(ids) - len(replays)
+        _meanwhile(inc, new, ids, later)
         replays.clear()
         touched = _touched(inc, new, again)
         inc.remeasure(again, ids, last, previous=new)
