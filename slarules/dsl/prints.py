@@ -90,16 +90,18 @@ def prints_of(model: Model) -> Prints:
         None if model.sources is None else tuple(model.sources),
         tuple(sorted(model.fields.items())),
         tuple(sorted(model.statuses.items())),
-        model.default_level,
-        tuple((r.title, _cond(r.when, specs), r.set_level, r.stop) for r in model.rules),
         tuple(
             (name, tuple(_cond(p.condition, specs) for p in lm.pauses))
             for name, lm in model.levels.items()
         ),
+    )
+    rules = (
+        model.default_level,
+        tuple((r.title, _cond(r.when, specs), r.set_level, r.stop) for r in model.rules),
     )
     levels = {name: _level(lm, specs) for name, lm in model.levels.items()}
     targets = {
         name: {m: _digest(_target(t)) for m, t in sorted(lm.targets.items())}
         for name, lm in model.levels.items()
     }
-    return Prints(_digest(fold), levels, targets)
+    return Prints(_digest(fold), levels, targets, _digest(rules))

@@ -28,12 +28,16 @@ class Impact:
     else `levels`: the levels whose cycles may differ (only the tickets whose final level
     is one of them are measured again), and for each of them `metrics`: the metrics whose
     cycles may differ, or None: every metric (a change of calendar, pause or warning).
+    `decisions`: the rules changed (and nothing else the replay reads): every ticket's
+    level decisions and evaluation log may differ, not the runs its cycles are cut by, so
+    a ticket that ends on the same unchanged level keeps its cycles.
     `reasons` says what changed, for logs."""
 
     replay: bool
     levels: frozenset[str] = frozenset()
     reasons: tuple[str, ...] = ()
     metrics: Mapping[str, frozenset[str] | None] = field(default_factory=dict)
+    decisions: bool = False  # only the rules changed: levels and logs may, runs do not
 
     def affects(self, level: str | None) -> bool:
         """May a ticket whose final level (under both policies) is `level` measure otherwise?"""
@@ -58,7 +62,7 @@ def impact(old: Policy, new: Policy) -> Impact:
     if a is None or b is None:
         return EVERYTHING
     if a.fold != b.fold:
-        return Impact(True, reasons=("rules, schema, statuses or pauses",))
+        return Impact(True, reasons=("schema, statuses, pauses or the levels",))
     metrics: dict[str, frozenset[str] | None] = {}
     for name in sorted(a.levels.keys() | b.levels.keys()):
         if a.levels.get(name) != b.levels.get(name):
@@ -68,10 +72,12 @@ def impact(old: Policy, new: Policy) -> Impact:
         moved = frozenset(m for m in ta.keys() | tb.keys() if ta.get(m) != tb.get(m))
         if moved:
             metrics[name] = moved
-    if not metrics:
-        return NOTHING
     reasons = tuple(
         f"level {n}" if ms is None else f"level {n}: {', '.join(sorted(ms))}"
         for n, ms in metrics.items()
     )
+    if a.rules != b.rules:  # every ticket replayed; its cycles kept if its level stands
+        return Impact(True, frozenset(metrics), ("rules", *reasons), metrics, decisions=True)
+    if not metrics:
+        return NOTHING
     return Impact(False, frozenset(metrics), reasons, metrics)

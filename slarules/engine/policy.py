@@ -171,17 +171,19 @@ class Prints:
     """Structural fingerprints of a policy's parts (the compiler makes them from the
     checked model; `engine.impact` compares two policies by them).
 
-    `fold` covers everything the replay reads whatever the level: the schema,
-    timezone, statuses, the rules in order (titles, conditions, levels set, stops),
-    the default level, the levels in order and every level's pause conditions (the
-    replay records them all). `levels` covers, per level, what measuring any of its
-    cycles reads: calendar (zone, hours, holidays, closed days), pauses, warnings;
-    `targets`, per level, each metric's target (only that metric's cycles read it).
+    `fold` covers what the replay reads whatever the level, but the rules: the schema,
+    timezone, statuses, the levels in order and every level's pause conditions (the
+    replay records them all); `rules` the rules in order (titles, conditions, levels
+    set, stops) and the default level: what decides the level and the evaluation log.
+    `levels` covers, per level, what measuring any of its cycles reads: calendar (zone,
+    hours, holidays, closed days), pauses, warnings; `targets`, per level, each metric's
+    target (only that metric's cycles read it).
     """
 
     fold: str
     levels: Mapping[str, str]
     targets: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    rules: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -201,7 +201,7 @@ async def remeasure_all(
             if not go_on():
                 break
             n, rest = 0, part
-            if previous is not None and not change.replay:
+            if previous is not None and (not change.replay or change.decisions):
                 n, rest = await run_in_threadpool(
                     restamp_batch, recorder, previous, policy, change, part, now()
                 )

@@ -28,9 +28,10 @@ from slarules.engine.fold import ENGINE_VERSION, Fold
 from slarules.engine.impact import Impact, impact
 from slarules.engine.measurement import Measurement
 from slarules.engine.policy import METRICS, RESPONSE_METRICS, Policy
+from slarules.engine.timers import fold as fold_history
 from slarules.engine.timers import measurement_of, posix
 from slarules.service import checkpoints
-from slarules.service.recording import Recorder, Work
+from slarules.service.recording import Recorder, Work, history_of
 from slarules.store import runs
 from slarules.store.rows import TicketHead
 
@@ -48,6 +49,8 @@ def restamp_in(
 ) -> tuple[list[rules.Alert], dict[str, TicketHead]]:
     """Restamp the open tickets among `heads` whose replay the change cannot touch, in the
     caller's write: (alerts raised, the heads left to measure from their events)."""
+    if change.decisions and heads:
+        return _redecide_in(recorder, cur, old, new, change, heads, now)
     if change.replay or not heads:
         return [], dict(heads)
     store = recorder.store
@@ -97,6 +100,55 @@ def restamp_in(
     kept = [w.m.ticket_id for w in work if w.partial] + [w.m.ticket_id for w, _ in light]
     runs.restamp_cycles(store.sql, cur, kept, new.version, now)  # their stopped cycles stand
     taken = {t for t, _, _ in copies}
+    return raised, {t: h for t, h in heads.items() if t not in taken}
+
+
+def _redecide_in(
+    recorder: Recorder,
+    cur: Any,
+    old: Policy,
+    new: Policy,
+    change: Impact,
+    heads: Mapping[str, TicketHead],
+    now: datetime,
+) -> tuple[list[rules.Alert], dict[str, TicketHead]]:
+    """Only the rules changed: each ticket is replayed under the new rules (its level
+    decisions and evaluation log), and one that ends on the level it had, unchanged, keeps
+    its stopped cycles (the runs that cut them did not change): only its running cycles
+    are saved. The others are left to the full re-measure."""
+    store = recorder.store
+    points = store.tickets.checkpoints(cur, heads)
+    lengths = runs.log_lengths(store.sql, cur, points, new.version)
+    found: dict[str, tuple[str | None, list[str]]] = {}
+    for t in heads:
+        p = points.get(t)
+        if p is None or p.ruleset_version != old.version or p.engine_version != ENGINE_VERSION:
+            continue
+        if lengths[t][1] or p.last_at > now:
+            continue
+        s, seen = checkpoints.from_plain(old, p.state)
+        level = s.decision.level
+        if level is None or level not in change.levels:
+            found[t] = (level, seen)
+    rows = store.tickets.events(cur, found)
+    work: list[Work] = []
+    for t, (level, seen) in found.items():
+        when = max(now, heads[t].created_at)
+        try:
+            s, evaluations = fold_history(new, history_of(heads[t], rows[t]), when)
+            if s.decision.level != level:
+                continue  # its cycles move to another level: the full re-measure
+            m = measurement_of(new, t, s.trim(), evaluations, when)
+        except Exception:
+            continue  # the full re-measure reports it
+        work.append(Work(m, s, partial=True, seen=tuple(seen)))
+    if not work:
+        return [], dict(heads)
+    done = [w.m.ticket_id for w in work]
+    previous = {t: heads[t].measured_at for t in done}
+    raised = recorder._persist(cur, new, work, previous, now)  # appends the new runs
+    runs.restamp_cycles(store.sql, cur, done, new.version, now)  # their stopped cycles stand
+    taken = set(done)
     return raised, {t: h for t, h in heads.items() if t not in taken}
 
 
