@@ -51,6 +51,7 @@ rule "Spam" {
 
 LEVELS = "levels"
 REPLAY = "replay"
+RULES = "rules"  # every ticket replayed, its cycles kept when its level stands
 
 # (edit, old text, new text, expected: NOTHING, REPLAY, or the changed levels with the
 # metrics whose cycles may differ, None: every metric)
@@ -80,11 +81,11 @@ CASES: list[tuple[str, str, str, object]] = [
     ("a calendar's zone", '"Europe/Berlin"', '"Europe/Paris"', {"fast": None}),
     ("a pause's metrics", "pause resolution when", "pause when", {"fast": None}),
     ("a pause's condition", 'contains "vendor"', 'contains "partner"', REPLAY),
-    ("a rule's condition", 'priority >= "high"', 'priority >= "low"', REPLAY),
-    ("a rule's level", "set level fast", "set level slow", REPLAY),
-    ("a rule's title", 'rule "High"', 'rule "Important"', REPLAY),
-    ("a rule's stop", "  set level none\n  stop\n", "  set level none\n", REPLAY),
-    ("the default level", "default level slow", "default level fast", REPLAY),
+    ("a rule's condition", 'priority >= "high"', 'priority >= "low"', RULES),
+    ("a rule's level", "set level fast", "set level slow", RULES),
+    ("a rule's title", 'rule "High"', 'rule "Important"', RULES),
+    ("a rule's stop", "  set level none\n  stop\n", "  set level none\n", RULES),
+    ("the default level", "default level slow", "default level fast", RULES),
     ("a status", 'waiting = "pending"', 'waiting = "pending", "later"', REPLAY),
     ("the priorities", "low < high", "low < mid < high", REPLAY),
     ("the timezone", 'timezone "UTC"', 'timezone "Europe/Lisbon"', REPLAY),
@@ -114,6 +115,9 @@ def test_impact_of_an_edit(edit: str, old: str, new: str, expected: object) -> N
         assert got.nothing and not got.affects("fast") and not got.affects("slow")
     elif expected == REPLAY:
         assert got.replay and got.affects(None) and got.affects("slow")
+        assert not got.decisions
+    elif expected == RULES:
+        assert got.replay and got.decisions and not got.levels
     else:
         assert isinstance(expected, dict)
         assert not got.replay and got.levels == set(expected)
@@ -131,6 +135,12 @@ def test_a_policy_without_prints_impacts_everything() -> None:
     bare = replace(OLD, prints=None)
     assert impact(OLD, bare) == EVERYTHING == impact(bare, OLD)
     assert EVERYTHING.affects(None) and EVERYTHING.affects("fast")
+
+
+def test_rules_and_a_level_changed_together() -> None:
+    text = BASE.replace("set level fast", "set level slow").replace("warn at 50%", "warn at 9%")
+    got = impact(OLD, _build(text))
+    assert got.replay and got.decisions and got.levels == {"fast"}
 
 
 def test_a_removed_or_added_level_replays_everything() -> None:
