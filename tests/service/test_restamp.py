@@ -299,3 +299,33 @@ def test_the_batched_re_measure_restamps_too(seeded: Path, replays: list[str]) -
         assert asyncio.run(job) == len(ids)
         assert dump(svc) == expected
     assert sorted(replays) == touched and len(touched) < len(ids)
+
+
+def test_a_reload_through_the_server_restamps(tmp_path: Path, replays: list[str]) -> None:
+    from tests.alerts.conftest import EXAMPLES, engine_api, urgent
+    from tests.alerts.receiver import wait_until
+    from tests.service.gql import RECORD_EVENTS, RECORD_TICKET
+
+    rules = tmp_path / "rules"
+    shutil.copytree(EXAMPLES, rules)
+    with engine_api(tmp_path / "a.db", rules=rules) as api:
+        for i in range(5):
+            api.data(RECORD_TICKET, urgent(f"T-{i}"))
+            reply = {"eventId": "r", "ticketId": f"T-{i}", "at": "2026-03-02T12:00:00Z"}
+            api.data(RECORD_EVENTS, {"events": [{**reply, "status": "open"}]})
+        old = api.data("{ ruleset { version } }")["ruleset"]["version"]
+        levels = rules / "10-levels.sla"
+        levels.write_text(levels.read_text().replace("resolution 8h", "resolution 9h"))
+        replays.clear()
+        got = api.data("mutation { reloadRules { ok ruleset { version } } }")["reloadRules"]
+        new = got["ruleset"]["version"]
+        assert got["ok"] and new != old
+        wait_until(lambda: api.data("{ ruleset { remeasuring } }")["ruleset"]["remeasuring"] == 0)
+        wait_until(lambda: api.runtime.ruleset_current)
+        assert replays == []  # restamped: no ticket was replayed
+        q = '{ ticket(id: "T-1") { cycles { targetSeconds metric rulesetVersion } '
+        q += "evaluations { rulesetVersion levelAfter } } }"
+        t = api.data(q)["ticket"]
+        assert {c["rulesetVersion"] for c in t["cycles"]} == {new}
+        assert [e["rulesetVersion"] for e in t["evaluations"]] == [old, old, new, new]
+        assert {c["targetSeconds"] for c in t["cycles"] if c["metric"] == "RESOLUTION"} == {32400}
