@@ -79,7 +79,7 @@ class Work:
     later: tuple[datetime, ...] = ()
     history: TicketHistory | None = None  # full work: the history it was measured from
     credit: tuple[str | None, ...] | None = None  # each cycle's credited assignee, if known
-    run: int | None = None  # where the log's run of this version starts (see `_run_start`)
+    run: int | None = None  # where the log's run of this version starts (`checkpoints.run_of`)
 
 
 def credited_work(policy: Policy, w: Work) -> Work:
@@ -179,7 +179,7 @@ class Recorder:
         """Save measured tickets, their checkpoints, and plan their alerts (the raised ones)."""
         repo = self.store.tickets
         full = [w.m.ticket_id for w in work if w.fold is None or w.seq is None]
-        lengths, logs = _version_logs(self.store, cur, full, policy.version)
+        lengths, logs = runs.version_log(self.store.sql, cur, full, policy.version)
         derived, seqs, points, drop = [], {}, [], []
         wanted: dict[str, tuple[rules.Alert, str]] = {}
         reached: set[str] = set()
@@ -188,7 +188,7 @@ class Recorder:
             if w.seq is None:
                 new = appended([e for _, e in logs[t]], m.evaluations)
                 seqs[t] = lengths[t]
-                run = _run_start(logs[t], new, m.evaluations, lengths[t])
+                run = checkpoints.run_start(logs[t], new, m.evaluations, lengths[t])
             else:
                 new = m.evaluations
                 seqs[t] = w.seq
@@ -451,37 +451,6 @@ def measure_all(
         except Exception as e:
             out[t] = e
     return out
-
-
-def _version_logs(
-    store: Store, cur: Any, ids: Sequence[str], version: str
-) -> tuple[dict[str, int], dict[str, list[tuple[int, Evaluation]]]]:
-    """Each ticket's log length and its rows of `version` (the only ones a measurement
-    under it can find already there: an evaluation carries its version)."""
-    if not ids:
-        return {}, {}
-    lengths = runs.log_lengths(store.sql, cur, ids, version)
-    mine = [t for t, (_, n) in lengths.items() if n]
-    logs = runs.version_rows(store.sql, cur, mine, version)
-    return {t: n for t, (n, _) in lengths.items()}, {t: logs.get(t, []) for t in lengths}
-
-
-def _run_start(
-    logged: Sequence[tuple[int, Evaluation]],
-    new: Sequence[Evaluation],
-    measured: Sequence[Evaluation],
-    length: int,
-) -> int | None:
-    """The `seq` from which the log holds the run `measured` in order, to its end, once
-    `new` is appended to its `length` rows (`logged`: its rows of this version), or
-    None when it does not (the checkpoint says so, and a reload measures the ticket
-    from its events instead of copying its run)."""
-    if not logged:
-        return length  # the whole run is appended from here
-    start = logged[0][0]
-    if [s for s, _ in logged] != list(range(start, length)):
-        return None
-    return start if [*(e for _, e in logged), *new] == list(measured) else None
 
 
 def _folded(value: object) -> str | None:

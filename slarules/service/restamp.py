@@ -26,7 +26,6 @@ from slarules.alerts import codec as alert_codec
 from slarules.engine import alerts as rules
 from slarules.engine.fold import ENGINE_VERSION, Fold
 from slarules.engine.impact import Impact, impact
-from slarules.engine.measurement import Measurement
 from slarules.engine.policy import METRICS, RESPONSE_METRICS, Policy
 from slarules.engine.timers import fold as fold_history
 from slarules.engine.timers import measurement_of, posix
@@ -34,6 +33,7 @@ from slarules.service import checkpoints
 from slarules.service.recording import Recorder, Work, history_of
 from slarules.store import runs
 from slarules.store.rows import TicketHead
+from slarules.store.runs import Span
 
 __all__ = ["remeasure_since", "restamp_in"]
 
@@ -207,9 +207,6 @@ def _save_light(
     return store.alerts.plan(cur, ids, wanted, reached, now)
 
 
-Span = tuple[str, int, datetime, datetime | None, str | None]
-
-
 def _reprojected(
     old: Policy,
     new: Policy,
@@ -245,9 +242,11 @@ def _reprojected(
             return None
     credit: dict[tuple[str, int], str | None] = {}
     full = s.copy()
-    for metric, i, start, stop, who in stored:
+    gone: set[str] = set()
+    for metric, i, start, stop, who, marks in stored:
         if stop is not None and metric in scope:
             credit[(metric, i)] = who
+            gone.update(_reached_ids(t, metric, start, marks))  # theirs no more
             if metric in RESPONSE_METRICS:
                 full.closed.append((0, metric, i, posix(start), posix(stop)))  # type: ignore[arg-type]
     m = measurement_of(new, t, full, (), when)
@@ -264,20 +263,16 @@ def _reprojected(
     if whole:
         return Work(m, s, credit=tuple(credits))
     # the alerts the changed stopped cycles reached under the old level are theirs no more
-    before = measurement_of(old, t, full, (), when)
-    gone = set(_stopped_reached(before, scope))
     kept = tuple(a for a in seen if a not in gone)
     return Work(m, s, partial=True, seen=kept, credit=tuple(credits))
 
 
-def _stopped_reached(m: Measurement, scope: frozenset[str]) -> list[str]:
-    """The alert ids of the reached thresholds of the stopped cycles of these metrics."""
+def _reached_ids(t: str, metric: str, started: datetime, thresholds: Any) -> list[str]:
+    """The alert ids of a stored stopped cycle's reached thresholds (its JSON column)."""
     return [
-        rules.alert_id(m.ticket_id, c.metric, c.started_at, th.kind, th.percent, th.before)
-        for c in m.cycles
-        if c.stopped_at is not None and c.metric in scope
-        for th in c.thresholds
-        if th.reached and th.at is not None
+        rules.alert_id(t, metric, started, th["kind"], th["percent"], th["before"])
+        for th in thresholds or ()
+        if th["reached"] and th["at"] is not None
     ]
 
 

@@ -27,6 +27,7 @@ __all__ = [
     "log_lengths",
     "restamp_cycles",
     "save_restamped",
+    "version_log",
     "version_rows",
     "with_copies",
 ]
@@ -90,6 +91,20 @@ def log_lengths(sql: Sql, cur: Any, ids: Iterable[str], version: str) -> dict[st
                 a, b = out[r[0]]
                 out[r[0]] = (a + int(r[1] or 0), b + int(r[2] or 0))
     return out
+
+
+def version_log(
+    sql: Sql, cur: Any, ids: Sequence[str], version: str
+) -> tuple[dict[str, int], dict[str, list[tuple[int, Evaluation]]]]:
+    """Each ticket's log length and its entries of `version` with their `seq` (the only
+    ones a measurement under it can find there already: an evaluation carries its
+    version)."""
+    if not ids:
+        return {}, {}
+    lengths = log_lengths(sql, cur, ids, version)
+    mine = [t for t, (_, n) in lengths.items() if n]
+    logs = version_rows(sql, cur, mine, version)
+    return {t: n for t, (n, _) in lengths.items()}, {t: logs.get(t, []) for t in lengths}
 
 
 def _rows(r: Sequence[Any], version: str) -> Evaluation:
@@ -161,24 +176,26 @@ def restamp_cycles(sql: Sql, cur: Any, ids: Sequence[str], version: str, now: da
         )
 
 
-def cycle_spans(
-    sql: Sql, cur: Any, ids: Iterable[str]
-) -> dict[str, list[tuple[str, int, datetime, datetime | None, str | None]]]:
-    """Each ticket's stored cycles as (metric, index, started, stopped, credited assignee)."""
+Span = tuple[str, int, datetime, datetime | None, str | None, Any]
+
+
+def cycle_spans(sql: Sql, cur: Any, ids: Iterable[str]) -> dict[str, list[Span]]:
+    """Each ticket's stored cycles as (metric, index, started, stopped, credited assignee,
+    thresholds: the decoded column of a stopped cycle, None for a running one)."""
     wanted = list(dict.fromkeys(ids))
-    out: dict[str, list[tuple[str, int, datetime, datetime | None, str | None]]]
-    out = {t: [] for t in wanted}
+    out: dict[str, list[Span]] = {t: [] for t in wanted}
     for part in chunks(wanted):
         sql.execute(
             cur,
             'SELECT "ticket_id", "metric", "idx", "started_at", "stopped_at", '
-            '"credited_assignee" FROM "cycle" '
+            '"credited_assignee", "thresholds" FROM "cycle" '
             f'WHERE "ticket_id" IN ({sql.marks(len(part))}) ORDER BY "ticket_id", "id"',
             part,
         )
         for r in cur.fetchall():
             stop = None if r[4] is None else from_db(r[4])
-            out[r[0]].append((r[1], int(r[2]), from_db(r[3]), stop, r[5]))
+            marks = None if stop is None else Sql.unj(r[6])
+            out[r[0]].append((r[1], int(r[2]), from_db(r[3]), stop, r[5], marks))
     return out
 
 
