@@ -106,7 +106,7 @@ def _timed(path: Path, new: Policy, previous: Policy | None) -> tuple[float, int
         store.close()
 
 
-def incremental(d: Path, policy: Policy, n: int, runs: int, full_runs: int) -> None:
+def incremental(d: Path, policy: Policy, n: int, runs: int, full_runs: int, only: str = "") -> None:
     base = d / "base.db"
     br.LENGTHS[:] = br.lengths(n)
     br.PAYLOADS[:] = [
@@ -124,6 +124,8 @@ def incremental(d: Path, policy: Policy, n: int, runs: int, full_runs: int) -> N
     store.close()
     print(f"  load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     for name, change in CHANGES:
+        if only not in name:
+            continue
         new = policy_of(policy, change)
         what = impact(policy, new)
         full: list[float] = []
@@ -147,6 +149,6 @@ def incremental(d: Path, policy: Policy, n: int, runs: int, full_runs: int) -> N
         ratio = "" if f is None else f": {f / g:.1f}×"
         print(
             f"  {name}: full {whole}, incremental {g:.2f} s (median of {len(inc)}; "
-            f"{replayed:,} of {len(ids):,} tickets replayed, changed: {said}){ratio}"
+            f"{replayed:,} of {len(ids):,} tickets measured in full, changed: {said}){ratio}"
         )
     print(f"  load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
