@@ -7,6 +7,13 @@ in batches of 200, today's path), and in worker processes (`service.remeasure`'s
 parallel driver, what a reload runs) while a client reads `ticket(id)` through a real
 server (uvicorn, keep-alive): the read latency meanwhile shows the server answering.
 Also run from `bench_service.py`.
+
+Then the incremental re-measure (`service.restamp`, what a reload runs since): from one
+stored state (every ticket measured once under the live rules), each kind of change is
+re-measured both ways, the full re-measure (forced: no previous policy) and the
+incremental one (`remeasure_all(previous=...)`), each run on a fresh copy of that
+state; medians of `-r` runs (`--full-runs` for the full path), with the machine's load.
+`--only incremental` skips the figures above.
 """
 
 from __future__ import annotations
@@ -138,8 +145,8 @@ def run(db: DatabaseConfig, eng: dict[str, Any], n: int) -> None:
             svc.remeasure(v3, ids[i : i + 200], clock.now())
         again = time.perf_counter() - t
         print(
-            f"  serial re-measure again, last (each re-measure appends a version's runs to the "
-            f"logs, so later ones read longer logs): {again:.1f} s"
+            f"  serial re-measure again, last (the logs hold four versions' runs now; a save "
+            f"reads only its own version's entries): {again:.1f} s"
         )
         ms = sorted(x * 1000 for x in lat)
         print(
@@ -154,12 +161,26 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("-n", type=int, default=10_000)
     ap.add_argument("-p", type=int, default=PROCESSES, help="worker processes (0: none)")
+    ap.add_argument("-r", type=int, default=3, help="runs of each incremental re-measure")
+    ap.add_argument("--full-runs", type=int, default=3, help="runs of each full re-measure")
+    ap.add_argument("--only", choices=["all", "reload", "incremental"], default="all")
+    ap.add_argument("-c", default="", help="only the changes whose name contains this")
     a = ap.parse_args()
     globals()["PROCESSES"] = a.p
     _, eng = engine()
-    with tempfile.TemporaryDirectory() as d:
-        print("re-measure after a reload (SQLite, real engine, examples/helpdesk)")
-        run(parse_database_url(f"sqlite:///{d}/remeasure.db"), eng, a.n)
+    if a.only in ("all", "reload"):
+        with tempfile.TemporaryDirectory() as d:
+            print("re-measure after a reload (SQLite, real engine, examples/helpdesk)")
+            run(parse_database_url(f"sqlite:///{d}/remeasure.db"), eng, a.n)
+    if a.only in ("all", "incremental"):
+        from bench_restamp import incremental
+
+        with tempfile.TemporaryDirectory() as d:
+            print(
+                f"incremental re-measure after a reload ({a.n:,} open tickets, SQLite, "
+                "examples/helpdesk; full = today's path forced)"
+            )
+            incremental(Path(d), eng["ruleset"].policy, a.n, a.r, a.full_runs, a.c)
 
 
 if __name__ == "__main__":

@@ -242,13 +242,14 @@ class Runtime:
                 return False, result.diagnostics
             cancel.check()  # the caller gave up while it built: swap nothing
             if live.policy.version != self.ruleset.policy.version:
+                old = self.ruleset.policy
                 if self.store is not None:
                     self.store.save_ruleset(live.policy, live.sources, live.loaded_at)
                 self.ruleset = live  # one reference swap: requests see old or new, never half
                 self.metrics.set_ruleset(live.policy.version)
                 log.info(json_line(event="ruleset.reload", version=live.policy.version))
                 if fan_out:
-                    self._start_remeasure(live.policy)
+                    self._start_remeasure(live.policy, old)
                     if self.store is not None:
                         payload = json_line(version=live.policy.version, origin=self.instance)
                         self.store.notify(RELOAD_CHANNEL, payload)
@@ -318,8 +319,10 @@ class Runtime:
         coro = self._remeasure_all(policy, ids)
         self._remeasure_task = asyncio.run_coroutine_threadsafe(coro, loop)
 
-    def _start_remeasure(self, policy: Policy) -> None:
-        """Re-measure every ticket that is not done under `policy`, in the background.
+    def _start_remeasure(self, policy: Policy, previous: Policy | None = None) -> None:
+        """Re-measure every ticket that is not done under `policy`, in the background;
+        those measured under `previous` that the change cannot touch are restamped
+        (`service.restamp`).
 
         Called from `reload` in a worker thread: the count is known (and shown as
         `ruleset.remeasuring`) before the reload answers.
@@ -330,10 +333,12 @@ class Runtime:
         ids = self.require_service().open_ids()
         self.remeasuring = len(ids)
         self.metrics.remeasuring.set(self.remeasuring)
-        coro = self._remeasure_all(policy, ids)
+        coro = self._remeasure_all(policy, ids, previous)
         self._remeasure_task = asyncio.run_coroutine_threadsafe(coro, loop)
 
-    async def _remeasure_all(self, policy: Policy, ids: Sequence[str]) -> None:
+    async def _remeasure_all(
+        self, policy: Policy, ids: Sequence[str], previous: Policy | None = None
+    ) -> None:
         service = self.require_service()
         started = time.perf_counter()
         self.remeasuring = len(ids)
@@ -353,6 +358,7 @@ class Runtime:
                 batch=REMEASURE_BATCH,
                 go_on=lambda: self.ruleset.policy is policy,  # else a newer reload took over
                 done=saved,
+                previous=previous,
             )
             if self.ruleset.policy is not policy:
                 return  # a newer reload took over (it re-measures everything again)

@@ -29,6 +29,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from slarules.dsl.model import CAnd, CNot, Cond, COr, Model, RuleModel, TypedField, TypedLeaf
+from slarules.dsl.prints import prints_of
 from slarules.dsl.regex import MAX_MATCH_CHARS, compile_regex, unanchored
 from slarules.dsl.unparse import leaf_text
 from slarules.engine.calendar import Calendar, CalendarSpec
@@ -311,6 +312,7 @@ def compile_policy(
             pause_at[(lm.name, j)] = mb.add(
                 gen, f"_pause_{len(pause_at)}", f"    return {gen.expr(p.condition)}"
             )
+    prints = prints_of(model)  # before the last poll: a cancelled build stops after it
     cancel.check()
     fns = mb.build()
 
@@ -343,6 +345,7 @@ def compile_policy(
         decide_fn=fns[decide_at],
         explain_fn=_explain_fn(model, infos, lambda: _explain_checks(model, tz, calendars)),
         sources=model.sources,
+        prints=prints,
     )
 
 

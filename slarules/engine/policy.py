@@ -167,6 +167,26 @@ class Decision:
 
 
 @dataclass(frozen=True, slots=True)
+class Prints:
+    """Structural fingerprints of a policy's parts (the compiler makes them from the
+    checked model; `engine.impact` compares two policies by them).
+
+    `fold` covers what the replay reads whatever the level, but the rules: the schema,
+    timezone, statuses, the levels in order and every level's pause conditions (the
+    replay records them all); `rules` the rules in order (titles, conditions, levels
+    set, stops) and the default level: what decides the level and the evaluation log.
+    `levels` covers, per level, what measuring any of its cycles reads: calendar (zone,
+    hours, holidays, closed days), pauses, warnings; `targets`, per level, each metric's
+    target (only that metric's cycles read it).
+    """
+
+    fold: str
+    levels: Mapping[str, str]
+    targets: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    rules: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     """A checked and compiled ruleset, ready to evaluate tickets."""
 
@@ -183,6 +203,7 @@ class Policy:
     decide_fn: Callable[[Fields], Decision]
     explain_fn: Callable[[Fields], Decision]
     sources: tuple[str, ...] | None = None  # `schema` sources as declared; None: any text
+    prints: Prints | None = None  # None: unknown (every change may affect every ticket)
 
     def decide(self, fields: Fields) -> Decision:
         """Run the ordered rules (compiled once) on a ticket's current fields."""

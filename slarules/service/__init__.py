@@ -31,6 +31,7 @@ from slarules.service.recording import (
     measure_at,
     project_stored,
 )
+from slarules.service.restamp import remeasure_since
 from slarules.service.views import EventView, LogPage, RecordResult, TicketView, view_of
 from slarules.store import Store
 from slarules.store.queries import LogFilter, Page, TicketFilter, plain_text
@@ -86,8 +87,19 @@ class TicketService:
         order = list(dict.fromkeys(e.ticket_id for e in events))
         return RecordResult(applied, duplicates, tuple(views_[t] for t in order if t in views_))
 
-    def remeasure(self, policy: Policy, ids: Iterable[str], now: datetime) -> int:
-        return self.recorder.remeasure(policy, ids, now)
+    def remeasure(
+        self,
+        policy: Policy,
+        ids: Iterable[str],
+        now: datetime,
+        previous: Policy | None = None,
+    ) -> int:
+        """Re-measure open tickets under `policy`. After a reload from `previous`, the
+        tickets the change cannot touch (`engine.impact`) are restamped, not replayed
+        (`service.restamp`): the same rows either way."""
+        if previous is None:
+            return self.recorder.remeasure(policy, ids, now)
+        return remeasure_since(self.recorder, previous, policy, ids, now)
 
     def remeasure_due(self, policy: Policy, now: datetime, limit: int = 200) -> int:
         return self.recorder.remeasure_due(policy, now, limit)

@@ -9,12 +9,13 @@ is keyed by ruleset and engine version: any other version is a miss.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from slarules.engine import cycles
 from slarules.engine.fold import ENGINE_VERSION, Fold
+from slarules.engine.measurement import Evaluation
 from slarules.engine.policy import Policy
 from slarules.store import codec
 from slarules.store.rows import CheckpointRow
@@ -108,8 +109,42 @@ def resumable(policy: Policy, before: Fold, after: Fold) -> bool:
 
 
 def row_of(
-    policy: Policy, ticket_id: str, s: Fold, seen: list[str], evaluations: int, at: datetime
+    policy: Policy,
+    ticket_id: str,
+    s: Fold,
+    seen: list[str],
+    evaluations: int,
+    at: datetime,
+    run: int | None = None,
 ) -> CheckpointRow:
-    return CheckpointRow(
-        ticket_id, policy.version, ENGINE_VERSION, at, evaluations, to_plain(s.trim(), seen)
-    )
+    """`run`: the `seq` from which the ticket's log holds exactly this fold's evaluations
+    under `policy` (to the end), or None when it does not (see `run_of`)."""
+    state = to_plain(s.trim(), seen)
+    state["run"] = run
+    return CheckpointRow(ticket_id, policy.version, ENGINE_VERSION, at, evaluations, state)
+
+
+def run_of(row: CheckpointRow) -> int | None:
+    """Where the checkpoint's own run starts in the log (rows `run` .. `evaluations - 1`
+    are the evaluations of its fold, in order), or None: unknown (an earlier checkpoint,
+    or a log holding stale runs of this version after an out-of-order event)."""
+    run = row.state.get("run")
+    return run if isinstance(run, int) and 0 <= run < row.evaluations else None
+
+
+def run_start(
+    logged: Sequence[tuple[int, Evaluation]],
+    new: Sequence[Evaluation],
+    measured: Sequence[Evaluation],
+    length: int,
+) -> int | None:
+    """The `seq` from which the log holds the run `measured` in order, to its end, once
+    `new` is appended to its `length` entries (`logged`: its entries of this version), or
+    None when it does not (the checkpoint says so, and a reload measures the ticket from
+    its events instead of copying its run)."""
+    if not logged:
+        return length  # the whole run is appended from here
+    start = logged[0][0]
+    if [s for s, _ in logged] != list(range(start, length)):
+        return None
+    return start if [*(e for _, e in logged), *new] == list(measured) else None

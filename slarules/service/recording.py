@@ -35,7 +35,7 @@ from slarules.errors import (
 )
 from slarules.service import checkpoints
 from slarules.service.views import EventView, TicketView, appended, view_of
-from slarules.store import Store, codec
+from slarules.store import Store, codec, runs
 from slarules.store.rows import Derived, EventRow, StoredTicket, TicketHead
 from slarules.store.tickets import KEY_COLUMNS, retry_unique
 
@@ -79,6 +79,7 @@ class Work:
     later: tuple[datetime, ...] = ()
     history: TicketHistory | None = None  # full work: the history it was measured from
     credit: tuple[str | None, ...] | None = None  # each cycle's credited assignee, if known
+    run: int | None = None  # where the log's run of this version starts (`checkpoints.run_of`)
 
 
 def credited_work(policy: Policy, w: Work) -> Work:
@@ -178,18 +179,20 @@ class Recorder:
         """Save measured tickets, their checkpoints, and plan their alerts (the raised ones)."""
         repo = self.store.tickets
         full = [w.m.ticket_id for w in work if w.fold is None or w.seq is None]
-        logs = repo.evaluations(cur, full) if full else {}
+        lengths, logs = runs.version_log(self.store.sql, cur, full, policy.version)
         derived, seqs, points, drop = [], {}, [], []
         wanted: dict[str, tuple[rules.Alert, str]] = {}
         reached: set[str] = set()
         for w in work:
             m, t = w.m, w.m.ticket_id
             if w.seq is None:
-                new = appended(logs[t], m.evaluations)
-                seqs[t] = len(logs[t])
+                new = appended([e for _, e in logs[t]], m.evaluations)
+                seqs[t] = lengths[t]
+                run = checkpoints.run_start(logs[t], new, m.evaluations, lengths[t])
             else:
                 new = m.evaluations
                 seqs[t] = w.seq
+                run = w.run
             derived.append(
                 Derived(
                     m,
@@ -207,9 +210,10 @@ class Recorder:
             wanted.update((aid, (a, alert_codec.encode(a))) for aid, a in raise_.items())
             reached |= seen | set(w.seen)
             if w.fold is not None and not w.later and not m.done:
-                kept = [*w.seen, *_stopped_seen(m, now)]
+                kept = sorted({*w.seen, *_stopped_seen(m, now)})  # a set: one order, any path
                 at = datetime.fromtimestamp(w.fold.last, UTC)
-                points.append(checkpoints.row_of(policy, t, w.fold, kept, seqs[t] + len(new), at))
+                row = checkpoints.row_of(policy, t, w.fold, kept, seqs[t] + len(new), at, run)
+                points.append(row)
             else:
                 drop.append(t)
         repo.save(cur, derived, seqs, now)
@@ -379,7 +383,7 @@ class Recorder:
         if not checkpoints.resumable(policy, base, s):
             return None
         m = measurement_of(policy, head.id, s, tuple(runs), when)
-        return Work(m, s, point.evaluations, True, tuple(seen))
+        return Work(m, s, point.evaluations, True, tuple(seen), run=checkpoints.run_of(point))
 
     # -- re-measuring ---------------------------------------------------------------------
 

@@ -29,11 +29,21 @@ from typing import Any
 
 import anyio.to_thread
 
+from slarules.engine.impact import EVERYTHING, Impact, impact
 from slarules.engine.policy import Policy
 from slarules.service.recording import Recorder, Work, credited_work, measure_all
+from slarules.service.restamp import restamp_in
 from slarules.store.rows import EventRow, TicketHead
 
-__all__ = ["BATCH", "Inputs", "read_batch", "remeasure_all", "save_batch", "workers_for"]
+__all__ = [
+    "BATCH",
+    "Inputs",
+    "read_batch",
+    "remeasure_all",
+    "restamp_batch",
+    "save_batch",
+    "workers_for",
+]
 
 log = logging.getLogger("slarules.service")
 
@@ -55,6 +65,23 @@ class Inputs:
     heads: dict[str, TicketHead]
     rows: dict[str, list[EventRow]]
     marks: dict[str, tuple[int, int]]
+
+
+def restamp_batch(
+    recorder: Recorder,
+    old: Policy,
+    new: Policy,
+    change: Impact,
+    ids: Iterable[str],
+    now: datetime,
+) -> tuple[int, list[str]]:
+    """Restamp the tickets among `ids` the change from `old` cannot touch, in one write
+    (`service.restamp`): (how many, the ids left to measure from their events)."""
+    with recorder.store.write() as cur:
+        heads = recorder.store.tickets.heads(cur, ids, lock=True, open_only=True)
+        raised, rest = restamp_in(recorder, cur, old, new, change, heads, now)
+    recorder.committed(raised)
+    return len(heads) - len(rest), list(rest)
 
 
 def read_batch(recorder: Recorder, ids: Iterable[str]) -> Inputs:
@@ -136,9 +163,15 @@ async def remeasure_all(
     workers: int | None = None,
     go_on: Callable[[], bool] = lambda: True,
     done: Callable[[int, int], None] = lambda n, left: None,
+    previous: Policy | None = None,
 ) -> int:
     """Re-measure `ids` in batches; `go_on()` False stops before the next batch (a newer
-    reload took over); `done(n, left)` after each saved batch. Returns tickets saved."""
+    reload took over); `done(n, left)` after each saved batch. Returns tickets saved.
+
+    `previous`: the policy the tickets were measured under (a reload); the tickets the
+    change cannot touch (`engine.impact`) are restamped in a short write per batch and
+    only the others are read, measured and saved as above."""
+    change = EVERYTHING if previous is None else impact(previous, policy)
     n_workers = workers_for(len(ids), batch) if workers is None else workers
     parts = [list(ids[i : i + batch]) for i in range(0, len(ids), batch)]
     pool: Executor | None = None
@@ -149,13 +182,16 @@ async def remeasure_all(
         )
     loop = asyncio.get_running_loop()
     saved = processed = 0
-    in_flight: list[tuple[int, Inputs, datetime, asyncio.Future[Any]]] = []
+    # per batch in order: (its size, tickets restamped, what is measured from events)
+    in_flight: list[tuple[int, int, tuple[Inputs, datetime, asyncio.Future[Any]] | None]] = []
 
     async def save_first() -> None:
         nonlocal saved, processed
-        size, inputs, at, fut = in_flight.pop(0)
-        measured = await fut
-        n = await run_in_threadpool(save_batch, recorder, policy, inputs, measured, at)
+        size, n, job = in_flight.pop(0)
+        if job is not None:
+            inputs, at, fut = job
+            measured = await fut
+            n += await run_in_threadpool(save_batch, recorder, policy, inputs, measured, at)
         saved += n
         processed += size
         done(n, len(ids) - processed)
@@ -164,7 +200,15 @@ async def remeasure_all(
         for part in parts:
             if not go_on():
                 break
-            inputs = await run_in_threadpool(read_batch, recorder, part)
+            n, rest = 0, part
+            if previous is not None and (not change.replay or change.decisions):
+                n, rest = await run_in_threadpool(
+                    restamp_batch, recorder, previous, policy, change, part, now()
+                )
+            if not rest:
+                in_flight.append((len(part), n, None))
+                continue
+            inputs = await run_in_threadpool(read_batch, recorder, rest)
             at = now()
             if pool is not None:
                 fut: asyncio.Future[Any] = loop.run_in_executor(pool, _measure, inputs, at)
@@ -172,13 +216,14 @@ async def remeasure_all(
                 fut = asyncio.ensure_future(
                     run_in_threadpool(measure_all, policy, inputs.heads, inputs.rows, at)
                 )
-            in_flight.append((len(part), inputs, at, fut))
+            in_flight.append((len(part), n, (inputs, at, fut)))
             while len(in_flight) > max(1, n_workers):
                 await save_first()
         while in_flight:
             if not go_on():
-                for _, _, _, fut in in_flight:
-                    fut.cancel()
+                for _, _, job in in_flight:
+                    if job is not None:
+                        job[2].cancel()
                 break
             await save_first()
     finally:

@@ -67,8 +67,14 @@ def _instant(text: str) -> datetime:
     return parse_rfc3339(text)
 
 
+# An instant's text, memoized: a ticket's cycles repeat the same instants (the engine's
+# datetimes are memoized too), and equal instants have one text whatever their offset.
+_text = lru_cache(maxsize=1 << 16)(rfc3339)
+
+
 def cycle_json(c: Cycle) -> tuple[str, str, str]:
     """The warnings, timeline and thresholds columns of a cycle."""
+    rfc3339 = _text
     warnings = [
         {"metric": w.metric, "at": rfc3339(w.at), "percent": w.percent, "before": w.before}
         for w in c.warnings

@@ -41,7 +41,7 @@ class Sql:
 
     @staticmethod
     def j(value: Any) -> str:
-        return json.dumps(value, separators=(",", ":"), sort_keys=True)
+        return _ENCODE(value)
 
     @staticmethod
     def unj(value: Any) -> Any:
@@ -87,6 +87,11 @@ class Sql:
                 yield cur
             finally:
                 cur.close()
+
+
+# `json.dumps(value, separators=(",", ":"), sort_keys=True)` without building an encoder
+# per call (the same text)
+_ENCODE = json.JSONEncoder(separators=(",", ":"), sort_keys=True).encode
 
 
 def chunks(items: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:

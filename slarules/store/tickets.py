@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from slarules.engine.measurement import Evaluation
-from slarules.store import codec
+from slarules.store import codec, runs
 from slarules.store.cycles import (
     CYCLE_COLUMNS,
     CYCLE_INSERT,
@@ -287,7 +287,7 @@ class TicketRepository:
                         note=r[7],
                     )
                 )
-        return out
+        return runs.with_copies(s, cur, out)  # a reload's copied runs in place
 
     def stored(
         self,
