@@ -7,6 +7,7 @@ No timed asserts: each test checks that the abandoned thread ended by raising
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -27,6 +28,19 @@ BIG = big_rules(1900)  # about 220 KB: seconds to build, far over the budget bel
 WAIT = 120.0  # generous: the thread must end long before this (it polls per rule)
 
 
+class _SlowPolls:
+    """A cancel hook that takes 2 ms a poll: a build of `BIG` (a poll per rule) then takes
+    seconds on any machine, so it always outlasts the 0.5 s budget (the real build got
+    fast enough to finish inside it on a quiet machine)."""
+
+    def __init__(self, inner: Cancel) -> None:
+        self.inner = inner
+
+    def check(self) -> None:
+        time.sleep(0.002)
+        self.inner.check()
+
+
 class Watched:
     """Wraps the runtime's `build_source`: records how each call ended."""
 
@@ -39,7 +53,8 @@ class Watched:
     def __call__(self, text: str, name: str, cancel: Any = None) -> BuildResult:
         self.cancel = cancel
         try:
-            result: BuildResult = self.real(text, name, cancel)
+            slow = None if cancel is None else _SlowPolls(cancel)
+            result: BuildResult = self.real(text, name, slow)
         except BaseException as e:
             self.outcome.append(e)
             raise
@@ -113,7 +128,7 @@ def test_a_timed_out_reload_stops_and_swaps_nothing(client: Any, tmp_path: Path)
 
     def reload(fan_out: bool = True, cancel: Any = None) -> Any:
         try:
-            return real(fan_out, cancel)
+            return real(fan_out, _SlowPolls(cancel))
         except BaseException as e:
             outcome.append(e)
             raise
