@@ -34,7 +34,8 @@ from slarules.service.recording import (
 from slarules.service.restamp import remeasure_since
 from slarules.service.views import EventView, LogPage, RecordResult, TicketView, view_of
 from slarules.store import Store
-from slarules.store.queries import LogFilter, Page, TicketFilter, plain_text
+from slarules.store.queries import LogFilter, Page, TicketFilter
+from slarules.store.walks import plain_text
 
 __all__ = [
     "EventView",

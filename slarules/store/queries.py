@@ -9,9 +9,7 @@ figures of open tickets up to `now`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,6 +34,7 @@ from slarules.store.filters import (
 )
 from slarules.store.sql import Sql, chunks
 from slarules.store.times import from_db, opt_from_db
+from slarules.store.walks import Cursors, key_value, plain_text, unindexed, walking
 
 LOG_SELECT = (
     'c."ticket_id", t."requester", t."department", t."assignee", t."level", '
@@ -59,67 +58,6 @@ TICKETS_KEPT = 50_000  # an export's ticket columns kept at most (memory stays f
 WALKABLE = frozenset({"started_at", "ticket_id", "due_at", "stopped_at"})
 LOG_DENSE = 5_000
 FEW_TICKETS = 500  # SQLite: at most this many tickets meet a page's ticket conditions: sort them
-_COLUMN = re.compile(r'(?<![\w"+.])([ct])\."')
-_TICKET = re.compile(r'(?<![\w"+.])t\."')
-
-
-def _unindexed(sql: str) -> str:
-    """SQLite: the same terms with `+` before each column (no index chosen for them)."""
-    return _COLUMN.sub(r'+\1."', sql)
-
-
-def _by_part(w: Where) -> list[tuple[str, list[Any]]]:
-    """Each condition with its own parameters (every `?` of a part is one of its own)."""
-    out, i = [], 0
-    for p in w.parts:
-        n = p.count("?")
-        out.append((p, w.params[i : i + n]))
-        i += n
-    assert i == len(w.params), "a condition's text holds a literal `?`"
-    return out
-
-
-def _walking(w: Where, key: str) -> Where:
-    """SQLite, walking the sort index: conditions on other cycle columns kept from the
-    index choice (`+`); those on the ticket row asked of it by id, in one correlated
-    EXISTS (in the join, SQLite first builds a Bloom filter over every ticket row)."""
-    out = Where()
-    ticket: list[tuple[str, list[Any]]] = []
-    for p, params in _by_part(w):
-        if p.startswith(key):
-            out.add(p, *params)
-        elif 't."' in p and 'c."' not in p:
-            ticket.append((_TICKET.sub('+t2."', p), params))
-        else:
-            out.add(_unindexed(p), *params)
-    if ticket:
-        conds = " AND ".join(p for p, _ in ticket)
-        out.add(
-            f'EXISTS (SELECT 1 FROM "ticket" t2 WHERE t2."id" = c."ticket_id" AND {conds})',
-            *(v for _, params in ticket for v in params),
-        )
-    return out
-
-
-def _key_value(v: Any) -> Any:
-    """A sort-key value as read (SQLite gives instants as text) → what a cursor holds."""
-    return v.replace(tzinfo=None) if isinstance(v, datetime) else v
-
-
-@contextmanager
-def plain_text(cur: Any, s: Sql) -> Iterator[None]:
-    """SQLite: read text as `str` (Pony decodes each value in Python with errors replaced;
-    the store writes only valid UTF-8). A third of an export's time otherwise."""
-    if s.pg:
-        yield
-        return
-    conn = cur.connection
-    old = conn.text_factory
-    conn.text_factory = str
-    try:
-        yield
-    finally:
-        conn.text_factory = old
 
 
 def log_row_of(r: Sequence[Any]) -> LogRow:
@@ -141,22 +79,6 @@ def log_row_of(r: Sequence[Any]) -> LogRow:
         remaining=r[13],
         ruleset_version=r[14],
     )
-
-
-class _Cursors:
-    """The cursors of a page's rows, encoded only when asked for (an export needs one)."""
-
-    def __init__(self, key: SortKey, raw: Sequence[Sequence[Any]], at: int) -> None:
-        self.key, self.raw, self.at = key, raw, at
-
-    def first(self, n: int) -> tuple[str, ...]:
-        return tuple(self._one(r) for r in self.raw[:n])
-
-    def last(self) -> str:
-        return self._one(self.raw[-1])
-
-    def _one(self, r: Sequence[Any]) -> str:
-        return self.key.cursor([_key_value(v) for v in r[self.at :]])
 
 
 class Queries:
@@ -242,8 +164,8 @@ class Queries:
                 where = Where(list(w.parts), list(w.params))
                 order = ph.order
                 if few:
-                    where.extend(Where([_unindexed(p) for p in ph.where.parts], ph.where.params))
-                    order = _unindexed(order)
+                    where.extend(Where([unindexed(p) for p in ph.where.parts], ph.where.params))
+                    order = unindexed(order)
                 else:
                     where.extend(ph.where)
                 s.execute(
@@ -254,7 +176,7 @@ class Queries:
                 rows.extend(cur.fetchall())
         has_next = len(rows) > first
         rows = rows[:first]
-        cursors = tuple(key.cursor([_key_value(v) for v in r[1:]]) for r in rows)
+        cursors = tuple(key.cursor([key_value(v) for v in r[1:]]) for r in rows)
         return Page(tuple(r[0] for r in rows), cursors, has_next, total)
 
     def _ticket_count(self, tw: Where, cw: Where) -> int:
@@ -328,10 +250,10 @@ class Queries:
 
     def _log_page(
         self, f: LogFilter, now: datetime, limit: int, after: str | None
-    ) -> tuple[list[tuple[LogRow, bool]], _Cursors]:
+    ) -> tuple[list[tuple[LogRow, bool]], Cursors]:
         key, raw, _ = self._log_raw(f, now, limit, after)
         rows = [(log_row_of(r), bool(r[DONE])) for r in raw]
-        return rows, _Cursors(key, raw, DONE + 1)
+        return rows, Cursors(key, raw, DONE + 1)
 
     def _log_raw(
         self,
@@ -355,7 +277,7 @@ class Queries:
             # index (the filter terms kept from the index choice by a unary `+`).
             collect = self._few_log_matches(w)
         if w.parts and not collect and not s.pg and key.name in WALKABLE:
-            w = _walking(w, key.expr)
+            w = walking(w, key.expr)
         cols, cparams = key.columns_sql()
         # no ticket column in the filter or the sort: an export reads the cycles alone
         split = tickets is not None and 't."' not in w.sql() + cols + key.expr
@@ -366,7 +288,7 @@ class Queries:
                     break
                 where = Where(list(w.parts), list(w.params))
                 where.extend(ph.where)
-                order = _unindexed(ph.order) if collect else ph.order
+                order = unindexed(ph.order) if collect else ph.order
                 if split:
                     text = f'SELECT {CYCLE_LOG_SELECT}, {cols} FROM "cycle" c{where.sql()}'
                 else:
@@ -453,7 +375,7 @@ class Queries:
                 yield raw
             if len(raw) < chunk:
                 return
-            after = _Cursors(key, raw, DONE + 1).last()
+            after = Cursors(key, raw, DONE + 1).last()
 
     # -- compliance --------------------------------------------------------------------
 
