@@ -111,3 +111,27 @@ def test_conditions_bench_compares_equal_decisions() -> None:
         assert (d.level, d.decided_by) == plain(t), t
     decided = {plain(t)[1] for t in tickets}
     assert decided >= {"r1", "r4", "r6", "r7", "r5", "r11", "r197", "default", "r199"}
+
+
+def _run(*args: str) -> str:
+    import subprocess
+
+    got = subprocess.run(
+        [sys.executable, *args], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert got.returncode == 0, got.stderr[-2000:]
+    return got.stdout
+
+
+def test_reports_on_a_small_seeded_store(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'year.db'}"
+    _run("bench/seed_reports.py", url, "--tickets", "300", "--open", "20")
+    out = _run("bench/bench_reports.py", url, "--repeat", "1")
+    for line in ("compliance month by DAY", "slaLog(first: 100) by dueAt", "tickets(first: 50)"):
+        assert line in out
+    assert "GET /export/sla-log.csv" in out
+
+
+def test_remeasure_full_and_incremental() -> None:
+    out = _run("bench/bench_remeasure.py", "-n", "30", "-r", "1", "--full-runs", "1")
+    assert "serial re-measure" in out and "one rule's condition: full" in out
