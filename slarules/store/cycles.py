@@ -93,6 +93,41 @@ def cycle_json(c: Cycle) -> tuple[str, str, str]:
     return Sql.j(warnings), Sql.j(timeline), Sql.j(thresholds)
 
 
+def cycle_row(
+    sql: Sql,
+    ticket_id: str,
+    c: Cycle,
+    breach_at: datetime | None,
+    next_at: datetime | None,
+    credited: str | None,
+    measured: Any,
+) -> tuple[Any, ...]:
+    """A cycle as the parameters of `CYCLE_INSERT` (`measured`: the instant, as `sql.t`)."""
+    w, tl, th = cycle_json(c)
+    return (
+        ticket_id,
+        c.metric,
+        c.index,
+        c.state,
+        sql.t(c.started_at),
+        sql.t(c.stopped_at),
+        sql.t(c.due_at),
+        sql.t(c.breached_at),
+        sql.t(breach_at),
+        c.target,
+        c.elapsed,
+        c.remaining,
+        measured,
+        c.ruleset_version,
+        sql.t(next_at),
+        w,
+        tl,
+        th,
+        credited,
+        credited.casefold() if credited else None,
+    )
+
+
 def _loads(value: Any) -> Any:
     return _decode(value) if isinstance(value, str) else Sql.unj(value)
 

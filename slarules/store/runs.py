@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from slarules.engine.measurement import Cycle, Evaluation
-from slarules.store.cycles import CYCLE_INSERT, cycle_json
+from slarules.store.cycles import CYCLE_INSERT, cycle_row
 from slarules.store.sql import Sql, chunks
 from slarules.store.times import FAR_FUTURE, from_db, to_db
 
@@ -218,33 +218,10 @@ def save_restamped(
         'DELETE FROM "cycle" WHERE "ticket_id" = ? AND "metric" = ? AND "idx" = ?',
         [(t, c.metric, c.index) for t, c, _, _, _ in cycles],
     )
-    rows = []
-    for t, c, breach_at, nxt, credited in cycles:
-        w, tl, th = cycle_json(c)
-        rows.append(
-            (
-                t,
-                c.metric,
-                c.index,
-                c.state,
-                sql.t(c.started_at),
-                sql.t(c.stopped_at),
-                sql.t(c.due_at),
-                sql.t(c.breached_at),
-                sql.t(breach_at),
-                c.target,
-                c.elapsed,
-                c.remaining,
-                measured,
-                c.ruleset_version,
-                sql.t(nxt),
-                w,
-                tl,
-                th,
-                credited,
-                credited.casefold() if credited else None,
-            )
-        )
+    rows = [
+        cycle_row(sql, t, c, breach_at, nxt, credited, measured)
+        for t, c, breach_at, nxt, credited in cycles
+    ]
     sql.executemany(cur, CYCLE_INSERT, rows)
     sql.executemany(
         cur,

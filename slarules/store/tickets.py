@@ -22,7 +22,7 @@ from slarules.store.cycles import (
     CYCLE_INSERT,
     CYCLE_SELECT,
     cycle_from_row,
-    cycle_json,
+    cycle_row,
 )
 from slarules.store.rows import CheckpointRow, Derived, EventRow, StoredTicket, TicketHead
 from slarules.store.sql import Sql, chunks
@@ -359,31 +359,7 @@ class TicketRepository:
             for c, breach_at, nxt, credited in zip(
                 m.cycles, d.breach_at, d.cycle_next_at, d.credited, strict=True
             ):
-                w, tl, th = cycle_json(c)
-                cycle_rows.append(
-                    (
-                        m.ticket_id,
-                        c.metric,
-                        c.index,
-                        c.state,
-                        s.t(c.started_at),
-                        s.t(c.stopped_at),
-                        s.t(c.due_at),
-                        s.t(c.breached_at),
-                        s.t(breach_at),
-                        c.target,
-                        c.elapsed,
-                        c.remaining,
-                        measured,
-                        c.ruleset_version,
-                        s.t(nxt),
-                        w,
-                        tl,
-                        th,
-                        credited,
-                        credited.casefold() if credited else None,
-                    )
-                )
+                cycle_rows.append(cycle_row(s, m.ticket_id, c, breach_at, nxt, credited, measured))
             seq = logs.get(m.ticket_id, 0)
             for i, ev in enumerate(d.new_evaluations, start=seq):
                 eval_rows.append(
