@@ -168,8 +168,10 @@ def measurement_of(
     s: Fold,
     evaluations: tuple[Evaluation, ...],
     now: datetime,
+    cycles: bool = True,
 ) -> Measurement:
-    """The measurement of a fold as of `now` (its cycles: those `cycles.spans` knows)."""
+    """The measurement of a fold as of `now` (its cycles: those `cycles.spans` knows;
+    `cycles=False`: none, for a caller that reads their figures from `cycles.outcomes`)."""
     until = _posix(now, "now")
     return Measurement(
         ticket_id=ticket_id,
@@ -178,7 +180,7 @@ def measurement_of(
         decision=s.decision,
         fields=dict(s.fields),
         done=s.category == "done",
-        cycles=_cycles.project(policy, s, until),
+        cycles=_cycles.project(policy, s, until) if cycles else (),
         evaluations=evaluations,
     )
 

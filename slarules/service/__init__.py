@@ -171,7 +171,7 @@ class TicketService:
                 continue
             try:
                 if st is not None and t in points:
-                    m = project_stored(policy, h, points[t], st, now)
+                    m = project_stored(policy, h, points[t], st, now, detail)
                 else:
                     m = measure_at(policy, history_of(h, rows[t]), now)
             except InputError as e:

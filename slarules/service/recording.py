@@ -19,6 +19,7 @@ from slarules.alerts import codec as alert_codec
 from slarules.engine import alerts as rules
 from slarules.engine import intake
 from slarules.engine.credit import credited_assignees
+from slarules.engine.cycles import outcomes
 from slarules.engine.fold import Fold, step
 from slarules.engine.measurement import Evaluation, Measurement
 from slarules.engine.policy import METRICS, Policy, fold
@@ -34,6 +35,7 @@ from slarules.errors import (
     bad_input,
 )
 from slarules.service import checkpoints
+from slarules.service.projections import log_cycle
 from slarules.service.views import EventView, TicketView, appended, view_of
 from slarules.store import Store, codec, runs
 from slarules.store.rows import Derived, EventRow, StoredTicket, TicketHead
@@ -123,13 +125,28 @@ def full_work(policy: Policy, h: TicketHistory, now: datetime) -> Work:
 
 
 def project_stored(
-    policy: Policy, head: TicketHead, point: Any, stored: StoredTicket, now: datetime
+    policy: Policy,
+    head: TicketHead,
+    point: Any,
+    stored: StoredTicket,
+    now: datetime,
+    detail: bool = True,
 ) -> Measurement:
     """An open ticket as of `now` without replaying it: its stopped cycles as stored, the
-    running ones projected from its checkpoint (what a full measure gives)."""
+    running ones projected from its checkpoint (what a full measure gives). `detail=False`:
+    the running cycles without warnings, timeline and thresholds (`engine.cycles.outcomes`,
+    as the stored ones read without their detail)."""
     s, _ = checkpoints.from_plain(policy, point.state)
-    m = measurement_of(policy, head.id, s, (), max(now, head.created_at))
-    running = {(c.metric, c.index): c for c in m.cycles}
+    at = max(now, head.created_at)
+    if detail:
+        m = measurement_of(policy, head.id, s, (), at)
+        running = {(c.metric, c.index): c for c in m.cycles}
+    else:
+        m = measurement_of(policy, head.id, s, (), at, cycles=False)
+        running = {
+            (o.metric, o.index): log_cycle(o, policy.version)
+            for o in outcomes(policy, s, posix(at))
+        }
     merged = [running.pop((c.metric, c.index), c) for c in stored.cycles]
     merged.extend(running.values())
     order = {metric: i for i, metric in enumerate(METRICS)}

@@ -50,3 +50,19 @@ def test_running_cycles_have_the_full_projections_figures(seeded: Seeded) -> Non
             states |= {c.state for c in m.cycles}
         assert set(rest) <= set(seeded.ids)
     assert {"active", "breached"} <= states
+
+
+def test_views_without_detail_have_the_full_views_figures(seeded: Seeded) -> None:
+    """`views(detail=False)` (a page that shows no warnings or timeline) projects running
+    cycles without them: every other figure equals the full view's, around the breaches."""
+    svc, policy = seeded.service, seeded.policy
+    for delta in (timedelta(0), timedelta(seconds=-1), timedelta(seconds=1), timedelta(days=3)):
+        now = seeded.now + delta
+        full = svc.views(policy, seeded.ids, now)
+        bare = svc.views(policy, seeded.ids, now, detail=False)
+        assert full.keys() == bare.keys() and full
+        for t, v in full.items():
+            want = tuple(replace(c, warnings=(), timeline=(), thresholds=()) for c in v.cycles)
+            got = tuple(replace(c, thresholds=()) for c in bare[t].cycles)
+            assert got == want, t
+            assert replace(bare[t], cycles=()) == replace(v, cycles=())
