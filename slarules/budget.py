@@ -11,6 +11,7 @@ it at coarse steps, so the abandoned thread ends at its next poll instead of fin
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -96,7 +97,14 @@ class Deadline:
 
 class CancelOnDisconnect:
     """ASGI middleware: cancel an HTTP request's task when its client disconnects, so a
-    resolver waiting on a `Budget` thread stops waiting (stack-next.md §4.2)."""
+    resolver waiting on a `Budget` thread stops waiting (stack-next.md §4.2).
+
+    The request runs in a cancel scope; only a request still running `WATCH_AFTER`
+    seconds in gets a watcher task, which waits for the disconnect after the body and
+    cancels the scope. Most requests end before that, and cost no task or task group
+    (those were about 0.15 ms of a `{ __typename }` round trip)."""
+
+    WATCH_AFTER = 0.05  # seconds: a disconnect is noticed this much later at most
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -106,6 +114,7 @@ class CancelOnDisconnect:
             await self.app(scope, receive, send)
             return
         body_read, responded = anyio.Event(), False
+        request = anyio.CancelScope()
 
         async def receive_body() -> Any:
             msg = await receive()
@@ -119,23 +128,24 @@ class CancelOnDisconnect:
                 responded = True
             await send(msg)
 
-        error: Exception | None = None  # raised as itself, not inside an ExceptionGroup
-        async with anyio.create_task_group() as tg:
-
-            async def watch() -> None:
+        async def watch() -> None:
+            try:
                 await body_read.wait()  # after the body only a disconnect can come
                 if (await receive())["type"] == "http.disconnect" and not responded:
-                    tg.cancel_scope.cancel()
+                    request.cancel()
+            except Exception:  # the connection went first: nothing left to cancel
+                return
 
-            tg.start_soon(watch)
-            try:
+        loop = asyncio.get_running_loop()
+        watcher: list[asyncio.Task[None]] = []
+        later = loop.call_later(self.WATCH_AFTER, lambda: watcher.append(loop.create_task(watch())))
+        try:
+            with request:
                 await self.app(scope, receive_body, send_tracking)
-            except Exception as e:
-                error = e
-            finally:
-                tg.cancel_scope.cancel()
-        if error is not None:
-            raise error
+        finally:
+            later.cancel()
+            for task in watcher:
+                task.cancel()
 
 
 class BodyTimeout:

@@ -228,3 +228,61 @@ def test_explain_of_many_events_stops_between_events() -> None:
     with pytest.raises(Cancelled):
         TicketService.explain(policy, ticket, events, now, hook)
     assert hook.polls == 50  # 950 events never folded
+
+
+def test_a_client_that_hangs_up_stops_the_thread_through_a_real_server(
+    sqlite_db: DatabaseConfig,
+) -> None:
+    """End to end, through uvicorn: a checkRules whose client closes its connection while
+    the rules build (no time limit in sight) stops at the build's next poll."""
+    import json
+    import socket
+
+    import uvicorn
+
+    from slarules.app import create_app
+    from slarules.clock import FrozenClock
+    from slarules.runtime import LiveRuleset, _build_source
+    from slarules.settings import Settings
+    from tests.service.rules import make_policy
+
+    watched = Watched(_build_source)
+    started = threading.Event()
+
+    def build(text: str, name: str, cancel: Any = None) -> BuildResult:
+        started.set()
+        return watched(text, name, cancel)
+
+    settings = replace(Settings(database=sqlite_db), operation_timeout=3600.0)
+    app = create_app(
+        settings, FrozenClock(T0), ruleset=LiveRuleset(make_policy(), T0, {}), build_source=build
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        for _ in range(1000):
+            if server.started:
+                break
+            time.sleep(0.01)
+        body = json.dumps({"query": CHECK, "variables": {"s": BIG}}).encode()
+        conn = socket.create_connection(("127.0.0.1", port))
+        conn.sendall(
+            b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            + f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+        assert started.wait(WAIT)
+        time.sleep(0.2)  # the build is under way (a poll takes 2 ms, BIG has 1,900 rules)
+        conn.close()
+        assert watched.ended.wait(WAIT)
+        (outcome,) = watched.outcome
+        assert isinstance(outcome, Cancelled)
+    finally:
+        server.should_exit = True
+        thread.join(WAIT)
