@@ -168,19 +168,26 @@ class QueryBudget(SchemaExtension):
         ec = self.execution_context
         doc = ec.graphql_document
         if doc is not None:
-            fragments = {
-                d.name.value: d for d in doc.definitions if isinstance(d, FragmentDefinitionNode)
-            }
-            ops = [d for d in doc.definitions if isinstance(d, OperationDefinitionNode)]
-            if ec.operation_name:
-                ops = [o for o in ops if o.name and o.name.value == ec.operation_name]
-            error = _bad_strings_of(doc) or self._check(ops, fragments, ec.variables)
+            error = self.refusal(doc, ec.operation_name, ec.variables, ec.context)
             if error is not None:
                 ec.result = GraphQLExecutionResult(data=None, errors=[error])
         yield
 
-    def _check(self, ops: Any, fragments: Any, variables: Any) -> GraphQLError | None:
-        context = self.execution_context.context
+    def refusal(
+        self, doc: DocumentNode, operation_name: str | None, variables: Any, context: Any
+    ) -> GraphQLError | None:
+        """Why this request of `doc` may not run (bad strings, HTTP subscription,
+        introspection without the role, cost over the limit), or None. The prepared lane
+        (graphql/prepared.py) asks this too: one definition of the budget."""
+        fragments = {
+            d.name.value: d for d in doc.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        ops = [d for d in doc.definitions if isinstance(d, OperationDefinitionNode)]
+        if operation_name:
+            ops = [o for o in ops if o.name and o.name.value == operation_name]
+        return _bad_strings_of(doc) or self._check(ops, fragments, variables, context)
+
+    def _check(self, ops: Any, fragments: Any, variables: Any, context: Any) -> GraphQLError | None:
         role = getattr(context, "role", "admin")
         over_http = not isinstance(getattr(context, "request", None), WebSocket)
         for op in ops:

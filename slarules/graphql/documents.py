@@ -35,6 +35,7 @@ class DocumentCache:
     def __init__(self, maxsize: int = MAX_ENTRIES) -> None:
         self.maxsize = maxsize
         self._docs: OrderedDict[Key, DocumentNode] = OrderedDict()
+        self._texts: dict[str, DocumentNode] = {}  # the kept documents by query text
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -47,12 +48,19 @@ class DocumentCache:
                 self._docs.move_to_end(key)
             return doc
 
+    def by_text(self, query: str) -> DocumentNode | None:
+        """The kept document of this text (under the schema's one set of parse options:
+        the limiters fix them when the schema is made), for the prepared lane."""
+        return self._texts.get(query)
+
     def put(self, key: Key, doc: DocumentNode) -> None:
         with self._lock:
             self._docs[key] = doc
             self._docs.move_to_end(key)
+            self._texts[key[0]] = doc
             while len(self._docs) > self.maxsize:
-                self._docs.popitem(last=False)
+                old, _ = self._docs.popitem(last=False)
+                self._texts.pop(old[0], None)  # a miss only sends a text the long way
 
 
 def key_of(query: str | None, parse_options: Any) -> Key | None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from slarules.errors import BAD_USER_INPUT, ServiceError
 from slarules.graphql.scalars import InvalidInstant
@@ -42,6 +45,41 @@ class MaskInternalErrors(MaskErrors):
 
 
 class SlaSchema(strawberry.Schema):
+    lane: Any = None  # graphql/prepared.Lane, set by make_schema(fast=True)
+
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        """A kept document through the prepared lane, the rest through strawberry."""
+        if self.lane is not None and allowed_operation_types is not None:
+            got = await self.lane.run(
+                query,
+                variable_values,
+                context_value,
+                root_value,
+                operation_name,
+                allowed_operation_types,
+                operation_extensions,
+            )
+            if got is not None:
+                return got  # type: ignore[no-any-return]
+        return await super().execute(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            allowed_operation_types,
+            operation_extensions,
+        )
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:

@@ -34,6 +34,7 @@ from slarules.graphql.direct import direct_resolvers
 from slarules.graphql.documents import CachedDocuments, DocumentCache
 from slarules.graphql.fast import fast_executor
 from slarules.graphql.masking import MaskInternalErrors, SlaSchema, is_public
+from slarules.graphql.prepared import Lane
 from slarules.graphql.raw import raw_event, raw_ticket, selects, selects_below
 from slarules.graphql.scalars import SCALAR_MAP
 from slarules.service import LogFilter, RawEvent, TicketView
@@ -418,17 +419,24 @@ def make_schema(settings: Settings, fast: bool = True) -> strawberry.Schema:
     completed by compiled plans (graphql/fast.py); `fast=False`: strawberry's own resolvers
     and executor (the same SDL and answers: the reference the tests compare with)."""
     documents = DocumentCache()  # per schema: its validation rules are fixed here
-    extensions: list[Any] = [
+
+    def budget() -> QueryBudget:
+        return QueryBudget(
+            max_cost=settings.max_cost, open_introspection=settings.open_introspection
+        )
+
+    def mask() -> MaskInternalErrors:
+        return MaskInternalErrors(
+            should_mask_error=lambda e: not is_public(e), error_message="internal error"
+        )
+
+    extensions: list[Any] = [  # factories: strawberry makes them per request
         lambda: QueryDepthLimiter(max_depth=settings.max_depth),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
-        lambda: QueryBudget(
-            max_cost=settings.max_cost, open_introspection=settings.open_introspection
-        ),
+        budget,
         lambda: CachedDocuments(documents),
-        lambda: MaskInternalErrors(
-            should_mask_error=lambda e: not is_public(e), error_message="internal error"
-        ),
+        mask,
     ]
     schema = SlaSchema(
         query=Query,
@@ -440,4 +448,5 @@ def make_schema(settings: Settings, fast: bool = True) -> strawberry.Schema:
     if fast:
         direct_resolvers(schema)
         schema.execution_context_class = fast_executor(schema._schema)
+        schema.lane = Lane(schema, documents, budget(), mask())
     return schema

@@ -16,10 +16,9 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from slarules.engine.measurement import Evaluation
-from slarules.store import codec, runs
+from slarules.store import codec, rewrites, runs
 from slarules.store.cycles import (
     CYCLE_COLUMNS,
-    CYCLE_INSERT,
     CYCLE_SELECT,
     cycle_from_row,
     cycle_row,
@@ -40,6 +39,19 @@ EVAL_INSERT = (
 T = TypeVar("T")
 # text columns lists filter and group on, each with its case-folded `_key` twin
 KEY_COLUMNS = ("requester", "department", "assignee")
+TICKET_SAVED = (  # the ticket row's columns a measurement sets (`save`), its id first
+    "id",
+    "fields",
+    "level",
+    "decided_by",
+    *KEY_COLUMNS,
+    *(f"{c}_key" for c in KEY_COLUMNS),
+    "done",
+    "ruleset_version",
+    "measured_at",
+    "due_key",
+    "next_at",
+)
 
 
 def _text(v: Any) -> str | None:
@@ -337,21 +349,24 @@ class TicketRepository:
         self, cur: Any, derived: Sequence[Derived], logs: dict[str, int], now: datetime
     ) -> None:
         """Rewrite the cycle rows and ticket row of measured tickets and append their new
-        evaluations (`logs`: how many evaluations each ticket's log holds already)."""
+        evaluations (`logs`: how many evaluations each ticket's log holds already). Only
+        the columns that changed are written (`store.rewrites`): a partial measurement's
+        cycles by (metric, index), a whole one's replacing the ticket's cycles."""
         s = self.sql
-        ids = [d.measurement.ticket_id for d in derived if not d.partial]
-        for part in chunks(ids):
-            s.execute(cur, f'DELETE FROM "cycle" WHERE "ticket_id" IN ({s.marks(len(part))})', part)
-        s.executemany(
-            cur,
-            'DELETE FROM "cycle" WHERE "ticket_id" = ? AND "metric" = ? AND "idx" = ?',
-            [
-                (d.measurement.ticket_id, c.metric, c.index)
-                for d in derived
-                if d.partial
-                for c in d.measurement.cycles
-            ],
-        )
+        whole = [d.measurement.ticket_id for d in derived if not d.partial]
+        keys = [
+            (d.measurement.ticket_id, c.metric, c.index)
+            for d in derived
+            if d.partial
+            for c in d.measurement.cycles
+        ]
+        stored: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        for part in chunks(whole):
+            s.execute(cur, CYCLE_SELECT + f'WHERE "ticket_id" IN ({s.marks(len(part))})', part)
+            stored.update((tuple(r[:3]), tuple(r)) for r in cur.fetchall())
+        kept = dict(stored)  # the whole measurements' stored cycles: those not rewritten go
+        for r in rewrites.select_keys(s, cur, CYCLE_SELECT, ("ticket_id", "metric", "idx"), keys):
+            stored[r[:3]] = r
         cycle_rows, eval_rows, ticket_rows = [], [], []
         measured = s.t(now)
         for d in derived:
@@ -378,6 +393,7 @@ class TicketRepository:
             f = m.fields
             ticket_rows.append(
                 (
+                    m.ticket_id,
                     Sql.j(codec.encode_fields(f)),
                     m.decision.level,
                     m.decision.decided_by,
@@ -388,19 +404,16 @@ class TicketRepository:
                     measured,
                     s.tn(to_db(d.due_key)) if d.due_key else s.tn(FAR_FUTURE),
                     s.t(d.next_at),
-                    m.ticket_id,
                 )
             )
-        s.executemany(cur, CYCLE_INSERT, cycle_rows)
+        rewrites.rewrite(s, cur, "cycle", CYCLE_COLUMNS, (0, 1, 2), stored, cycle_rows, kept)
         s.executemany(cur, EVAL_INSERT, eval_rows)
-        s.executemany(
-            cur,
-            'UPDATE "ticket" SET "fields" = ?, "level" = ?, "decided_by" = ?, "requester" = ?, '
-            '"department" = ?, "assignee" = ?, "requester_key" = ?, "department_key" = ?, '
-            '"assignee_key" = ?, "done" = ?, "ruleset_version" = ?, '
-            '"measured_at" = ?, "due_key" = ?, "next_at" = ? WHERE "id" = ?',
-            ticket_rows,
-        )
+        heads: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        select = "SELECT " + ", ".join(f'"{c}"' for c in TICKET_SAVED) + ' FROM "ticket" '
+        for part in chunks([r[0] for r in ticket_rows]):
+            s.execute(cur, select + f'WHERE "id" IN ({s.marks(len(part))})', part)
+            heads.update(((r[0],), tuple(r)) for r in cur.fetchall())
+        rewrites.rewrite(s, cur, "ticket", TICKET_SAVED, (0,), heads, ticket_rows)
 
     def counts(self) -> dict[str, int]:
         """Row counts per table (health and tests)."""
