@@ -33,6 +33,16 @@ METRICS: tuple[Metric, ...] = (
     "agent_work",
     "resolution",
 )
+_METRIC_ORDER: dict[str, int] = {m: i for i, m in enumerate(METRICS)}
+
+
+def cycle_order(metric: str, index: int) -> tuple[int, int]:
+    """Where a cycle stands among a measurement's cycles: by metric (`METRICS` order),
+    then by index. Readers of stored cycles sort by it (rows are kept in place, so their
+    write order is not this one)."""
+    return _METRIC_ORDER.get(metric, len(METRICS)), index
+
+
 RESPONSE_METRICS: frozenset[str] = frozenset(
     {"first_response", "next_response", "periodic_response"}
 )

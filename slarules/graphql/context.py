@@ -28,10 +28,14 @@ class Context:
     request: Any = None
     response: Any = None
     connection_params: Any = None
-    tickets: DataLoader[str, TicketView | None] = field(init=False)
+    _tickets: DataLoader[str, TicketView | None] | None = field(default=None, init=False)
 
-    def __post_init__(self) -> None:
-        self.tickets = DataLoader(load_fn=self._load_tickets)
+    @property
+    def tickets(self) -> DataLoader[str, TicketView | None]:
+        """The request's ticket loader, made when a resolver first asks for it."""
+        if self._tickets is None:
+            self._tickets = DataLoader(load_fn=self._load_tickets)
+        return self._tickets
 
     async def _load_tickets(self, ids: list[str]) -> list[TicketView | None]:
         service = self.runtime.require_service()

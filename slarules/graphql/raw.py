@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import strawberry
-from strawberry.types.nodes import SelectedField
+from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
 
 from slarules.errors import BAD_USER_INPUT, ServiceError
 from slarules.graphql import input_types as gi
@@ -50,32 +51,45 @@ def raw_ticket(t: gi.TicketInput) -> dict[str, Any]:
     }
 
 
+def _walk(info: strawberry.Info, hit: Callable[[str], bool], deep: bool) -> bool:
+    """Does a field under this one (its own sub-fields; `deep`: at any depth) satisfy `hit`,
+    fragments included? Read from graphql-core's nodes: strawberry's `selected_fields`
+    builds a tree of the whole selection first. Directives are not applied (a field under
+    `@skip` counts), as they are not in `selected_fields`."""
+    raw = info._raw_info
+    fragments = raw.fragments
+
+    def walk(selection_set: Any, seen: frozenset[str]) -> bool:
+        for sel in selection_set.selections if selection_set is not None else ():
+            if isinstance(sel, FieldNode):
+                if hit(sel.name.value):
+                    return True
+                if deep and walk(sel.selection_set, seen):
+                    return True
+            elif isinstance(sel, InlineFragmentNode):
+                if walk(sel.selection_set, seen):
+                    return True
+            elif isinstance(sel, FragmentSpreadNode):
+                name = sel.name.value
+                frag = fragments.get(name)
+                if (
+                    frag is not None
+                    and name not in seen
+                    and walk(frag.selection_set, seen | {name})
+                ):
+                    return True
+        return False
+
+    return any(walk(node.selection_set, frozenset()) for node in raw.field_nodes)
+
+
 def selects(info: strawberry.Info, name: str) -> bool:
     """Does the query select the sub-field `name` of this field (fragments included)?
     (`totalCount` is counted and ticket views are built only when asked for.)"""
-
-    def walk(selections: Any) -> bool:
-        for sel in selections:
-            if isinstance(sel, SelectedField):
-                if sel.name == name:
-                    return True
-            elif walk(sel.selections):  # a fragment spread or an inline fragment
-                return True
-        return False
-
-    return any(walk(f.selections) for f in info.selected_fields)
+    return _walk(info, lambda n: n == name, deep=False)
 
 
 def selects_below(info: strawberry.Info, names: frozenset[str]) -> bool:
     """Does the query select a field named in `names` anywhere under this field? (A
     ticket page reads events and evaluation logs only when a node shows them.)"""
-
-    def walk(selections: Any) -> bool:
-        for sel in selections:
-            if isinstance(sel, SelectedField) and sel.name in names:
-                return True
-            if walk(sel.selections):
-                return True
-        return False
-
-    return any(walk(f.selections) for f in info.selected_fields)
+    return _walk(info, names.__contains__, deep=True)

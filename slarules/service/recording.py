@@ -22,7 +22,7 @@ from slarules.engine.credit import credited_assignees
 from slarules.engine.cycles import outcomes
 from slarules.engine.fold import Fold, step
 from slarules.engine.measurement import Evaluation, Measurement
-from slarules.engine.policy import METRICS, Policy, fold
+from slarules.engine.policy import Policy, cycle_order, fold
 from slarules.engine.ticket import TicketHistory
 from slarules.engine.timers import fold as fold_history
 from slarules.engine.timers import measure, measurement_of, posix
@@ -149,8 +149,7 @@ def project_stored(
         }
     merged = [running.pop((c.metric, c.index), c) for c in stored.cycles]
     merged.extend(running.values())
-    order = {metric: i for i, metric in enumerate(METRICS)}
-    merged.sort(key=lambda c: (order[c.metric], c.index))
+    merged.sort(key=lambda c: cycle_order(c.metric, c.index))
     return Measurement(
         m.ticket_id, m.now, m.ruleset_version, m.decision, m.fields, m.done, tuple(merged), ()
     )

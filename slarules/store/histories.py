@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from slarules.engine.policy import cycle_order
 from slarules.settings import DatabaseConfig
 from slarules.store import codec
 from slarules.store.rows import CheckpointRow, EventRow, TicketHead
@@ -258,6 +259,8 @@ class Histories:
                         r[10],
                     )
                 )
+            for got in cycles.values():  # rows are rewritten in place: not in write order
+                got.sort(key=lambda c: cycle_order(c.metric, c.index))
             opened = [t for t in mine if not by_id[t].done]
             points: dict[str, CheckpointRow] = {}
             if opened:

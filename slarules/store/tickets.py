@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from slarules.engine.measurement import Evaluation
+from slarules.engine.policy import cycle_order
 from slarules.store import codec, rewrites, runs
 from slarules.store.cycles import (
     CYCLE_COLUMNS,
@@ -341,7 +342,7 @@ class TicketRepository:
                     r[2],
                     r[3],
                     r[4],
-                    tuple(cycles[r[0]]),
+                    tuple(sorted(cycles[r[0]], key=lambda c: cycle_order(c.metric, c.index))),
                 )
         return out
 
