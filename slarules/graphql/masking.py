@@ -58,19 +58,7 @@ class SlaSchema(strawberry.Schema):
         operation_extensions: dict[str, Any] | None = None,
     ) -> ExecutionResult:
         """A kept document through the prepared lane, the rest through strawberry."""
-        if self.lane is not None and allowed_operation_types is not None:
-            got = await self.lane.run(
-                query,
-                variable_values,
-                context_value,
-                root_value,
-                operation_name,
-                allowed_operation_types,
-                operation_extensions,
-            )
-            if got is not None:
-                return got  # type: ignore[no-any-return]
-        return await super().execute(
+        args = (
             query,
             variable_values,
             context_value,
@@ -79,6 +67,11 @@ class SlaSchema(strawberry.Schema):
             allowed_operation_types,
             operation_extensions,
         )
+        if self.lane is not None and allowed_operation_types is not None:
+            got = await self.lane.run(*args)
+            if got is not None:
+                return got  # type: ignore[no-any-return]
+        return await super().execute(*args)
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
