@@ -232,3 +232,9 @@ def cycle_of_figures(r: Any) -> Cycle:
         r[11],
         _EMPTY,
     )
+
+
+# A list page reads the same stopped cycles again and again (they change only when their
+# ticket is measured again): one Cycle per row value, shared (it is immutable; the row
+# tuple, every column of the figures, is the key).
+figures_of_row = lru_cache(maxsize=1 << 14)(cycle_of_figures)

@@ -25,8 +25,8 @@ from slarules.store.cycles import (
     CYCLE_SELECT,
     FIGURE_SELECT,
     cycle_from_row,
-    cycle_of_figures,
     cycle_row,
+    figures_of_row,
 )
 from slarules.store.rows import CheckpointRow, Derived, EventRow, StoredTicket, TicketHead
 from slarules.store.sql import Sql, chunks
@@ -393,7 +393,7 @@ class TicketRepository:
                     out[r[0]].append(cycle_from_row(r))
             else:
                 for r in cur.fetchall():
-                    out[r[0]].append(cycle_of_figures(r))
+                    out[r[0]].append(figures_of_row(r))
         return out
 
     def save(

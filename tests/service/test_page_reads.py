@@ -14,7 +14,7 @@ import pytest
 from slarules.instants import InvalidInstant, parse_rfc3339
 from slarules.service import RawEvent, TicketService
 from slarules.settings import parse_database_url
-from slarules.store import Store, codec
+from slarules.store import Store, codec, cycles
 from tests.service.reports_store import Seeded, seed
 
 
@@ -152,3 +152,26 @@ def test_decoded_values() -> None:
         "obj": {"k": (1, 2)},
     }
     assert type(got["b"]) is bool
+
+
+def test_a_stopped_cycle_per_row_value() -> None:
+    row = (
+        "T-1",
+        "resolution",
+        1,
+        "met",
+        "2026-03-08 06:00:00",
+        "2026-03-08 08:00:00",
+        "2026-03-08 09:00:00",
+        None,
+        10800,
+        7200,
+        3600,
+        "v1",
+    )
+    got = cycles.figures_of_row(row)
+    assert got == cycles.cycle_of_figures(row) and cycles.figures_of_row(tuple(row)) is got
+    assert got.stopped_at == datetime(2026, 3, 8, 8, tzinfo=UTC) and got.remaining == 3600
+    later = (*row[:5], "2026-03-08 08:30:00", *row[6:10], 1800, *row[11:])
+    other = cycles.figures_of_row(later)
+    assert other.stopped_at == datetime(2026, 3, 8, 8, 30, tzinfo=UTC) and other.remaining == 1800
