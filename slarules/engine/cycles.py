@@ -336,7 +336,8 @@ def _each(
         return
     ix, level = got
     built: dict[_LabelsKey, Labels] = {}
-    for metric in METRICS:
+    metrics = METRICS if only is None else [m for m in METRICS if any(m == k for k, _ in only)]
+    for metric in metrics:
         target = level.target_seconds(metric, s.fields)
         if target is None:
             continue

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from slarules.engine.policy import Decision
 from slarules.instants import InvalidInstant, parse_rfc3339
-from slarules.service import RawEvent, TicketService
+from slarules.service import RawEvent, TicketService, checkpoints
 from slarules.settings import parse_database_url
 from slarules.store import Store, codec, cycles
 from tests.service.reports_store import Seeded, seed
@@ -175,3 +176,27 @@ def test_a_stopped_cycle_per_row_value() -> None:
     later = (*row[:5], "2026-03-08 08:30:00", *row[6:10], 1800, *row[11:])
     other = cycles.figures_of_row(later)
     assert other.stopped_at == datetime(2026, 3, 8, 8, 30, tzinfo=UTC) and other.remaining == 1800
+
+
+def test_the_fold_of_a_shared_state_is_a_fresh_copy_each_time(seeded: Seeded) -> None:
+    store, policy = seeded.service.store, seeded.policy
+    with store.read() as cur:
+        _, points = store.tickets.heads_and_checkpoints(cur, seeded.ids)
+    assert points
+    for p in points.values():
+        want = checkpoints.from_plain(policy, dict(p.state))  # a plain dict: not cached
+        first = checkpoints.from_plain(policy, p.state)
+        assert first == want
+        first[0].fields["status"] = "changed"
+        first[0].runs.append((0, "done", ()))
+        first[0].counts["resolution"] = 99
+        first[1].append("alert")
+        again = checkpoints.from_plain(policy, p.state)
+        assert again == want and again[0] is not first[0]
+    # another ruleset version decides the level again (here: none for every ticket)
+    other = replace(policy, version="other", decide_fn=lambda fields: Decision(None, None))
+    p = next(iter(points.values()))
+    got, _ = checkpoints.from_plain(other, p.state)
+    assert (
+        got.decision == Decision(None, None) != checkpoints.from_plain(policy, p.state)[0].decision
+    )
