@@ -10,7 +10,7 @@ wrapper, the non-null, list and leaf checks), which costs more than the page's S
   all plain leaves, `__typename`, plain objects and lists of them, and pure resolvers
   (`PURE_MODULES`; called as strawberry would, see direct.py), with a plan compiled
   once per request and selection (an object's plan is one generated function, its leaves
-  read and completed inline: `_fused`; the code is compiled once per shape);
+  read and completed inline: `plans.fused`; the code is compiled once per shape);
 - otherwise reads the object's plain leaves inline and leaves the rest to graphql-core.
 
 Anything unusual (null for a non-null field, a value of another type than a shortcut
@@ -21,95 +21,30 @@ changes nothing), so its value or error is exactly what it was.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Awaitable, Callable
-from keyword import iskeyword
+from collections.abc import Callable
 from operator import attrgetter
-from types import CodeType
 from typing import Any, ClassVar, NamedTuple
 
 from graphql import (
-    GraphQLBoolean,
     GraphQLEnumType,
-    GraphQLFloat,
-    GraphQLID,
-    GraphQLInt,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLScalarType,
     GraphQLSchema,
-    GraphQLString,
 )
 from graphql.execution.values import get_argument_values
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.base import StrawberryObjectDefinition
+
+from slarules.graphql import plans
+from slarules.graphql.plans import MISS, Leaf, Plan, Step
 
 __all__ = ["FastExecutor", "Tables", "fast_executor", "tables"]
 
 # modules whose sync resolvers are pure reads of their object: a plan may call one, then
 # hand the object to graphql-core, which calls it again
 PURE_MODULES = frozenset({"slarules.graphql.types"})
-MISS: Any = object()  # a shortcut declined: graphql-core completes the value
-Plan = Callable[[Any], Any]  # source object -> the completed value, or MISS
-INT_MIN, INT_MAX = -(2**31), 2**31 - 1
-
-
-# The completion of a non-null value `v` of a built-in scalar, as an expression: compiled
-# into `_coerce`'s functions and inlined into the fused plans (`_fused`).
-_INLINE: dict[Any, str] = {
-    GraphQLInt: "v if type(v) is int and INT_MIN <= v <= INT_MAX else MISS",
-    GraphQLFloat: "v if type(v) is float and isfinite(v) else MISS",
-    GraphQLBoolean: "v if type(v) is bool else MISS",
-    GraphQLString: "v if type(v) is str else MISS",
-    GraphQLID: "v if type(v) is str else MISS",
-}
-_NAMES = {"MISS": MISS, "INT_MIN": INT_MIN, "INT_MAX": INT_MAX, "isfinite": math.isfinite}
-
-
-def _coerce(named: Any) -> Callable[[Any], Any]:
-    """The value as graphql-core completes it for a non-null value of `named`, or MISS."""
-    expr = _INLINE.get(named)
-    if expr is not None:
-        got: Callable[[Any], Any] = eval(f"lambda v: {expr}", dict(_NAMES))
-        return got
-    if isinstance(named, GraphQLEnumType):
-        cls = getattr(named, "wrapped_cls", None)  # strawberry's: Python enum members out
-        if cls is None:
-            return lambda v: MISS
-        names: dict[int, str] = {}  # by the member's identity (members are singletons)
-        for n, d in named.values.items():  # the first name of a member wins, as in strawberry
-            names.setdefault(id(cls(d.value)), n)
-        return lambda v: names.get(id(v), MISS) if type(v) is cls else MISS
-    coerce = named.coerce_output_value  # a custom scalar (DateTime, JSON): its own code
-
-    def custom(v: Any) -> Any:
-        if isinstance(v, Exception):  # graphql-core raises it as the field's error
-            return MISS
-        try:
-            out = coerce(v)
-        except Exception:  # graphql-core's path raises it again, located
-            return MISS
-        if type(out) is str:  # DateTime's (no ABC check for the common case)
-            return out
-        return MISS if out is None or isinstance(out, Awaitable) else out
-
-    return custom
-
-
-def _step(get: Callable[[Any], Any], complete: Callable[[Any], Any], nullable: bool) -> Plan:
-    """A field's value: `get` from the source (an attribute, a resolver), then `complete`."""
-
-    def read(source: Any) -> Any:
-        try:
-            v = get(source)
-        except Exception:
-            return MISS
-        if v is None:
-            return None if nullable else MISS
-        return complete(v)
-
-    return read
 
 
 class Basic(NamedTuple):
@@ -125,14 +60,6 @@ class Call(NamedTuple):
     field: Any  # the GraphQLField
     call: Callable[..., Any]
     names: dict[str, str]  # GraphQL argument name -> Python name
-
-
-class Leaf(NamedTuple):
-    """A plain leaf field: its Python name, its named type (scalar or enum) and nullability."""
-
-    python_name: str
-    named: Any
-    nullable: bool
 
 
 class Tables(NamedTuple):
@@ -183,117 +110,12 @@ def tables(schema: GraphQLSchema) -> Tables:
         for field_name, b in plain.items():
             named, nullable = _unwrap(b.type)
             if isinstance(named, GraphQLScalarType | GraphQLEnumType):
-                reads[field_name] = _step(attrgetter(b.python_name), _coerce(named), nullable)
+                reads[field_name] = plans.step(
+                    attrgetter(b.python_name), plans.coerce(named), nullable
+                )
                 kinds[field_name] = Leaf(b.python_name, named, nullable)
         leaves[name], specs[name] = reads, kinds
     return Tables(basic, leaves, objects, calls, specs)
-
-
-def _constant(value: str) -> Plan:
-    return lambda source: value
-
-
-def _instance(sub: Plan, cls: type) -> Plan:
-    return lambda v: sub(v) if type(v) is cls else MISS
-
-
-def _list(item: Plan) -> Plan:
-    def complete(v: Any) -> Any:
-        if type(v) is not list and type(v) is not tuple:
-            return MISS
-        out = []
-        for x in v:
-            got = item(x)
-            if got is MISS:
-                return MISS
-            out.append(got)
-        return out
-
-    return complete
-
-
-def _objects(cls: type, sub: Plan, nullable: bool) -> Plan:
-    """`_list(_item(cls, sub, nullable))` with the item's checks in the loop (a list page
-    completes hundreds of objects)."""
-
-    def complete(v: Any) -> Any:
-        if type(v) is not list and type(v) is not tuple:
-            return MISS
-        out: list[Any] = []
-        for x in v:
-            if x is None:
-                if not nullable:
-                    return MISS
-                out.append(None)
-                continue
-            if type(x) is not cls:
-                return MISS
-            got = sub(x)
-            if got is MISS:
-                return MISS
-            out.append(got)
-        return out
-
-    return complete
-
-
-def _item(cls: type | None, sub: Plan, nullable: bool) -> Plan:
-    """One list item: an object of exactly `cls` (or a leaf when `cls` is None)."""
-    if cls is None:
-        return lambda x: (None if nullable else MISS) if x is None else sub(x)
-    return lambda x: (
-        (None if nullable else MISS) if x is None else sub(x) if type(x) is cls else MISS
-    )
-
-
-Step = tuple[str, Plan, Leaf | str | None]  # response name, plan; a leaf, a constant, or None
-_CODE: dict[str, CodeType] = {}  # a fused plan's text -> its compiled code
-
-
-def _fused(steps: list[Step]) -> Plan:
-    """An object's plan: each step's value under its response name, or MISS as soon as one
-    is MISS. One generated function: the leaves' reads and completions inline (what their
-    plans do: `_step` over `_coerce`), the other steps called. An object's fields cost one
-    call instead of two or three per leaf."""
-    names: dict[str, Any] = dict(_NAMES)
-    body = ["def run(source):"]
-    for k, (_, plan, how) in enumerate(steps):
-        if isinstance(how, str):  # __typename
-            names[f"C{k}"] = how
-            body.append(f"    r{k} = C{k}")
-            continue
-        if how is None or not how.python_name.isidentifier() or iskeyword(how.python_name):
-            names[f"P{k}"] = plan
-            body += [f"    r{k} = P{k}(source)", f"    if r{k} is MISS:", "        return MISS"]
-            continue
-        expr = _INLINE.get(how.named)
-        if expr is None:  # an enum or a custom scalar: its completion function
-            names[f"F{k}"] = _coerce(how.named)
-            expr = f"F{k}(v)"
-        body += [
-            "    try:",
-            f"        v = source.{how.python_name}",
-            "    except Exception:",
-            "        return MISS",
-            "    if v is None:",
-            f"        {'r' + str(k) + ' = None' if how.nullable else 'return MISS'}",
-            "    else:",
-            f"        r{k} = {expr}",
-            f"        if r{k} is MISS:",
-            "            return MISS",
-        ]
-    for k, (response_name, _, _) in enumerate(steps):
-        names[f"K{k}"] = response_name
-    body.append("    return {" + ", ".join(f"K{k}: r{k}" for k in range(len(steps))) + "}")
-    text = "\n".join(body)  # the shape of the selection: the same for every request
-    code = _CODE.get(text)
-    if code is None:
-        if len(_CODE) >= 1024:
-            _CODE.clear()
-        code = _CODE[text] = compile(text, "<fast plan>", "exec")
-    exec(code, names)
-    run: Plan = names["run"]
-    return run
 
 
 class FastExecutor(StrawberryGraphQLCoreExecutionContext):
@@ -330,7 +152,7 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         for response_name, field_details in grouped.items():
             name = field_details[0].node.name.value
             if name == "__typename":
-                steps.append((response_name, _constant(t.name), t.name))
+                steps.append((response_name, plans.constant(t.name), t.name))
                 continue
             step = leaves.get(name)
             if step is not None:
@@ -349,7 +171,7 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
             if step is None:
                 return None
             steps.append((response_name, step, None))
-        return _fused(steps)
+        return plans.fused(steps)
 
     def _called(self, c: Call, details: Any) -> Callable[[Any], Any] | None:
         """The resolver with this selection's arguments (as graphql-core coerces them)."""
@@ -376,20 +198,26 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         """A field completed by a plan: a leaf, an object, a list of objects or leaves."""
         inner, nullable = _unwrap(field_type)
         if isinstance(inner, GraphQLScalarType | GraphQLEnumType):
-            return _step(get, _coerce(inner), nullable)
+            return plans.step(get, plans.coerce(inner), nullable)
         if isinstance(inner, GraphQLList):
             item_type, item_nullable = _unwrap(inner.of_type)
             if isinstance(item_type, GraphQLScalarType | GraphQLEnumType):
-                return _step(get, _list(_item(None, _coerce(item_type), item_nullable)), nullable)
+                return plans.step(
+                    get,
+                    plans.list_of(plans.item(None, plans.coerce(item_type), item_nullable)),
+                    nullable,
+                )
             known = self.t.objects.get(id(item_type))
             sub = None if known is None else self._plan_of(known[0], details)
             if known is None or sub is None:
                 return None
-            return _step(get, _objects(known[1], sub, item_nullable), nullable)
+            return plans.step(get, plans.objects(known[1], sub, item_nullable), nullable)
         known = self.t.objects.get(id(inner))
         sub = None if known is None else self._plan_of(known[0], details)
         return (
-            None if known is None or sub is None else _step(get, _instance(sub, known[1]), nullable)
+            None
+            if known is None or sub is None
+            else plans.step(get, plans.instance(sub, known[1]), nullable)
         )
 
     def complete_value(
@@ -431,7 +259,7 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         plan = self._plan_of(known[0], details)
         if plan is None:
             return MISS
-        return _objects(known[1], plan, item_nullable)(items)
+        return plans.objects(known[1], plan, item_nullable)(items)
 
     def execute_fields(
         self,

@@ -40,7 +40,7 @@ def to_plain(s: Fold, seen: list[str]) -> dict[str, Any]:
     }
 
 
-# Folds of shared, read-only checkpoint states (`store.tickets._state_of`: one per stored
+# Folds of shared, read-only checkpoint states (`store.pages._state_of`: one per stored
 # text), by ruleset version and the state's identity; each entry holds its state, so the
 # identity is not reused while the entry lives. A fold is mutable: a copy is handed out.
 _FOLDS: dict[tuple[str, int], tuple[Mapping[str, Any], Fold, list[str]]] = {}

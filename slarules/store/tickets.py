@@ -11,24 +11,18 @@ derived by the engine (`slarules.engine.alerts`).
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from functools import lru_cache
-from types import MappingProxyType
 from typing import Any, TypeVar
 
-from slarules.engine.measurement import Cycle, Evaluation
+from slarules.engine.measurement import Evaluation
 from slarules.store import codec, runs
 from slarules.store.cycles import (
     CYCLE_INSERT,
-    CYCLE_SELECT,
-    FIGURE_SELECT,
-    cycle_from_row,
     cycle_row,
-    figures_of_row,
 )
-from slarules.store.rows import CheckpointRow, Derived, EventRow, StoredTicket, TicketHead
+from slarules.store.pages import PageReads
+from slarules.store.rows import CheckpointRow, Derived, EventRow, TicketHead
 from slarules.store.sql import Sql, chunks
 from slarules.store.times import FAR_FUTURE, from_db, opt_from_db, to_db
 
@@ -41,7 +35,6 @@ EVAL_INSERT = (
     '"level_before", "level_after", "decided_by", "note") VALUES (?,?,?,?,?,?,?,?,?)'
 )
 T = TypeVar("T")
-_decode = json.JSONDecoder().decode
 # text columns lists filter and group on, each with its case-folded `_key` twin
 KEY_COLUMNS = ("requester", "department", "assignee")
 
@@ -65,22 +58,13 @@ def retry_unique(fn: Callable[[], T]) -> T:
     return fn()
 
 
-@lru_cache(maxsize=1 << 11)  # a page's worth of open tickets, many times over
-def _state_of(text: str) -> Mapping[str, Any]:
-    """A checkpoint's stored JSON, decoded once per text: equal texts are equal states, and
-    a checkpoint changes only with its ticket's events, so list pages meet the same texts
-    again. Shared by every read of the text, so it is read-only (its readers,
-    `checkpoints.from_plain`, copy what they keep)."""
-    return MappingProxyType(_decode(text))
-
-
 def _head(r: Sequence[Any]) -> TicketHead:
     return TicketHead(
         r[0], from_db(r[1]), r[2], codec.decode_fields(Sql.unj(r[3])), bool(r[4]), opt_from_db(r[5])
     )
 
 
-class TicketRepository:
+class TicketRepository(PageReads):
     """Tickets, events and derived rows; every method is sync (run it in a thread)."""
 
     def __init__(self, sql: Sql) -> None:
@@ -240,37 +224,6 @@ class TicketRepository:
                 out[r[0]] = CheckpointRow(r[0], r[1], r[2], from_db(r[3]), r[4], Sql.unj(r[5]))
         return out
 
-    def heads_and_checkpoints(
-        self, cur: Any, ids: Iterable[str]
-    ) -> tuple[dict[str, TicketHead], dict[str, CheckpointRow]]:
-        """`heads(ids)` without the fields the tickets were created with (`initial_fields`
-        empty: for a reader that does not replay them), and the checkpoints of the open
-        ones among them (`checkpoints`), in one statement: what a list page reads first.
-        A checkpoint's `state` is decoded once per stored text and shared by the reads
-        that meet the same text (`_state_of`: read-only)."""
-        s = self.sql
-        heads: dict[str, TicketHead] = {}
-        points: dict[str, CheckpointRow] = {}
-        state = 'p."state"::text' if s.pg else 'p."state"'  # the text: the key of its decoding
-        for part in chunks(sorted(set(ids))):
-            s.execute(
-                cur,
-                'SELECT t."id", t."created_at", t."created_by", t."done", t."measured_at", '
-                'p."ruleset_version", p."engine_version", p."last_at", p."evaluations", '
-                f'{state} FROM "ticket" t LEFT JOIN "checkpoint" p '
-                'ON p."ticket_id" = t."id" AND NOT t."done" '
-                f'WHERE t."id" IN ({s.marks(len(part))}) ORDER BY t."id"',
-                part,
-            )
-            for r in cur.fetchall():
-                t = r[0]
-                heads[t] = TicketHead(t, from_db(r[1]), r[2], {}, bool(r[3]), opt_from_db(r[4]))
-                if r[5] is not None:
-                    v = r[9]
-                    got = _state_of(v) if isinstance(v, str) else Sql.unj(v)
-                    points[t] = CheckpointRow(t, r[5], r[6], from_db(r[7]), r[8], got)
-        return heads, points
-
     def put_checkpoints(self, cur: Any, rows: Sequence[CheckpointRow]) -> None:
         """Upsert these checkpoints (one per ticket)."""
         s = self.sql
@@ -332,69 +285,6 @@ class TicketRepository:
                     )
                 )
         return runs.with_copies(s, cur, out)  # a reload's copied runs in place
-
-    def stored(
-        self,
-        cur: Any,
-        heads: Sequence[TicketHead],
-        stopped_only: Collection[str] = (),
-        detail: bool = True,
-    ) -> dict[str, StoredTicket]:
-        """The rows of these tickets as last measured (done tickets are read, not measured).
-        Of the tickets in `stopped_only` (a view projects their running cycles from the
-        checkpoint, which also gives their fields and level), only the stopped cycles are
-        read and not the ticket row: their `fields` are empty, `level`, `decided_by` None
-        and `ruleset_version` "". `detail=False`: the cycles without warnings, timeline and
-        thresholds (their JSON columns are not read)."""
-        s = self.sql
-        out: dict[str, StoredTicket] = {}
-        full = [h for h in heads if h.id not in stopped_only]
-        projected = [h for h in heads if h.id in stopped_only]
-        cycles = self._cycles(cur, [h.id for h in full], detail, stopped=False)
-        for h in projected:
-            out[h.id] = StoredTicket(h, {}, None, None, "", ())
-        if projected:
-            stopped = self._cycles(cur, [h.id for h in projected], detail, stopped=True)
-            for t, got in stopped.items():
-                out[t] = out[t]._replace(cycles=tuple(got))
-        by_id = {h.id: h for h in full}
-        for part in chunks(list(by_id)):
-            s.execute(
-                cur,
-                'SELECT "id", "fields", "level", "decided_by", "ruleset_version" FROM "ticket" '
-                f'WHERE "id" IN ({s.marks(len(part))})',
-                part,
-            )
-            for r in cur.fetchall():
-                out[r[0]] = StoredTicket(
-                    by_id[r[0]],
-                    codec.decode_fields(Sql.unj(r[1])),
-                    r[2],
-                    r[3],
-                    r[4],
-                    tuple(cycles[r[0]]),
-                )
-        return out
-
-    def _cycles(
-        self, cur: Any, ids: Sequence[str], detail: bool, stopped: bool
-    ) -> dict[str, list[Cycle]]:
-        """The cycle rows of these tickets in the order they were written, or with `stopped`
-        only the stopped ones, in no particular order (a view of a projected ticket sorts
-        its cycles); `detail=False`: without the JSON columns."""
-        s = self.sql
-        out: dict[str, list[Cycle]] = {t: [] for t in ids}
-        select = CYCLE_SELECT if detail else FIGURE_SELECT
-        rest = ' AND "stopped_at" IS NOT NULL' if stopped else ' ORDER BY "ticket_id", "id"'
-        for part in chunks(list(ids)):
-            s.execute(cur, select + f'WHERE "ticket_id" IN ({s.marks(len(part))}){rest}', part)
-            if detail:
-                for r in cur.fetchall():
-                    out[r[0]].append(cycle_from_row(r))
-            else:
-                for r in cur.fetchall():
-                    out[r[0]].append(figures_of_row(r))
-        return out
 
     def save(
         self, cur: Any, derived: Sequence[Derived], logs: dict[str, int], now: datetime

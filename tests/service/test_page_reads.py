@@ -1,6 +1,7 @@
-"""The narrow reads of a list page (store/tickets.py, store/codec.py) give what the full
-reads give: heads without the creation fields, cycles without their JSON columns, the
-stopped cycles alone of a ticket whose running ones are projected, stored instants."""
+"""The narrow reads of a list page (store/pages.py, store/cycles.py, store/codec.py) give
+what the full reads give: heads without the creation fields, cycles without their JSON
+columns, the stopped cycles alone of a ticket whose running ones are projected, stored
+instants; the shared decodings (states, folds, stopped cycles) follow what is read."""
 
 from __future__ import annotations
 
