@@ -27,6 +27,9 @@ DEFAULT_DB_FILE = "slarules.db"
 DEMO_DB_FILE = "slarules-demo.db"  # `serve --demo` without a database setting
 
 
+PG_OPTIONS = "-c timezone=UTC -c max_parallel_workers_per_gather=0"  # every store session
+
+
 @dataclass(frozen=True, slots=True)
 class DatabaseConfig:
     """Where the store lives: a SQLite file (absolute path) or a PostgreSQL server."""
@@ -51,7 +54,9 @@ class DatabaseConfig:
     def pony_kwargs(self) -> dict[str, object]:
         if self.provider == "sqlite":
             return {"provider": "sqlite", "filename": self.filename, "create_db": True}
-        kw: dict[str, object] = {"provider": "postgres", "options": "-c timezone=UTC"}
+        # no parallel workers: the store's queries are index walks of a page or a report,
+        # where starting workers costs more than it saves (docs/choices.md)
+        kw: dict[str, object] = {"provider": "postgres", "options": PG_OPTIONS}
         for key in ("host", "port", "user", "password", "database"):
             value = getattr(self, key)
             if value is not None:

@@ -14,7 +14,7 @@ reached T. One function per figure: labels, state, due, timeline, thresholds.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
@@ -66,13 +66,20 @@ class Labels:
         mine = [k for k, p in enumerate(level.pauses) if p.covers(metric)]
         excluded = excluded_categories(metric)
         labels: list[Label] = []
+        paused: dict[tuple[bool, ...], bool] = {}  # per hits of the level: runs repeat a few
         for _, cat, hit in runs:
             if cat == "done":
                 labels.append("done")
-            elif cat in excluded or any(hit[level_ix][k] for k in mine):
-                labels.append("paused")
-            else:
-                labels.append("count")
+                continue
+            if cat not in excluded:
+                hits = hit[level_ix]
+                held = paused.get(hits)
+                if held is None:
+                    held = paused[hits] = any(hits[k] for k in mine)
+                if not held:
+                    labels.append("count")
+                    continue
+            labels.append("paused")
         self.instants = [r[0] for r in runs]
         self.labels = labels
 
@@ -320,22 +327,29 @@ def _labels(
 
 
 def _each(
-    policy: Policy, s: Fold
+    policy: Policy, s: Fold, only: Collection[tuple[str, int]] | None = None
 ) -> Iterator[tuple[Level, Labels, Metric, int, int, int | None, int]]:
-    """(level, labels, metric, index, start, stop, target) of every cycle `project` makes."""
+    """(level, labels, metric, index, start, stop, target) of every cycle `project` makes
+    (`only`: of those among these (metric, index) pairs)."""
     got = level_of(policy, s)
     if got is None:
         return
     ix, level = got
     built: dict[_LabelsKey, Labels] = {}
-    for metric in METRICS:
+    metrics = METRICS if only is None else [m for m in METRICS if any(m == k for k, _ in only)]
+    for metric in metrics:
         target = level.target_seconds(metric, s.fields)
         if target is None:
             continue
         known = spans(s, metric)
         if not known:
             continue
-        labels = _labels(built, s.runs, min(a for _, a, _ in known), ix, level, metric)
+        first = min(a for _, a, _ in known)  # of all the metric's cycles, kept or not
+        if only is not None:
+            known = [k for k in known if (metric, k[0]) in only]
+            if not known:
+                continue
+        labels = _labels(built, s.runs, first, ix, level, metric)
         for i, start, stop in known:
             yield level, labels, metric, i, start, stop, target
 
@@ -348,11 +362,15 @@ def project(policy: Policy, s: Fold, now: int) -> tuple[Cycle, ...]:
     )
 
 
-def outcomes(policy: Policy, s: Fold, now: int) -> list[Outcome]:
+def outcomes(
+    policy: Policy, s: Fold, now: int, only: Collection[tuple[str, int]] | None = None
+) -> list[Outcome]:
     """`project` without the timelines, warnings and thresholds: each cycle's state and
-    figures (metric, index, state, start, stop, due, target, elapsed, remaining)."""
+    figures (metric, index, state, start, stop, due, target, elapsed, remaining).
+    `only`: the cycles among these (metric, index) pairs (each one's figures are the
+    same as without it: a cycle is projected on its own)."""
     out: list[Outcome] = []
-    for level, labels, metric, i, start, stop, target in _each(policy, s):
+    for level, labels, metric, i, start, stop, target in _each(policy, s, only):
         _, clock, state, _, due = _core(level, labels, start, stop, target, now)
         out.append(
             Outcome(

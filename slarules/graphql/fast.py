@@ -9,7 +9,8 @@ wrapper, the non-null, list and leaf checks), which costs more than the page's S
 - completes an object value of a strawberry type (or a list of them) whose selection is
   all plain leaves, `__typename`, plain objects and lists of them, and pure resolvers
   (`PURE_MODULES`; called as strawberry would, see direct.py), with a plan compiled
-  once per request and selection;
+  once per request and selection (an object's plan is one generated function, its leaves
+  read and completed inline: `plans.fused`; the code is compiled once per shape);
 - otherwise reads the object's plain leaves inline and leaves the rest to graphql-core.
 
 Anything unusual (null for a non-null field, a value of another type than a shortcut
@@ -20,85 +21,30 @@ changes nothing), so its value or error is exactly what it was.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from operator import attrgetter
 from typing import Any, ClassVar, NamedTuple
 
 from graphql import (
-    GraphQLBoolean,
     GraphQLEnumType,
-    GraphQLFloat,
-    GraphQLID,
-    GraphQLInt,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLScalarType,
     GraphQLSchema,
-    GraphQLString,
 )
 from graphql.execution.values import get_argument_values
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.base import StrawberryObjectDefinition
+
+from slarules.graphql import plans
+from slarules.graphql.plans import MISS, Leaf, Plan, Step
 
 __all__ = ["FastExecutor", "Tables", "fast_executor", "tables"]
 
 # modules whose sync resolvers are pure reads of their object: a plan may call one, then
 # hand the object to graphql-core, which calls it again
 PURE_MODULES = frozenset({"slarules.graphql.types"})
-MISS: Any = object()  # a shortcut declined: graphql-core completes the value
-Plan = Callable[[Any], Any]  # source object -> the completed value, or MISS
-INT_MIN, INT_MAX = -(2**31), 2**31 - 1
-
-
-def _coerce(named: Any) -> Callable[[Any], Any]:
-    """The value as graphql-core completes it for a non-null value of `named`, or MISS."""
-    if named is GraphQLInt:
-        return lambda v: v if type(v) is int and INT_MIN <= v <= INT_MAX else MISS
-    if named is GraphQLFloat:
-        return lambda v: v if type(v) is float and math.isfinite(v) else MISS
-    if named is GraphQLBoolean:
-        return lambda v: v if type(v) is bool else MISS
-    if named is GraphQLString or named is GraphQLID:
-        return lambda v: v if type(v) is str else MISS
-    if isinstance(named, GraphQLEnumType):
-        cls = getattr(named, "wrapped_cls", None)  # strawberry's: Python enum members out
-        if cls is None:
-            return lambda v: MISS
-        names: dict[int, str] = {}  # by the member's identity (members are singletons)
-        for n, d in named.values.items():  # the first name of a member wins, as in strawberry
-            names.setdefault(id(cls(d.value)), n)
-        return lambda v: names.get(id(v), MISS) if type(v) is cls else MISS
-    coerce = named.coerce_output_value  # a custom scalar (DateTime, JSON): its own code
-
-    def custom(v: Any) -> Any:
-        if isinstance(v, Exception):  # graphql-core raises it as the field's error
-            return MISS
-        try:
-            out = coerce(v)
-        except Exception:  # graphql-core's path raises it again, located
-            return MISS
-        if type(out) is str:  # DateTime's (no ABC check for the common case)
-            return out
-        return MISS if out is None or isinstance(out, Awaitable) else out
-
-    return custom
-
-
-def _step(get: Callable[[Any], Any], complete: Callable[[Any], Any], nullable: bool) -> Plan:
-    """A field's value: `get` from the source (an attribute, a resolver), then `complete`."""
-
-    def read(source: Any) -> Any:
-        try:
-            v = get(source)
-        except Exception:
-            return MISS
-        if v is None:
-            return None if nullable else MISS
-        return complete(v)
-
-    return read
 
 
 class Basic(NamedTuple):
@@ -121,6 +67,7 @@ class Tables(NamedTuple):
     leaves: dict[str, dict[str, Plan]]  # type name -> its plain leaf fields' reads
     objects: dict[int, tuple[GraphQLObjectType, type]]  # id(type) -> (type, Python class)
     calls: dict[str, dict[str, Call]]  # type name -> GraphQL field name -> pure resolver
+    specs: dict[str, dict[str, Leaf]]  # type name -> its plain leaf fields
 
 
 def _unwrap(t: Any) -> tuple[Any, bool]:
@@ -134,6 +81,7 @@ def tables(schema: GraphQLSchema) -> Tables:
     leaves: dict[str, dict[str, Plan]] = {}
     objects: dict[int, tuple[GraphQLObjectType, type]] = {}
     calls: dict[str, dict[str, Call]] = {}
+    specs: dict[str, dict[str, Leaf]] = {}
     for name, t in schema.type_map.items():
         if name.startswith("__") or not isinstance(t, GraphQLObjectType):
             continue
@@ -158,64 +106,22 @@ def tables(schema: GraphQLSchema) -> Tables:
                 continue
             plain[field_name] = Basic(sf.python_name, f.type)
         basic[name], calls[name] = plain, pure
-        reads = {}
+        reads, kinds = {}, {}
         for field_name, b in plain.items():
             named, nullable = _unwrap(b.type)
             if isinstance(named, GraphQLScalarType | GraphQLEnumType):
-                reads[field_name] = _step(attrgetter(b.python_name), _coerce(named), nullable)
-        leaves[name] = reads
-    return Tables(basic, leaves, objects, calls)
-
-
-def _constant(value: str) -> Plan:
-    return lambda source: value
-
-
-def _instance(sub: Plan, cls: type) -> Plan:
-    return lambda v: sub(v) if type(v) is cls else MISS
-
-
-def _list(item: Plan) -> Plan:
-    def complete(v: Any) -> Any:
-        if type(v) is not list and type(v) is not tuple:
-            return MISS
-        out = []
-        for x in v:
-            got = item(x)
-            if got is MISS:
-                return MISS
-            out.append(got)
-        return out
-
-    return complete
-
-
-def _item(cls: type | None, sub: Plan, nullable: bool) -> Plan:
-    """One list item: an object of exactly `cls` (or a leaf when `cls` is None)."""
-    if cls is None:
-        return lambda x: (None if nullable else MISS) if x is None else sub(x)
-    return lambda x: (
-        (None if nullable else MISS) if x is None else sub(x) if type(x) is cls else MISS
-    )
-
-
-def _run(steps: list[tuple[str, Plan]]) -> Plan:
-    def run(source: Any) -> Any:
-        out = {}
-        for response_name, step in steps:
-            v = step(source)
-            if v is MISS:
-                return MISS
-            out[response_name] = v
-        return out
-
-    return run
+                reads[field_name] = plans.step(
+                    attrgetter(b.python_name), plans.coerce(named), nullable
+                )
+                kinds[field_name] = Leaf(b.python_name, named, nullable)
+        leaves[name], specs[name] = reads, kinds
+    return Tables(basic, leaves, objects, calls, specs)
 
 
 class FastExecutor(StrawberryGraphQLCoreExecutionContext):
     """strawberry's executor with the shortcuts above (`t`: this schema's tables)."""
 
-    t: ClassVar[Tables] = Tables({}, {}, {}, {})
+    t: ClassVar[Tables] = Tables({}, {}, {}, {}, {})
     _compiled: dict[tuple[int, int], tuple[Any, Plan | None]]  # per request, made when first used
 
     def _plain(self) -> bool:
@@ -241,11 +147,17 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         if new_defer_usages:
             return None
         basic, leaves = self.t.basic.get(t.name, {}), self.t.leaves.get(t.name, {})
-        calls = self.t.calls.get(t.name, {})
-        steps: list[tuple[str, Plan]] = []
+        calls, specs = self.t.calls.get(t.name, {}), self.t.specs.get(t.name, {})
+        steps: list[Step] = []
         for response_name, field_details in grouped.items():
             name = field_details[0].node.name.value
-            step = _constant(t.name) if name == "__typename" else leaves.get(name)
+            if name == "__typename":
+                steps.append((response_name, plans.constant(t.name), t.name))
+                continue
+            step = leaves.get(name)
+            if step is not None:
+                steps.append((response_name, step, specs[name]))
+                continue
             if step is None and name in basic:
                 b = basic[name]
                 step = self._nested(b.type, attrgetter(b.python_name), field_details)
@@ -258,8 +170,8 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
                 )
             if step is None:
                 return None
-            steps.append((response_name, step))
-        return _run(steps)
+            steps.append((response_name, step, None))
+        return plans.fused(steps)
 
     def _called(self, c: Call, details: Any) -> Callable[[Any], Any] | None:
         """The resolver with this selection's arguments (as graphql-core coerces them)."""
@@ -286,20 +198,26 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         """A field completed by a plan: a leaf, an object, a list of objects or leaves."""
         inner, nullable = _unwrap(field_type)
         if isinstance(inner, GraphQLScalarType | GraphQLEnumType):
-            return _step(get, _coerce(inner), nullable)
+            return plans.step(get, plans.coerce(inner), nullable)
         if isinstance(inner, GraphQLList):
             item_type, item_nullable = _unwrap(inner.of_type)
             if isinstance(item_type, GraphQLScalarType | GraphQLEnumType):
-                return _step(get, _list(_item(None, _coerce(item_type), item_nullable)), nullable)
+                return plans.step(
+                    get,
+                    plans.list_of(plans.item(None, plans.coerce(item_type), item_nullable)),
+                    nullable,
+                )
             known = self.t.objects.get(id(item_type))
             sub = None if known is None else self._plan_of(known[0], details)
             if known is None or sub is None:
                 return None
-            return _step(get, _list(_item(known[1], sub, item_nullable)), nullable)
+            return plans.step(get, plans.objects(known[1], sub, item_nullable), nullable)
         known = self.t.objects.get(id(inner))
         sub = None if known is None else self._plan_of(known[0], details)
         return (
-            None if known is None or sub is None else _step(get, _instance(sub, known[1]), nullable)
+            None
+            if known is None or sub is None
+            else plans.step(get, plans.instance(sub, known[1]), nullable)
         )
 
     def complete_value(
@@ -341,14 +259,7 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         plan = self._plan_of(known[0], details)
         if plan is None:
             return MISS
-        one = _item(known[1], plan, item_nullable)
-        out = []
-        for x in items:
-            got = one(x)
-            if got is MISS:
-                return MISS
-            out.append(got)
-        return out
+        return plans.objects(known[1], plan, item_nullable)(items)
 
     def execute_fields(
         self,

@@ -9,7 +9,6 @@ the policy and the instant `now` as arguments.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -130,8 +129,8 @@ class TicketService:
             return {}
         repo = self.store.tickets
         with self.store.read() as cur, plain_text(cur, self.store.sql):
-            heads = repo.heads(cur, wanted)
-            points = repo.checkpoints(cur, [h.id for h in heads.values() if not h.done])
+            # the fields a ticket was created with only for the tickets measured here
+            heads, points = repo.heads_and_checkpoints(cur, wanted)
             # a checkpoint holds every event up to its last: not a view before that instant
             points = {
                 t: p
@@ -139,6 +138,8 @@ class TicketService:
                 if checkpoints.usable(policy, p) and max(now, heads[t].created_at) >= p.last_at
             }
             measured = [t for t, h in heads.items() if not h.done and t not in points]
+            if measured:
+                heads.update(repo.heads(cur, measured))
             rows = repo.events(cur, heads if history else measured)
             logs = repo.evaluations(cur, heads if history else measured)
             stored = repo.stored(
@@ -176,8 +177,7 @@ class TicketService:
                     m = measure_at(policy, history_of(h, rows[t]), now)
             except InputError as e:
                 raise bad_input(e, f"ticket {t}") from None
-            v = view_of(m, h.created_at, h.created_by, logs.get(t, ()), evs)
-            out[t] = v if history else replace(v, evaluations=())
+            out[t] = view_of(m, h.created_at, h.created_by, logs.get(t, ()), evs, history)
         return out
 
     def ticket_page(
@@ -208,7 +208,12 @@ class TicketService:
         )
         if not open_ids:
             return [r for r, _ in rows]
-        fast, rest = running_now(self.store, policy, open_ids, now)
+        # the cycles of these tickets that rows show: the only ones projected
+        wanted: dict[str, set[tuple[str, int]]] = {t: set() for t in open_ids}
+        for r, done in rows:
+            if not done and r.ticket_id in wanted:
+                wanted[r.ticket_id].add((r.metric, r.index))
+        fast, rest = running_now(self.store, policy, open_ids, now, wanted)
         views = self.views(policy, rest, now, history=False) if rest else {}
         out = []
         for r, done in rows:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
 from slarules.engine import cycles
@@ -39,7 +40,28 @@ def to_plain(s: Fold, seen: list[str]) -> dict[str, Any]:
     }
 
 
+# Folds of shared, read-only checkpoint states (`store.pages._state_of`: one per stored
+# text), by ruleset version and the state's identity; each entry holds its state, so the
+# identity is not reused while the entry lives. A fold is mutable: a copy is handed out.
+_FOLDS: dict[tuple[str, int], tuple[Mapping[str, Any], Fold, list[str]]] = {}
+_FOLDS_KEPT = 2048
+
+
 def from_plain(policy: Policy, d: Mapping[str, Any]) -> tuple[Fold, list[str]]:
+    """The fold a stored state holds (a fresh one: the caller may advance it)."""
+    if type(d) is not MappingProxyType:
+        return _from_plain(policy, d)
+    key = (policy.version, id(d))
+    got = _FOLDS.get(key)
+    if got is None or got[0] is not d:
+        if len(_FOLDS) >= _FOLDS_KEPT:
+            _FOLDS.clear()
+        s, seen = _from_plain(policy, d)
+        got = _FOLDS[key] = (d, s, seen)
+    return got[1].copy(), list(got[2])
+
+
+def _from_plain(policy: Policy, d: Mapping[str, Any]) -> tuple[Fold, list[str]]:
     fields = codec.decode_fields(d["fields"])
     s = Fold(
         d["created"],

@@ -10,7 +10,7 @@ warnings and thresholds that no log row shows, which cost most of a projection).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -53,14 +53,19 @@ def log_cycle(o: Outcome, version: str) -> Cycle:
 
 
 def running_now(
-    store: Store, policy: Policy, ids: Sequence[str], now: datetime
+    store: Store,
+    policy: Policy,
+    ids: Sequence[str],
+    now: datetime,
+    only: Mapping[str, Collection[tuple[str, int]]] | None = None,
 ) -> tuple[dict[str, Running], list[str]]:
     """The projections of the tickets with a usable checkpoint (of this ruleset and engine
-    version, no event after `now`), and the other ids (done, or to be measured)."""
+    version, no event after `now`), and the other ids (done, or to be measured). `only`:
+    per ticket, the (metric, index) of the cycles wanted (a page's rows); the others are
+    not projected (`engine.cycles.outcomes`)."""
     repo = store.tickets
     with store.read() as cur:
-        heads = repo.heads(cur, ids)
-        points = repo.checkpoints(cur, [h.id for h in heads.values() if not h.done])
+        heads, points = repo.heads_and_checkpoints(cur, ids)
     out: dict[str, Running] = {}
     rest: list[str] = []
     for t in ids:
@@ -72,7 +77,7 @@ def running_now(
             rest.append(t)
             continue
         s, _ = checkpoints.from_plain(policy, p.state)
-        figures = outcomes(policy, s, posix(at))
+        figures = outcomes(policy, s, posix(at), None if only is None else only.get(t, ()))
         cycles: dict[tuple[str, int], Cycle] = {
             (o.metric, o.index): log_cycle(o, policy.version) for o in figures
         }

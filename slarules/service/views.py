@@ -55,6 +55,8 @@ class LogPage:
 def appended(log: Sequence[Evaluation], runs: Iterable[Evaluation]) -> tuple[Evaluation, ...]:
     """The runs of a measurement not yet in the ticket's log (the log is append-only:
     a re-measure under another version adds its runs, never replaces the old ones)."""
+    if not log:
+        return tuple(runs)
     kept = Counter(log)
     out = []
     for e in runs:
@@ -71,7 +73,9 @@ def view_of(
     created_by: str,
     log: Sequence[Evaluation],
     events: Sequence[EventView],
+    evaluations: bool = True,
 ) -> TicketView:
+    """The view of a measurement (`evaluations=False`: without its evaluation log)."""
     return TicketView(
         id=m.ticket_id,
         created_at=created_at,
@@ -82,6 +86,6 @@ def view_of(
         done=m.done,
         ruleset_version=m.ruleset_version,
         cycles=m.cycles,
-        evaluations=(*log, *appended(log, m.evaluations)),
+        evaluations=(*log, *appended(log, m.evaluations)) if evaluations else (),
         events=tuple(events),
     )

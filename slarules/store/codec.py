@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from slarules.engine.ticket import Event
@@ -25,10 +26,29 @@ def encode_value(v: Any) -> Any:
     return v
 
 
+@lru_cache(maxsize=1 << 16)  # cached: reads repeat them (a datetime is immutable)
+def stored_instant(text: str) -> datetime:
+    """An instant of stored JSON, as `rfc3339` wrote it (`YYYY-MM-DDTHH:MM:SSZ`: read by
+    `datetime.fromisoformat`, which gives the same aware UTC value); others parsed."""
+    if len(text) == 20 and text[10] == "T" and text[19] == "Z" and text[:4].isdigit():
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            pass  # parse_rfc3339 says what is wrong
+    return parse_rfc3339(text)
+
+
+# the JSON values that decode as themselves (the common case: checked first)
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def decode_value(v: Any) -> Any:
+    if type(v) in _PLAIN:
+        return v
     if isinstance(v, dict):
         if "$datetime" in v:
-            return parse_rfc3339(v["$datetime"])
+            text = v["$datetime"]
+            return stored_instant(text) if type(text) is str else parse_rfc3339(text)
         if "$date" in v:
             return date.fromisoformat(v["$date"])
         return {k: decode_value(x) for k, x in v.items()}
@@ -42,7 +62,8 @@ def encode_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def decode_fields(data: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: decode_value(v) for k, v in data.items()}
+    plain = _PLAIN
+    return {k: v if type(v) in plain else decode_value(v) for k, v in data.items()}
 
 
 def to_public(v: Any) -> Any:

@@ -8,7 +8,8 @@ from functools import lru_cache
 from typing import Any
 
 from slarules.engine.measurement import Cycle, CycleEvent, Threshold, WarningMark
-from slarules.instants import parse_rfc3339, rfc3339
+from slarules.instants import rfc3339
+from slarules.store import codec
 from slarules.store.sql import Sql
 from slarules.store.times import from_db, opt_from_db
 
@@ -52,19 +53,27 @@ _VERSION, _WARNINGS, _TIMELINE, _THRESHOLDS = (
     _IX[c] for c in ("ruleset_version", "warnings", "timeline", "thresholds")
 )
 _EMPTY: tuple[Any, ...] = ()
+# the columns of a cycle's figures (no JSON columns): what a reader that shows no
+# warnings, timeline or thresholds reads (`cycle_of_figures`)
+FIGURE_COLUMNS = (
+    "ticket_id",
+    "metric",
+    "idx",
+    "state",
+    "started_at",
+    "stopped_at",
+    "due_at",
+    "breached_at",
+    "target",
+    "elapsed",
+    "remaining",
+    "ruleset_version",
+)
+FIGURE_SELECT = "SELECT " + ", ".join(f'"{c}"' for c in FIGURE_COLUMNS) + ' FROM "cycle" '
 _decode = json.JSONDecoder().decode  # the columns are compact JSON that `cycle_json` wrote
 
 
-@lru_cache(maxsize=1 << 16)  # cached: reads repeat them
-def _instant(text: str) -> datetime:
-    """An instant of the JSON columns, as `rfc3339` wrote it (`YYYY-MM-DDTHH:MM:SSZ`: read
-    by `datetime.fromisoformat`, which gives the same aware UTC value); others parsed."""
-    if len(text) == 20 and text[10] == "T" and text[19] == "Z" and text[:4].isdigit():
-        try:
-            return datetime.fromisoformat(text)
-        except ValueError:
-            pass  # parse_rfc3339 says what is wrong
-    return parse_rfc3339(text)
+_instant = codec.stored_instant  # an instant of the JSON columns
 
 
 # An instant's text, memoized: a ticket's cycles repeat the same instants (the engine's
@@ -201,3 +210,31 @@ def cycle_from_row(r: Any, detail: bool = True) -> Cycle:
         ruleset_version=r[_VERSION],
         thresholds=thresholds,
     )
+
+
+def cycle_of_figures(r: Any) -> Cycle:
+    """A row of `FIGURE_SELECT` → engine Cycle without its warnings, timeline and
+    thresholds (what `cycle_from_row(r, detail=False)` gives for the same cycle)."""
+    stopped, due, breached = r[5], r[6], r[7]
+    return Cycle(
+        r[1],
+        r[2],
+        r[3],
+        from_db(r[4]),
+        None if stopped is None else from_db(stopped),
+        None if due is None else from_db(due),
+        None if breached is None else from_db(breached),
+        r[8],
+        r[9],
+        r[10],
+        _EMPTY,
+        _EMPTY,
+        r[11],
+        _EMPTY,
+    )
+
+
+# A list page reads the same stopped cycles again and again (they change only when their
+# ticket is measured again): one Cycle per row value, shared (it is immutable; the row
+# tuple, every column of the figures, is the key).
+figures_of_row = lru_cache(maxsize=1 << 14)(cycle_of_figures)

@@ -11,24 +11,22 @@ derived by the engine (`slarules.engine.alerts`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
 from slarules.engine.measurement import Evaluation
-from slarules.engine.policy import cycle_order
 from slarules.store import codec, rewrites, runs
 from slarules.store.cycles import (
     CYCLE_COLUMNS,
     CYCLE_SELECT,
-    cycle_from_row,
     cycle_row,
 )
-from slarules.store.rows import CheckpointRow, Derived, EventRow, StoredTicket, TicketHead
+from slarules.store.pages import PageReads
+from slarules.store.rows import CheckpointRow, Derived, EventRow, TicketHead
 from slarules.store.sql import Sql, chunks
 from slarules.store.times import FAR_FUTURE, from_db, opt_from_db, to_db
 
-_STOPPED = CYCLE_COLUMNS.index("stopped_at")
 _HEAD = (
     'SELECT "id", "created_at", "created_by", "initial_fields", "done", "measured_at" '
     'FROM "ticket" '
@@ -80,7 +78,7 @@ def _head(r: Sequence[Any]) -> TicketHead:
     )
 
 
-class TicketRepository:
+class TicketRepository(PageReads):
     """Tickets, events and derived rows; every method is sync (run it in a thread)."""
 
     def __init__(self, sql: Sql) -> None:
@@ -301,50 +299,6 @@ class TicketRepository:
                     )
                 )
         return runs.with_copies(s, cur, out)  # a reload's copied runs in place
-
-    def stored(
-        self,
-        cur: Any,
-        heads: Sequence[TicketHead],
-        stopped_only: Collection[str] = (),
-        detail: bool = True,
-    ) -> dict[str, StoredTicket]:
-        """The rows of these tickets as last measured (done tickets are read, not measured);
-        of the tickets in `stopped_only`, only the stopped cycles (a view projects the
-        running ones from the checkpoint: their stored figures are not decoded).
-        `detail=False`: the cycles without warnings, timeline and thresholds."""
-        s = self.sql
-        out: dict[str, StoredTicket] = {}
-        by_id = {h.id: h for h in heads}
-        cycles: dict[str, list[Any]] = {t: [] for t in by_id}
-        for part in chunks(list(by_id)):
-            marks = s.marks(len(part))
-            s.execute(
-                cur,
-                'SELECT "id", "fields", "level", "decided_by", "ruleset_version" FROM "ticket" '
-                f'WHERE "id" IN ({marks})',
-                part,
-            )
-            rows = cur.fetchall()
-            s.execute(
-                cur,
-                CYCLE_SELECT + f'WHERE "ticket_id" IN ({marks}) ORDER BY "ticket_id", "id"',
-                part,
-            )
-            for r in cur.fetchall():
-                if r[_STOPPED] is None and r[0] in stopped_only:
-                    continue
-                cycles[r[0]].append(cycle_from_row(r, detail))
-            for r in rows:
-                out[r[0]] = StoredTicket(
-                    by_id[r[0]],
-                    codec.decode_fields(Sql.unj(r[1])),
-                    r[2],
-                    r[3],
-                    r[4],
-                    tuple(sorted(cycles[r[0]], key=lambda c: cycle_order(c.metric, c.index))),
-                )
-        return out
 
     def save(
         self, cur: Any, derived: Sequence[Derived], logs: dict[str, int], now: datetime

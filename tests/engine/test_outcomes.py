@@ -45,3 +45,33 @@ def test_the_example_fixtures() -> None:
             until = posix(fx.now + timedelta(seconds=later))
             got = [_figures(c) for c in cycles.outcomes(EXAMPLE, s, until)]
             assert got == [_figures(c) for c in cycles.project(EXAMPLE, s, until)], path
+
+
+def check_only(policy: Policy, h: TicketHistory, now: int, picks: list[bool]) -> None:
+    """`outcomes(only=...)` gives exactly the chosen cycles of the full list, in its order."""
+    s, _ = fold(policy, h, T0 + timedelta(seconds=now))
+    until = posix(T0 + timedelta(seconds=now))
+    full = cycles.outcomes(policy, s, until)
+    keys = [(o.metric, o.index) for o in full]
+    only = {k for k, pick in zip(keys, picks * len(keys), strict=False) if pick}
+    got = cycles.outcomes(policy, s, until, only)
+    assert got == [o for o in full if (o.metric, o.index) in only]
+    assert cycles.outcomes(policy, s, until, set()) == []
+    for k in keys:  # each cycle on its own
+        assert cycles.outcomes(policy, s, until, {k}) == [
+            o for o in full if (o.metric, o.index) == k
+        ]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    histories(),
+    st.integers(0, 400_000),
+    st.sampled_from([EXAMPLE, LEVEL_POLICY]),
+    st.lists(st.booleans(), min_size=1, max_size=8),
+)
+def test_outcomes_of_some_cycles_are_those_of_all(
+    h: TicketHistory, now: int, policy: Policy | None, picks: list[bool]
+) -> None:
+    assert policy is not None
+    check_only(policy, h, now, picks)

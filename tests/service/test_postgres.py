@@ -32,6 +32,8 @@ def test_instants_round_trip_when_the_server_zone_is_not_utc(
         with api.runtime.store.sql.read() as cur:
             cur.execute("SHOW timezone")
             assert cur.fetchone()[0] == "UTC"  # the store's sessions: -c timezone=UTC
+            cur.execute("SHOW max_parallel_workers_per_gather")
+            assert cur.fetchone()[0] == "0"  # and no parallel workers for its page queries
         api.clock.advance(hours=1)  # the ticket below is created at 12:30Z
         api.data(RECORD_TICKET, ticket("T-1", "2026-03-02T09:30:00-03:00", tags=["urgent"]))
         api.clock.advance(hours=1)

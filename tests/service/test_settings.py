@@ -50,7 +50,7 @@ def test_postgres_url() -> None:
         "sla",
     )
     assert c.display == "postgresql://bob@db.local:5433/sla"  # no password in logs
-    assert c.pony_kwargs()["options"] == "-c timezone=UTC"
+    assert c.pony_kwargs()["options"] == "-c timezone=UTC -c max_parallel_workers_per_gather=0"
 
 
 @pytest.mark.parametrize(
