@@ -24,6 +24,7 @@ from typing import Any
 
 from slarules.alerts import codec as alert_codec
 from slarules.engine import alerts as rules
+from slarules.engine import redecide
 from slarules.engine.fold import ENGINE_VERSION, Fold
 from slarules.engine.impact import Impact, impact
 from slarules.engine.policy import METRICS, RESPONSE_METRICS, Policy
@@ -31,7 +32,7 @@ from slarules.engine.timers import fold as fold_history
 from slarules.engine.timers import measurement_of, posix
 from slarules.service import checkpoints
 from slarules.service.recording import Recorder, Work, history_of
-from slarules.store import runs
+from slarules.store import codec, runs
 from slarules.store.rows import TicketHead
 from slarules.store.runs import Span
 
@@ -49,21 +50,46 @@ def restamp_in(
 ) -> tuple[list[rules.Alert], dict[str, TicketHead]]:
     """Restamp the open tickets among `heads` whose replay the change cannot touch, in the
     caller's write: (alerts raised, the heads left to measure from their events)."""
-    if change.decisions and heads:
+    if not heads:
+        return [], dict(heads)
+    if change.decisions:
         return _redecide_in(recorder, cur, old, new, change, heads, now)
-    if change.replay or not heads:
+    if change.replay:
         return [], dict(heads)
     store = recorder.store
     points = store.tickets.checkpoints(cur, heads)
     lengths = runs.log_lengths(store.sql, cur, points, new.version)
+    return _restamp(recorder, cur, old, new, change, heads, now, points, lengths)
+
+
+def _known(old: Policy, p: Any, length: tuple[int, int] | None, now: datetime) -> bool:
+    """Is this checkpoint the fold of all the ticket's events under `old`, its log's run
+    of `old` known and in order, and nothing of the new version logged yet?"""
+    if p is None or p.ruleset_version != old.version or p.engine_version != ENGINE_VERSION:
+        return False
+    run = checkpoints.run_of(p)
+    return run is not None and length == (p.evaluations, 0) and p.last_at <= now
+
+
+def _restamp(
+    recorder: Recorder,
+    cur: Any,
+    old: Policy,
+    new: Policy,
+    change: Impact,
+    heads: Mapping[str, TicketHead],
+    now: datetime,
+    points: Mapping[str, Any],
+    lengths: Mapping[str, tuple[int, int]],
+) -> tuple[list[rules.Alert], dict[str, TicketHead]]:
+    store = recorder.store
     found: dict[str, tuple[Any, Fold, list[str], int]] = {}
     for t in heads:
         p = points.get(t)
-        if p is None or p.ruleset_version != old.version or p.engine_version != ENGINE_VERSION:
+        if p is None or not _known(old, p, lengths.get(t), now):
             continue
         run = checkpoints.run_of(p)
-        if run is None or lengths[t] != (p.evaluations, 0) or p.last_at > now:
-            continue
+        assert run is not None
         s, seen = checkpoints.from_plain(new, p.state)
         found[t] = (p, s, seen, run)
     moved = [t for t, (_, s, _, _) in found.items() if _needs_rows(old, new, change, s)]
@@ -112,13 +138,23 @@ def _redecide_in(
     heads: Mapping[str, TicketHead],
     now: datetime,
 ) -> tuple[list[rules.Alert], dict[str, TicketHead]]:
-    """Only the rules changed: each ticket is replayed under the new rules (its level
-    decisions and evaluation log), and one that ends on the level it had, unchanged, keeps
-    its stopped cycles (the runs that cut them did not change): only its running cycles
-    are saved. The others are left to the full re-measure."""
+    """Only the rules changed. A ticket whose decisions the new rules make as the old ones
+    did at every event (`engine.redecide`, from its fields alone) measures as before:
+    restamped as for a change that touches no replay (its level's cycles re-projected if
+    that level changed too). Each other one is replayed under the new rules (its level
+    decisions and evaluation log), and one that ends on the level it had, unchanged,
+    keeps its stopped cycles (the runs that cut them did not change): only its running
+    cycles are saved. The others are left to the full re-measure."""
     store = recorder.store
     points = store.tickets.checkpoints(cur, heads)
     lengths = runs.log_lengths(store.sql, cur, points, new.version)
+    known = {t: h for t, h in heads.items() if _known(old, points.get(t), lengths.get(t), now)}
+    same = _agreeing(recorder, cur, old, new, known, now)
+    raised: list[rules.Alert] = []
+    if same:
+        kept = Impact(False, change.levels, change.reasons, change.metrics)
+        raised, rest = _restamp(recorder, cur, old, new, kept, same, now, points, lengths)
+        heads = {t: h for t, h in heads.items() if t not in same or t in rest}
     found: dict[str, tuple[str | None, list[str]]] = {}
     for t in heads:
         p = points.get(t)
@@ -143,13 +179,50 @@ def _redecide_in(
             continue  # the full re-measure reports it
         work.append(Work(m, s, partial=True, seen=tuple(seen)))
     if not work:
-        return [], dict(heads)
+        return raised, dict(heads)
     done = [w.m.ticket_id for w in work]
     previous = {t: heads[t].measured_at for t in done}
-    raised = recorder._persist(cur, new, work, previous, now)  # appends the new runs
+    raised += recorder._persist(cur, new, work, previous, now)  # appends the new runs
     runs.restamp_cycles(store.sql, cur, done, new.version, now)  # their stopped cycles stand
     taken = set(done)
     return raised, {t: h for t, h in heads.items() if t not in taken}
+
+
+def _agreeing(
+    recorder: Recorder,
+    cur: Any,
+    old: Policy,
+    new: Policy,
+    heads: Mapping[str, TicketHead],
+    now: datetime,
+) -> dict[str, TicketHead]:
+    """The tickets among `heads` whose decisions `old` and `new` make alike at creation
+    and after every event (reading only the update events when the rules read nothing
+    else the events change)."""
+    if not heads:
+        return {}
+    store = recorder.store
+    reads = redecide.reads_of(old, new)
+    if redecide.updates_only(reads):
+        rows = runs.update_events(store.sql, cur, heads)
+    else:
+        rows = store.tickets.events(cur, heads)
+    out: dict[str, TicketHead] = {}
+    for t, h in heads.items():
+        until = posix(max(now, h.created_at))
+        try:
+            timed = [(posix(r.at), r) for r in rows[t]]
+            events = [
+                (u, codec.event_from_row(r.event_id, r.at, r.type, r.payload))
+                for u, r in timed
+                if u <= until
+            ]
+            created = posix(h.created_at)
+            if redecide.agree(old, new, created, h.initial_fields, h.created_by, events, reads):
+                out[t] = h
+        except Exception:
+            continue  # replayed: the full path reports it
+    return out
 
 
 def _needs_rows(old: Policy, new: Policy, change: Impact, s: Fold) -> bool:

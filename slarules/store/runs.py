@@ -18,6 +18,7 @@ from typing import Any
 
 from slarules.engine.measurement import Cycle, Evaluation
 from slarules.store.cycles import CYCLE_INSERT, cycle_row
+from slarules.store.rows import EventRow
 from slarules.store.sql import Sql, chunks
 from slarules.store.times import FAR_FUTURE, from_db, to_db
 
@@ -27,6 +28,7 @@ __all__ = [
     "log_lengths",
     "restamp_cycles",
     "save_restamped",
+    "update_events",
     "version_log",
     "version_rows",
     "with_copies",
@@ -238,3 +240,22 @@ def save_restamped(
         'WHERE "ticket_id" = ?',
         [(version, n, Sql.j(state), t) for t, n, state in points],
     )
+
+
+def update_events(sql: Sql, cur: Any, ids: Iterable[str]) -> dict[str, list[EventRow]]:
+    """Each ticket's stored `update` events, in the order of `TicketRepo.events` (by `at`,
+    then as recorded): what a re-decide reads when the rules read no field the other
+    events change (`engine.redecide`)."""
+    wanted = list(dict.fromkeys(ids))
+    out: dict[str, list[EventRow]] = {t: [] for t in wanted}
+    for part in chunks(wanted):
+        sql.execute(
+            cur,
+            'SELECT "ticket_id", "event_id", "at", "type", "payload" FROM "event" '
+            f'WHERE "type" = ? AND "ticket_id" IN ({sql.marks(len(part))}) '
+            'ORDER BY "ticket_id", "at", "id"',
+            ["update", *part],
+        )
+        for r in cur.fetchall():
+            out[r[0]].append(EventRow(r[1], from_db(r[2]), r[3], Sql.unj(r[4])))
+    return out
