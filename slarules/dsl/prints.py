@@ -96,6 +96,17 @@ def _reads(c: Cond | None, out: set[str]) -> None:
             _reads(i, out)
 
 
+def _shape(lm: LevelModel, specs: Mapping[str, CalendarSpec]) -> str:
+    """What `_level` covers but the calendar (a change of calendar alone leaves it)."""
+    return _digest(
+        (
+            tuple(_pause(p, specs) for p in lm.pauses),
+            tuple(lm.warn_percents),
+            tuple(lm.warn_befores),
+        )
+    )
+
+
 def prints_of(model: Model) -> Prints:
     """The fingerprints of a checked model (see `engine.policy.Prints`)."""
     specs = model.calendars
@@ -122,4 +133,5 @@ def prints_of(model: Model) -> Prints:
     read: set[str] = set()
     for r in model.rules:
         _reads(r.when, read)
-    return Prints(_digest(fold), levels, targets, _digest(rules), frozenset(read))
+    shapes = {name: _shape(lm, specs) for name, lm in model.levels.items()}
+    return Prints(_digest(fold), levels, targets, _digest(rules), frozenset(read), shapes)

@@ -187,6 +187,7 @@ class Prints:
     targets: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     rules: str = ""
     rule_fields: frozenset[str] | None = None
+    shapes: Mapping[str, str] = field(default_factory=dict)  # `levels` but the calendar
 
 
 @dataclass(frozen=True, slots=True)

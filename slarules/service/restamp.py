@@ -24,7 +24,7 @@ from typing import Any
 
 from slarules.alerts import codec as alert_codec
 from slarules.engine import alerts as rules
-from slarules.engine import redecide
+from slarules.engine import calendar_diff, redecide
 from slarules.engine.fold import ENGINE_VERSION, Fold
 from slarules.engine.impact import Impact, impact
 from slarules.engine.policy import METRICS, RESPONSE_METRICS, Policy
@@ -92,7 +92,12 @@ def _restamp(
         assert run is not None
         s, seen = checkpoints.from_plain(new, p.state)
         found[t] = (p, s, seen, run)
-    moved = [t for t, (_, s, _, _) in found.items() if _needs_rows(old, new, change, s)]
+    redo = _meeting(recorder, cur, old, new, change, found)
+    moved = [
+        t
+        for t, (_, s, _, _) in found.items()
+        if _needs_rows(old, new, change, s) and redo.get(t, True)
+    ]
     spans = runs.cycle_spans(store.sql, cur, moved) if moved else {}
     light: list[tuple[Work, Any]] = []
     work: list[Work] = []
@@ -102,7 +107,8 @@ def _restamp(
         try:
             if t in spans:
                 level = s.decision.level or ""
-                w = _reprojected(old, new, t, s, seen, spans[t], when, change.metrics_of(level))
+                scope = change.metrics_of(level)
+                w = _reprojected(old, new, t, s, seen, spans[t], when, scope, redo.get(t))
             else:
                 w = Work(measurement_of(new, t, s, (), when), s, seen=tuple(seen), partial=True)
         except Exception:
@@ -152,7 +158,7 @@ def _redecide_in(
     same = _agreeing(recorder, cur, old, new, known, now)
     raised: list[rules.Alert] = []
     if same:
-        kept = Impact(False, change.levels, change.reasons, change.metrics)
+        kept = replace(change, replay=False, decisions=False)
         raised, rest = _restamp(recorder, cur, old, new, kept, same, now, points, lengths)
         heads = {t: h for t, h in heads.items() if t not in same or t in rest}
     found: dict[str, tuple[str | None, list[str]]] = {}
@@ -225,6 +231,30 @@ def _agreeing(
     return out
 
 
+def _meeting(
+    recorder: Recorder,
+    cur: Any,
+    old: Policy,
+    new: Policy,
+    change: Impact,
+    found: Mapping[str, tuple[Any, Fold, list[str], int]],
+) -> dict[str, set[tuple[str, int]]]:
+    """Of the tickets on a level whose calendar alone changed, and not on every day
+    (`engine.calendar_diff`): the stopped cycles whose span, from their start to their
+    stop or due instant (the last instant their figures read), meets a changed day. The
+    others keep their figures (the running ones are projected again anyway)."""
+    diffs = {}
+    for name in change.calendars & old.levels.keys() & new.levels.keys():
+        d = calendar_diff.changed_days(old.levels[name].calendar, new.levels[name].calendar)
+        if d is not None:
+            diffs[name] = d
+    on = {t: diffs[lv] for t, (_, s, _, _) in found.items() if (lv := s.decision.level) in diffs}
+    if not on:
+        return {}
+    got = runs.stopped_horizons(recorder.store.sql, cur, on)
+    return {t: {(m, i) for m, i, a, b in got[t] if on[t].meets(a, b)} for t in on}
+
+
 def _needs_rows(old: Policy, new: Policy, change: Impact, s: Fold) -> bool:
     """Does re-measuring this ticket need its stored cycle rows: its level changed for a
     response metric (their stopped cycles are not in the checkpoint), or for every metric,
@@ -289,6 +319,7 @@ def _reprojected(
     stored: Sequence[Span],
     when: datetime,
     metrics: frozenset[str] | None,
+    only: set[tuple[str, int]] | None = None,
 ) -> Work | None:
     """A ticket whose final level changed, measured again from its checkpoint without a
     replay: the cycles of the changed `metrics` (None: all) that stopped, which the
@@ -296,7 +327,8 @@ def _reprojected(
     of each metric the old level timed). Only those metrics' cycles and the running ones
     are saved (the other stopped cycles stand) unless a metric lost its target or all
     changed. None: the new level times a response metric the old one did not (its
-    stopped cycles were never stored: only a replay knows them)."""
+    stopped cycles were never stored: only a replay knows them). `only`: of the stopped
+    cycles, only these (metric, index) are measured again (the others stand)."""
     name = s.decision.level
     if name is None or name not in old.levels or name not in new.levels:
         return None
@@ -308,7 +340,7 @@ def _reprojected(
     )
     if lost:
         scope = frozenset(METRICS)
-    whole = scope == frozenset(METRICS)
+    whole = scope == frozenset(METRICS) and only is None
     for metric in RESPONSE_METRICS & scope:
         timed = now_.target_seconds(metric, s.fields) is not None
         if timed and was.target_seconds(metric, s.fields) is None:
@@ -317,7 +349,7 @@ def _reprojected(
     full = s.copy()
     gone: set[str] = set()
     for metric, i, start, stop, who, marks in stored:
-        if stop is not None and metric in scope:
+        if stop is not None and metric in scope and (only is None or (metric, i) in only):
             credit[(metric, i)] = who
             gone.update(_reached_ids(t, metric, start, marks))  # theirs no more
             if metric in RESPONSE_METRICS:

@@ -28,6 +28,7 @@ __all__ = [
     "log_lengths",
     "restamp_cycles",
     "save_restamped",
+    "stopped_horizons",
     "update_events",
     "version_log",
     "version_rows",
@@ -199,6 +200,31 @@ def cycle_spans(sql: Sql, cur: Any, ids: Iterable[str]) -> dict[str, list[Span]]
             marks = None if stop is None else Sql.unj(r[6])
             out[r[0]].append((r[1], int(r[2]), from_db(r[3]), stop, r[5], marks))
     return out
+
+
+def stopped_horizons(
+    sql: Sql, cur: Any, ids: Iterable[str]
+) -> dict[str, list[tuple[str, int, int, int]]]:
+    """Each ticket's stopped cycles as (metric, index, started, last instant their figures
+    read: the later of stopped and due), POSIX seconds."""
+    wanted = list(dict.fromkeys(ids))
+    out: dict[str, list[tuple[str, int, int, int]]] = {t: [] for t in wanted}
+    for part in chunks(wanted):
+        sql.execute(
+            cur,
+            'SELECT "ticket_id", "metric", "idx", "started_at", "stopped_at", "due_at" FROM '
+            f'"cycle" WHERE "stopped_at" IS NOT NULL AND "ticket_id" IN ({sql.marks(len(part))})',
+            part,
+        )
+        for r in cur.fetchall():
+            stop = _posix(from_db(r[4]))
+            due = stop if r[5] is None else max(stop, _posix(from_db(r[5])))
+            out[r[0]].append((r[1], int(r[2]), _posix(from_db(r[3])), due))
+    return out
+
+
+def _posix(t: datetime) -> int:
+    return int(t.timestamp())
 
 
 def save_restamped(

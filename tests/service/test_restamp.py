@@ -45,6 +45,22 @@ CHANGES: dict[str, tuple[str, str, str]] = {
     "a rule's condition": ("20-rules.sla", 'priority >= "critical"', 'priority >= "high"'),
     "the level a rule sets": ("20-rules.sla", "set level vip", "set level urgent"),
     "a holiday": ("00-setup.sla", 'closed 2026-12-24 "Christmas Eve"', "closed 2026-03-03"),
+    # calendar edits: a closed day before every span, among them, after the stops (a met
+    # cycle's due instant reads on past its stop), one weekday's hours, the 24x7 calendar
+    "a holiday before the spans": ("00-setup.sla", "closed 2026-12-31", "closed 2026-02-20"),
+    "a holiday after the stops": ("00-setup.sla", "closed 2026-12-31", "closed 2026-03-10"),
+    "a holiday among the spans": ("00-setup.sla", "closed 2026-12-31", "closed 2026-03-04"),
+    "one weekday's hours": (
+        "00-setup.sla",
+        "hours mon-fri 09:00-12:00, 13:00-18:00",
+        "hours mon-thu 09:00-12:00, 13:00-18:00\n  hours fri 09:00-12:00",
+    ),
+    "a closed day of the 24x7 calendar": (
+        "00-setup.sla",
+        "hours mon-sun 00:00-24:00",
+        "hours mon-sun 00:00-24:00\n  closed 2026-03-03",
+    ),
+    "the zone of the 24x7 calendar": ("00-setup.sla", '"Europe/Berlin"', '"America/New_York"'),
     "a rule that reads the status": (
         "20-rules.sla",
         'when tags contains "urgent"',
