@@ -29,7 +29,7 @@ from typing import Any
 
 import anyio.to_thread
 
-from slarules.engine.impact import EVERYTHING, Impact, impact
+from slarules.engine.impact import Impact, impact
 from slarules.engine.policy import Policy
 from slarules.service.recording import Recorder, Work, credited_work, measure_all
 from slarules.service.restamp import restamp_in
@@ -38,6 +38,7 @@ from slarules.store.rows import EventRow, TicketHead
 __all__ = [
     "BATCH",
     "Inputs",
+    "previous_policies",
     "read_batch",
     "remeasure_all",
     "restamp_batch",
@@ -133,6 +134,26 @@ def workers_for(tickets: int, batch: int = BATCH, processes: int | None = None) 
     return max(0, min(most, os.cpu_count() or 1, -(-tickets // batch)))
 
 
+def previous_policies(recorder: Recorder, version: str) -> list[Policy]:
+    """The policies of the other versions open tickets were left on (the start-up catch-up),
+    built again from the sources the store keeps; a version whose sources are not kept or
+    do not build is left out (its tickets are measured from their events)."""
+    from slarules.service.past import policy_of
+    from slarules.store.histories import StoredRuleset
+    from slarules.store.runs import stale_sources
+
+    store = recorder.store
+    with store.read() as cur:
+        found = stale_sources(store.sql, cur, version)
+    out = []
+    for v, files, sources in found:
+        try:
+            out.append(policy_of(StoredRuleset(v, datetime.min, files, sources)))
+        except Exception:
+            log.warning("cannot build the stored sources of ruleset version %s", v)
+    return out
+
+
 def _adopt(policy: Policy) -> None:
     global _POLICY
     _POLICY = policy
@@ -163,15 +184,17 @@ async def remeasure_all(
     workers: int | None = None,
     go_on: Callable[[], bool] = lambda: True,
     done: Callable[[int, int], None] = lambda n, left: None,
-    previous: Policy | None = None,
+    previous: Policy | Sequence[Policy] | None = None,
 ) -> int:
     """Re-measure `ids` in batches; `go_on()` False stops before the next batch (a newer
     reload took over); `done(n, left)` after each saved batch. Returns tickets saved.
 
-    `previous`: the policy the tickets were measured under (a reload); the tickets the
-    change cannot touch (`engine.impact`) are restamped in a short write per batch and
+    `previous`: the policy the tickets were measured under (a reload), or several (the
+    start-up catch-up: the versions they were left on); the tickets the change from
+    theirs cannot touch (`engine.impact`) are restamped in a short write per batch and
     only the others are read, measured and saved as above."""
-    change = EVERYTHING if previous is None else impact(previous, policy)
+    olds = [] if previous is None else [previous] if isinstance(previous, Policy) else previous
+    changes = [(p, impact(p, policy)) for p in olds if p.version != policy.version]
     n_workers = workers_for(len(ids), batch) if workers is None else workers
     parts = [list(ids[i : i + batch]) for i in range(0, len(ids), batch)]
     pool: Executor | None = None
@@ -201,10 +224,12 @@ async def remeasure_all(
             if not go_on():
                 break
             n, rest = 0, part
-            if previous is not None and (not change.replay or change.decisions):
-                n, rest = await run_in_threadpool(
-                    restamp_batch, recorder, previous, policy, change, part, now()
-                )
+            for old, change in changes:
+                if rest and (not change.replay or change.decisions):
+                    k, rest = await run_in_threadpool(
+                        restamp_batch, recorder, old, policy, change, rest, now()
+                    )
+                    n += k
             if not rest:
                 in_flight.append((len(part), n, None))
                 continue

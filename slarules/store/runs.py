@@ -28,6 +28,7 @@ __all__ = [
     "log_lengths",
     "restamp_cycles",
     "save_restamped",
+    "stale_sources",
     "stopped_horizons",
     "update_events",
     "version_log",
@@ -285,3 +286,18 @@ def update_events(sql: Sql, cur: Any, ids: Iterable[str]) -> dict[str, list[Even
         for r in cur.fetchall():
             out[r[0]].append(EventRow(r[1], from_db(r[2]), r[3], Sql.unj(r[4])))
     return out
+
+
+def stale_sources(
+    sql: Sql, cur: Any, version: str
+) -> list[tuple[str, tuple[str, ...], dict[str, str]]]:
+    """The other ruleset versions open tickets were last measured under whose sources the
+    store keeps (`ruleset` table): (version, files in order, file texts) each."""
+    sql.execute(
+        cur,
+        'SELECT "r"."version", "r"."files", "r"."sources" FROM "ruleset" "r" WHERE '
+        '"r"."version" <> ? AND "r"."version" IN (SELECT DISTINCT "ruleset_version" '
+        'FROM "ticket" WHERE NOT "done" AND "ruleset_version" <> ?) ORDER BY "r"."version"',
+        [version, version],
+    )
+    return [(r[0], tuple(Sql.unj(r[1]) or ()), dict(Sql.unj(r[2]) or {})) for r in cur.fetchall()]

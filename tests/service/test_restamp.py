@@ -402,3 +402,49 @@ def test_a_reload_through_the_server_restamps(tmp_path: Path, replays: list[str]
         assert {c["rulesetVersion"] for c in t["cycles"]} == {new}
         assert [e["rulesetVersion"] for e in t["evaluations"]] == [old, old, new, new]
         assert {c["targetSeconds"] for c in t["cycles"] if c["metric"] == "RESOLUTION"} == {32400}
+
+
+def test_the_start_up_catch_up_restamps_from_the_stored_sources(
+    tmp_path: Path, replays: list[str]
+) -> None:
+    """The server starts on a store measured under another version: the version's sources
+    are in the store, so the catch-up is incremental (no replay) and stores what the full
+    catch-up stores (the same store without those sources)."""
+    import sqlite3
+
+    from tests.alerts.conftest import EXAMPLES, engine_api, urgent
+    from tests.alerts.receiver import wait_until
+    from tests.service.gql import RECORD_EVENTS, RECORD_TICKET
+
+    rules = tmp_path / "rules"
+    shutil.copytree(EXAMPLES, rules)
+    inc_db, full_db = tmp_path / "inc.db", tmp_path / "full.db"
+    with engine_api(inc_db, rules=rules) as api:
+        for i in range(6):
+            api.data(RECORD_TICKET, urgent(f"T-{i}", **({"tags": []} if i % 2 else {})))
+            reply = {"eventId": "r", "ticketId": f"T-{i}", "at": "2026-03-02T12:00:00Z"}
+            api.data(RECORD_EVENTS, {"events": [{**reply, "status": "open"}]})
+        old = api.data("{ ruleset { version } }")["ruleset"]["version"]
+    for tail in ("", "-wal", "-shm"):
+        if Path(f"{inc_db}{tail}").exists():
+            shutil.copy(f"{inc_db}{tail}", f"{full_db}{tail}")
+    with sqlite3.connect(full_db) as conn:  # this one cannot build the previous version
+        conn.execute('DELETE FROM "ruleset" WHERE "version" = ?', (old,))
+    levels = rules / "10-levels.sla"
+    levels.write_text(levels.read_text().replace("resolution 8h", "resolution 9h"))
+    dumps = []
+    for db in (inc_db, full_db):
+        replays.clear()
+        with engine_api(db, rules=rules) as api:
+            wait_until(lambda: api.runtime.ruleset_current)
+            new = api.data("{ ruleset { version } }")["ruleset"]["version"]
+        assert new != old
+        if db == inc_db:
+            assert replays == []  # restamped from the previous version's stored sources
+        else:
+            assert sorted(replays) == [f"T-{i}" for i in range(6)]
+        with opened(db) as svc:
+            got = dump(svc)
+            assert {c["ruleset_version"] for c in got["cycle"]} == {new}
+            dumps.append(got)
+    assert dumps[0] == dumps[1]
