@@ -13,30 +13,66 @@ are those a full re-measure at `now` writes (`tests/service/test_restamp.py`).
 Every other ticket is left to the full re-measure: one without a checkpoint of the old
 version, whose log already holds rows of the new version (a return to an earlier
 ruleset), or that cannot be measured now.
+
+A batch is restamped in two steps (`restamp_batch`): a *plan* made in a read (the
+checkpoints, stored spans and events it needs, and the measuring: `plan_in`), then a
+short write that saves it (`commit_in`) for the tickets whose checkpoint and last
+measuring instant are still those it was made from (the others are left to the full
+re-measure). The write lock is held only while saving, so the plans of other batches
+(worker processes: `service.remeasure`) are made meanwhile.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from slarules.alerts import codec as alert_codec
 from slarules.engine import alerts as rules
-from slarules.engine import calendar_diff, redecide
 from slarules.engine.fold import ENGINE_VERSION, Fold
 from slarules.engine.impact import Impact, impact
-from slarules.engine.policy import METRICS, RESPONSE_METRICS, Policy
+from slarules.engine.policy import Policy
 from slarules.engine.timers import fold as fold_history
-from slarules.engine.timers import measurement_of, posix
+from slarules.engine.timers import measurement_of
 from slarules.service import checkpoints
 from slarules.service.recording import Recorder, Work, history_of
-from slarules.store import codec, runs
+from slarules.service.reproject import agreeing, meeting, needs_rows, reprojected
+from slarules.store import runs
 from slarules.store.rows import TicketHead
-from slarules.store.runs import Span
 
-__all__ = ["remeasure_since", "restamp_in"]
+__all__ = ["Plan", "commit_in", "plan_in", "remeasure_since", "restamp_batch", "restamp_in"]
+
+Mark = tuple[str, int, Any, datetime | None]  # checkpoint version, log length, last_at; measured
+
+
+@dataclass
+class Plan:
+    """What restamping some tickets saves: `work` through the save path, `light` (with
+    their checkpoints) as running cycles and stamps only, `copies` of the previous runs
+    under the new version, `kept`: the tickets whose other stopped cycles stand. `marks`:
+    what each planned ticket's checkpoint and head were when the plan was made."""
+
+    work: list[Work] = field(default_factory=list)
+    light: list[tuple[Work, Any]] = field(default_factory=list)
+    copies: list[tuple[str, int, int]] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    marks: dict[str, Mark] = field(default_factory=dict)
+
+    def only(self, ids: set[str]) -> Plan:
+        """The plan of these tickets alone."""
+        return Plan(
+            [w for w in self.work if w.m.ticket_id in ids],
+            [(w, p) for w, p in self.light if w.m.ticket_id in ids],
+            [c for c in self.copies if c[0] in ids],
+            [t for t in self.kept if t in ids],
+            {t: m for t, m in self.marks.items() if t in ids},
+        )
+
+
+def _mark(p: Any, head: TicketHead) -> Mark:
+    return (p.ruleset_version, p.evaluations, p.last_at, head.measured_at)
 
 
 def restamp_in(
@@ -50,16 +86,60 @@ def restamp_in(
 ) -> tuple[list[rules.Alert], dict[str, TicketHead]]:
     """Restamp the open tickets among `heads` whose replay the change cannot touch, in the
     caller's write: (alerts raised, the heads left to measure from their events)."""
-    if not heads:
-        return [], dict(heads)
-    if change.decisions:
-        return _redecide_in(recorder, cur, old, new, change, heads, now)
-    if change.replay:
-        return [], dict(heads)
+    plan = plan_in(recorder, cur, old, new, change, heads, now)
+    raised = commit_in(recorder, cur, new, plan, heads, now)
+    return raised, {t: h for t, h in heads.items() if t not in plan.marks}
+
+
+def restamp_batch(
+    recorder: Recorder,
+    old: Policy,
+    new: Policy,
+    change: Impact,
+    ids: Iterable[str],
+    now: datetime,
+) -> tuple[int, list[str], list[rules.Alert]]:
+    """Restamp the open tickets among `ids` the change from `old` cannot touch: planned in
+    a read, saved in a short write (see the module doc). (How many, the ids left to
+    measure from their events, the alerts raised: the caller hands them on.)"""
+    store = recorder.store
+    with store.read() as cur:
+        heads = store.tickets.heads(cur, ids, open_only=True)
+        plan = plan_in(recorder, cur, old, new, change, heads, now)
+    raised: list[rules.Alert] = []
+    if plan.marks:
+        with store.write() as cur:
+            fresh = store.tickets.heads(cur, plan.marks, lock=True, open_only=True)
+            now_marks = runs.checkpoint_marks(store.sql, cur, fresh)
+            same = {
+                t
+                for t, h in fresh.items()
+                if t in now_marks and (*now_marks[t], h.measured_at) == plan.marks[t]
+            }
+            plan = plan.only(same)
+            raised = commit_in(recorder, cur, new, plan, fresh, now)
+    rest = [t for t in heads if t not in plan.marks]
+    return len(plan.marks), rest, raised
+
+
+def plan_in(
+    recorder: Recorder,
+    cur: Any,
+    old: Policy,
+    new: Policy,
+    change: Impact,
+    heads: Mapping[str, TicketHead],
+    now: datetime,
+) -> Plan:
+    """The plan of restamping the tickets among `heads` the change cannot touch (reads)."""
+    if not heads or (change.replay and not change.decisions):
+        return Plan()
     store = recorder.store
     points = store.tickets.checkpoints(cur, heads)
     lengths = runs.log_lengths(store.sql, cur, points, new.version)
-    return _restamp(recorder, cur, old, new, change, heads, now, points, lengths)
+    if not change.decisions:
+        return _restamp(recorder, cur, old, new, change, heads, now, points, lengths)
+    return _redecide(recorder, cur, old, new, change, heads, now, points, lengths)
 
 
 def _known(old: Policy, p: Any, length: tuple[int, int] | None, now: datetime) -> bool:
@@ -81,7 +161,7 @@ def _restamp(
     now: datetime,
     points: Mapping[str, Any],
     lengths: Mapping[str, tuple[int, int]],
-) -> tuple[list[rules.Alert], dict[str, TicketHead]]:
+) -> Plan:
     store = recorder.store
     found: dict[str, tuple[Any, Fold, list[str], int]] = {}
     for t in heads:
@@ -92,23 +172,21 @@ def _restamp(
         assert run is not None
         s, seen = checkpoints.from_plain(new, p.state)
         found[t] = (p, s, seen, run)
-    redo = _meeting(recorder, cur, old, new, change, found)
+    redo = meeting(recorder, cur, old, new, change, found)
     moved = [
         t
         for t, (_, s, _, _) in found.items()
-        if _needs_rows(old, new, change, s) and redo.get(t, True)
+        if needs_rows(old, new, change, s) and redo.get(t, True)
     ]
     spans = runs.cycle_spans(store.sql, cur, moved) if moved else {}
-    light: list[tuple[Work, Any]] = []
-    work: list[Work] = []
-    copies: list[tuple[str, int, int]] = []
+    plan = Plan()
     for t, (p, s, seen, run) in found.items():
         when = max(now, heads[t].created_at)
         try:
             if t in spans:
                 level = s.decision.level or ""
                 scope = change.metrics_of(level)
-                w = _reprojected(old, new, t, s, seen, spans[t], when, scope, redo.get(t))
+                w = reprojected(old, new, t, s, seen, spans[t], when, scope, redo.get(t))
             else:
                 w = Work(measurement_of(new, t, s, (), when), s, seen=tuple(seen), partial=True)
         except Exception:
@@ -118,24 +196,17 @@ def _restamp(
         k = p.evaluations - run  # the previous version's run, copied under the new one
         w = replace(w, seq=p.evaluations + k, run=p.evaluations)
         if t in spans:
-            work.append(w)
+            plan.work.append(w)
         else:
-            light.append((w, p))
-        copies.append((t, run, p.evaluations))
-    if not work and not light:
-        return [], dict(heads)
-    runs.copy_runs(store.sql, cur, copies, new.version)
-    previous = {t: heads[t].measured_at for t, _, _ in copies}
-    raised = recorder._persist(cur, new, work, previous, now) if work else []  # the save path
-    if light:
-        raised += _save_light(recorder, cur, new, light, previous, now)
-    kept = [w.m.ticket_id for w in work if w.partial] + [w.m.ticket_id for w, _ in light]
-    runs.restamp_cycles(store.sql, cur, kept, new.version, now)  # their stopped cycles stand
-    taken = {t for t, _, _ in copies}
-    return raised, {t: h for t, h in heads.items() if t not in taken}
+            plan.light.append((w, p))
+        if w.partial:
+            plan.kept.append(t)
+        plan.copies.append((t, run, p.evaluations))
+        plan.marks[t] = _mark(p, heads[t])
+    return plan
 
 
-def _redecide_in(
+def _redecide(
     recorder: Recorder,
     cur: Any,
     old: Policy,
@@ -143,7 +214,9 @@ def _redecide_in(
     change: Impact,
     heads: Mapping[str, TicketHead],
     now: datetime,
-) -> tuple[list[rules.Alert], dict[str, TicketHead]]:
+    points: Mapping[str, Any],
+    lengths: Mapping[str, tuple[int, int]],
+) -> Plan:
     """Only the rules changed. A ticket whose decisions the new rules make as the old ones
     did at every event (`engine.redecide`, from its fields alone) measures as before:
     restamped as for a change that touches no replay (its level's cycles re-projected if
@@ -152,19 +225,18 @@ def _redecide_in(
     keeps its stopped cycles (the runs that cut them did not change): only its running
     cycles are saved. The others are left to the full re-measure."""
     store = recorder.store
-    points = store.tickets.checkpoints(cur, heads)
-    lengths = runs.log_lengths(store.sql, cur, points, new.version)
     known = {t: h for t, h in heads.items() if _known(old, points.get(t), lengths.get(t), now)}
-    same = _agreeing(recorder, cur, old, new, known, now)
-    raised: list[rules.Alert] = []
+    same = agreeing(recorder, cur, old, new, known, now)
+    plan = Plan()
     if same:
         kept = replace(change, replay=False, decisions=False)
-        raised, rest = _restamp(recorder, cur, old, new, kept, same, now, points, lengths)
-        heads = {t: h for t, h in heads.items() if t not in same or t in rest}
+        plan = _restamp(recorder, cur, old, new, kept, same, now, points, lengths)
     found: dict[str, tuple[str | None, list[str]]] = {}
     for t in heads:
         p = points.get(t)
-        if p is None or p.ruleset_version != old.version or p.engine_version != ENGINE_VERSION:
+        if t in plan.marks or p is None:
+            continue
+        if p.ruleset_version != old.version or p.engine_version != ENGINE_VERSION:
             continue
         if lengths[t][1] or p.last_at > now:
             continue
@@ -173,7 +245,6 @@ def _redecide_in(
         if level is None or level not in change.levels:
             found[t] = (level, seen)
     rows = store.tickets.events(cur, found)
-    work: list[Work] = []
     for t, (level, seen) in found.items():
         when = max(now, heads[t].created_at)
         try:
@@ -183,96 +254,31 @@ def _redecide_in(
             m = measurement_of(new, t, s.trim(), evaluations, when)
         except Exception:
             continue  # the full re-measure reports it
-        work.append(Work(m, s, partial=True, seen=tuple(seen)))
-    if not work:
-        return raised, dict(heads)
-    done = [w.m.ticket_id for w in work]
-    previous = {t: heads[t].measured_at for t in done}
-    raised += recorder._persist(cur, new, work, previous, now)  # appends the new runs
-    runs.restamp_cycles(store.sql, cur, done, new.version, now)  # their stopped cycles stand
-    taken = set(done)
-    return raised, {t: h for t, h in heads.items() if t not in taken}
+        plan.work.append(Work(m, s, partial=True, seen=tuple(seen)))  # appends the new run
+        plan.kept.append(t)
+        plan.marks[t] = _mark(points[t], heads[t])
+    return plan
 
 
-def _agreeing(
+def commit_in(
     recorder: Recorder,
     cur: Any,
-    old: Policy,
     new: Policy,
+    plan: Plan,
     heads: Mapping[str, TicketHead],
     now: datetime,
-) -> dict[str, TicketHead]:
-    """The tickets among `heads` whose decisions `old` and `new` make alike at creation
-    and after every event (reading only the update events when the rules read nothing
-    else the events change)."""
-    if not heads:
-        return {}
+) -> list[rules.Alert]:
+    """Save a plan in the caller's write (`heads`: the planned tickets' current rows)."""
+    if not plan.marks:
+        return []
     store = recorder.store
-    reads = redecide.reads_of(old, new)
-    if redecide.updates_only(reads):
-        rows = runs.update_events(store.sql, cur, heads)
-    else:
-        rows = store.tickets.events(cur, heads)
-    out: dict[str, TicketHead] = {}
-    for t, h in heads.items():
-        until = posix(max(now, h.created_at))
-        try:
-            timed = [(posix(r.at), r) for r in rows[t]]
-            events = [
-                (u, codec.event_from_row(r.event_id, r.at, r.type, r.payload))
-                for u, r in timed
-                if u <= until
-            ]
-            created = posix(h.created_at)
-            if redecide.agree(old, new, created, h.initial_fields, h.created_by, events, reads):
-                out[t] = h
-        except Exception:
-            continue  # replayed: the full path reports it
-    return out
-
-
-def _meeting(
-    recorder: Recorder,
-    cur: Any,
-    old: Policy,
-    new: Policy,
-    change: Impact,
-    found: Mapping[str, tuple[Any, Fold, list[str], int]],
-) -> dict[str, set[tuple[str, int]]]:
-    """Of the tickets on a level whose calendar alone changed, and not on every day
-    (`engine.calendar_diff`): the stopped cycles whose span, from their start to their
-    stop or due instant (the last instant their figures read), meets a changed day. The
-    others keep their figures (the running ones are projected again anyway)."""
-    diffs = {}
-    for name in change.calendars & old.levels.keys() & new.levels.keys():
-        d = calendar_diff.changed_days(old.levels[name].calendar, new.levels[name].calendar)
-        if d is not None:
-            diffs[name] = d
-    on = {t: diffs[lv] for t, (_, s, _, _) in found.items() if (lv := s.decision.level) in diffs}
-    if not on:
-        return {}
-    got = runs.stopped_horizons(recorder.store.sql, cur, on)
-    return {t: {(m, i) for m, i, a, b in got[t] if on[t].meets(a, b)} for t in on}
-
-
-def _needs_rows(old: Policy, new: Policy, change: Impact, s: Fold) -> bool:
-    """Does re-measuring this ticket need its stored cycle rows: its level changed for a
-    response metric (their stopped cycles are not in the checkpoint), or for every metric,
-    or a metric lost its target (its rows go)? Otherwise its changed cycles are all running
-    (a cumulative metric of an open ticket) and the checkpoint has them."""
-    name = s.decision.level
-    if name is None or not change.affects(name):
-        return False
-    metrics = change.metrics_of(name)
-    if metrics is None or metrics & RESPONSE_METRICS:
-        return True
-    was, now_ = old.levels.get(name), new.levels.get(name)
-    if was is None or now_ is None:
-        return True
-    return any(
-        was.target_seconds(m, s.fields) is not None and now_.target_seconds(m, s.fields) is None
-        for m in metrics
-    )
+    runs.copy_runs(store.sql, cur, plan.copies, new.version)
+    previous = {t: heads[t].measured_at for t in plan.marks}
+    raised = recorder._persist(cur, new, plan.work, previous, now) if plan.work else []
+    if plan.light:
+        raised += _save_light(recorder, cur, new, plan.light, previous, now)
+    runs.restamp_cycles(store.sql, cur, plan.kept, new.version, now)  # their stopped cycles stand
+    return raised
 
 
 def _save_light(
@@ -308,77 +314,6 @@ def _save_light(
     runs.save_restamped(store.sql, cur, policy.version, now, cycles, tickets, points)
     ids = [w.m.ticket_id for w, _ in light]
     return store.alerts.plan(cur, ids, wanted, reached, now)
-
-
-def _reprojected(
-    old: Policy,
-    new: Policy,
-    t: str,
-    s: Fold,
-    seen: Sequence[str],
-    stored: Sequence[Span],
-    when: datetime,
-    metrics: frozenset[str] | None,
-    only: set[tuple[str, int]] | None = None,
-) -> Work | None:
-    """A ticket whose final level changed, measured again from its checkpoint without a
-    replay: the cycles of the changed `metrics` (None: all) that stopped, which the
-    checkpoint does not keep, come back from the stored cycle rows (they hold every cycle
-    of each metric the old level timed). Only those metrics' cycles and the running ones
-    are saved (the other stopped cycles stand) unless a metric lost its target or all
-    changed. None: the new level times a response metric the old one did not (its
-    stopped cycles were never stored: only a replay knows them). `only`: of the stopped
-    cycles, only these (metric, index) are measured again (the others stand)."""
-    name = s.decision.level
-    if name is None or name not in old.levels or name not in new.levels:
-        return None
-    was, now_ = old.levels[name], new.levels[name]
-    scope = frozenset(METRICS) if metrics is None else metrics
-    lost = any(
-        was.target_seconds(m, s.fields) is not None and now_.target_seconds(m, s.fields) is None
-        for m in scope
-    )
-    if lost:
-        scope = frozenset(METRICS)
-    whole = scope == frozenset(METRICS) and only is None
-    for metric in RESPONSE_METRICS & scope:
-        timed = now_.target_seconds(metric, s.fields) is not None
-        if timed and was.target_seconds(metric, s.fields) is None:
-            return None
-    credit: dict[tuple[str, int], str | None] = {}
-    full = s.copy()
-    gone: set[str] = set()
-    for metric, i, start, stop, who, marks in stored:
-        if stop is not None and metric in scope and (only is None or (metric, i) in only):
-            credit[(metric, i)] = who
-            gone.update(_reached_ids(t, metric, start, marks))  # theirs no more
-            if metric in RESPONSE_METRICS:
-                full.closed.append((0, metric, i, posix(start), posix(stop)))  # type: ignore[arg-type]
-    m = measurement_of(new, t, full, (), when)
-    current = m.fields.get("assignee")
-    here = current if isinstance(current, str) and current else None
-    credits: list[str | None] = []
-    for c in m.cycles:
-        if c.stopped_at is None:
-            credits.append(here)
-        elif (c.metric, c.index) in credit:
-            credits.append(credit[(c.metric, c.index)])
-        else:
-            return None  # a stopped cycle the rows do not hold: replay
-    if whole:
-        return Work(m, s, credit=tuple(credits))
-    # the alerts the changed stopped cycles reached under the old level are theirs no more
-    kept = tuple(a for a in seen if a not in gone)
-    return Work(m, s, partial=True, seen=kept, credit=tuple(credits))
-
-
-def _reached_ids(t: str, metric: str, started: datetime, thresholds: Any) -> list[str]:
-    """The alert ids of a stored stopped cycle's reached thresholds (its JSON column)."""
-    return [
-        rules.alert_id(t, metric, started, th["kind"], th["percent"], th["before"])
-        for th in thresholds or ()
-        if th["reached"] and th["at"] is not None
-    ]
 
 
 def remeasure_since(

@@ -23,6 +23,7 @@ from slarules.store.sql import Sql, chunks
 from slarules.store.times import FAR_FUTURE, from_db, to_db
 
 __all__ = [
+    "checkpoint_marks",
     "copy_runs",
     "cycle_spans",
     "log_lengths",
@@ -180,26 +181,24 @@ def restamp_cycles(sql: Sql, cur: Any, ids: Sequence[str], version: str, now: da
         )
 
 
-Span = tuple[str, int, datetime, datetime | None, str | None, Any]
+Span = tuple[str, int, datetime, datetime, str | None]
 
 
 def cycle_spans(sql: Sql, cur: Any, ids: Iterable[str]) -> dict[str, list[Span]]:
-    """Each ticket's stored cycles as (metric, index, started, stopped, credited assignee,
-    thresholds: the decoded column of a stopped cycle, None for a running one)."""
+    """Each ticket's stored stopped cycles as (metric, index, started, stopped, credited
+    assignee)."""
     wanted = list(dict.fromkeys(ids))
     out: dict[str, list[Span]] = {t: [] for t in wanted}
     for part in chunks(wanted):
         sql.execute(
             cur,
             'SELECT "ticket_id", "metric", "idx", "started_at", "stopped_at", '
-            '"credited_assignee", "thresholds" FROM "cycle" '
-            f'WHERE "ticket_id" IN ({sql.marks(len(part))}) ORDER BY "ticket_id", "id"',
+            '"credited_assignee" FROM "cycle" WHERE "stopped_at" IS NOT NULL AND '
+            f'"ticket_id" IN ({sql.marks(len(part))}) ORDER BY "ticket_id", "id"',
             part,
         )
         for r in cur.fetchall():
-            stop = None if r[4] is None else from_db(r[4])
-            marks = None if stop is None else Sql.unj(r[6])
-            out[r[0]].append((r[1], int(r[2]), from_db(r[3]), stop, r[5], marks))
+            out[r[0]].append((r[1], int(r[2]), from_db(r[3]), from_db(r[4]), r[5]))
     return out
 
 
@@ -301,3 +300,19 @@ def stale_sources(
         [version, version],
     )
     return [(r[0], tuple(Sql.unj(r[1]) or ()), dict(Sql.unj(r[2]) or {})) for r in cur.fetchall()]
+
+
+def checkpoint_marks(sql: Sql, cur: Any, ids: Iterable[str]) -> dict[str, tuple[str, int, Any]]:
+    """Each ticket's checkpoint as (ruleset version, log length, last event's instant),
+    without its state: whether it is still the one a plan was made from."""
+    wanted = list(dict.fromkeys(ids))
+    out: dict[str, tuple[str, int, Any]] = {}
+    for part in chunks(wanted):
+        sql.execute(
+            cur,
+            'SELECT "ticket_id", "ruleset_version", "evaluations", "last_at" FROM "checkpoint" '
+            f'WHERE "ticket_id" IN ({sql.marks(len(part))})',
+            part,
+        )
+        out.update((r[0], (r[1], int(r[2]), from_db(r[3]))) for r in cur.fetchall())
+    return out

@@ -448,3 +448,40 @@ def test_the_start_up_catch_up_restamps_from_the_stored_sources(
             assert {c["ruleset_version"] for c in got["cycle"]} == {new}
             dumps.append(got)
     assert dumps[0] == dumps[1]
+
+
+def test_a_ticket_changed_after_its_plan_is_left_to_the_full_path(
+    seeded: Path, replays: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch is planned in a read and saved in a later write: a ticket that got an event
+    in between (its checkpoint moved) is measured from its events, as a full re-measure
+    after that event measures it."""
+    from slarules.service import remeasure
+
+    new = policy_of("a target of urgent")
+    later = NOW + timedelta(hours=7)
+    changed: list[str] = []
+    real = restamp.plan_in
+
+    def plan_then_event(recorder: Any, cur: Any, *args: Any) -> Any:
+        plan = real(recorder, cur, *args)
+        if not changed and plan.marks:
+            t = sorted(plan.marks)[0]
+            changed.append(t)
+            svc = TicketService(recorder.store)  # another request, under the old rules
+            at = int((later - T0).total_seconds() // 60) - 5
+            svc.record_events(OLD, [RawEvent(t, "meanwhile", _event(at, "agent"))], later)
+        return plan
+
+    monkeypatch.setattr(restamp, "plan_in", plan_then_event)
+    monkeypatch.setattr(remeasure, "RESTAMP_PROCESSES", 0)  # planned in this process
+    with opened(_copy(seeded, "inc.db")) as inc:
+        ids = inc.open_ids()
+        asyncio.run(remeasure_all(inc.recorder, new, ids, lambda: later, batch=4, previous=OLD))
+        got = dump(inc)
+    assert changed and changed[0] in replays  # measured from its events after all
+    with opened(_copy(seeded, "full.db")) as full:
+        at = int((later - T0).total_seconds() // 60) - 5
+        full.record_events(OLD, [RawEvent(changed[0], "meanwhile", _event(at, "agent"))], later)
+        full.remeasure(new, ids, later)
+        assert got == dump(full)
