@@ -24,7 +24,7 @@ re-measure). The write lock is held only while saving, so the plans of other bat
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -38,24 +38,43 @@ from slarules.engine.timers import fold as fold_history
 from slarules.engine.timers import measurement_of
 from slarules.service import checkpoints
 from slarules.service.recording import Recorder, Work, history_of
+from slarules.service.recording import _stopped_seen as stopped_seen
 from slarules.service.reproject import agreeing, meeting, needs_rows, reprojected
 from slarules.store import runs
+from slarules.store.cycles import cycle_row
 from slarules.store.rows import TicketHead
+from slarules.store.sql import Sql
+from slarules.store.times import FAR_FUTURE, to_db
 
 __all__ = ["Plan", "commit_in", "plan_in", "remeasure_since", "restamp_batch", "restamp_in"]
 
 Mark = tuple[str, int, Any, datetime | None]  # checkpoint version, log length, last_at; measured
 
 
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """What restamping one ticket writes, encoded: its cycle rows rewritten (`keys` the
+    (metric, index) of those deleted first; `whole`: all of its cycles), its ticket row's
+    stamps, its checkpoint's, and the alerts it wants raised and the ids it reached."""
+
+    keys: tuple[tuple[str, int], ...]
+    whole: bool
+    cycles: tuple[tuple[Any, ...], ...]
+    ticket: tuple[Any, ...]
+    point: tuple[Any, ...]
+    wanted: dict[str, tuple[rules.Alert, str]]
+    reached: frozenset[str]
+
+
 @dataclass
 class Plan:
-    """What restamping some tickets saves: `work` through the save path, `light` (with
-    their checkpoints) as running cycles and stamps only, `copies` of the previous runs
-    under the new version, `kept`: the tickets whose other stopped cycles stand. `marks`:
-    what each planned ticket's checkpoint and head were when the plan was made."""
+    """What restamping some tickets saves: `rows` (encoded, per ticket), `work` (replayed
+    under new rules: the save path), `copies` of the previous runs under the new version,
+    `kept`: the tickets whose other stopped cycles stand. `marks`: what each planned
+    ticket's checkpoint and head were when the plan was made."""
 
+    rows: dict[str, Rows] = field(default_factory=dict)
     work: list[Work] = field(default_factory=list)
-    light: list[tuple[Work, Any]] = field(default_factory=list)
     copies: list[tuple[str, int, int]] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
     marks: dict[str, Mark] = field(default_factory=dict)
@@ -63,8 +82,8 @@ class Plan:
     def only(self, ids: set[str]) -> Plan:
         """The plan of these tickets alone."""
         return Plan(
+            {t: r for t, r in self.rows.items() if t in ids},
             [w for w in self.work if w.m.ticket_id in ids],
-            [(w, p) for w, p in self.light if w.m.ticket_id in ids],
             [c for c in self.copies if c[0] in ids],
             [t for t in self.kept if t in ids],
             {t: m for t, m in self.marks.items() if t in ids},
@@ -195,10 +214,7 @@ def _restamp(
             continue
         k = p.evaluations - run  # the previous version's run, copied under the new one
         w = replace(w, seq=p.evaluations + k, run=p.evaluations)
-        if t in spans:
-            plan.work.append(w)
-        else:
-            plan.light.append((w, p))
+        plan.rows[t] = _encoded(recorder, new, w, p, heads[t], now)
         if w.partial:
             plan.kept.append(t)
         plan.copies.append((t, run, p.evaluations))
@@ -275,45 +291,51 @@ def commit_in(
     runs.copy_runs(store.sql, cur, plan.copies, new.version)
     previous = {t: heads[t].measured_at for t in plan.marks}
     raised = recorder._persist(cur, new, plan.work, previous, now) if plan.work else []
-    if plan.light:
-        raised += _save_light(recorder, cur, new, plan.light, previous, now)
+    if plan.rows:
+        rows = plan.rows.values()
+        runs.write_restamped(
+            store.sql,
+            cur,
+            [t for t, r in plan.rows.items() if r.whole],
+            [(t, m, i) for t, r in plan.rows.items() for m, i in r.keys],
+            [c for r in rows for c in r.cycles],
+            [r.ticket for r in rows],
+            [r.point for r in rows],
+        )
+        wanted = {k: v for r in rows for k, v in r.wanted.items()}
+        reached = {a for r in rows for a in r.reached}
+        raised += store.alerts.plan(cur, list(plan.rows), wanted, reached, now)
     runs.restamp_cycles(store.sql, cur, plan.kept, new.version, now)  # their stopped cycles stand
     return raised
 
 
-def _save_light(
-    recorder: Recorder,
-    cur: Any,
-    policy: Policy,
-    light: Sequence[tuple[Work, Any]],
-    previous: Mapping[str, datetime | None],
-    now: datetime,
-) -> list[rules.Alert]:
-    """Save restamped tickets whose fold, fields and stopped cycles stand (what `_persist`
-    writes for them, without re-encoding what did not change): their running cycles, the
-    ticket rows' version, instant, due key and next wake-up, their checkpoints' version,
-    log length and run, and their alerts."""
-    cycles, tickets, points = [], [], []
-    wanted: dict[str, tuple[rules.Alert, str]] = {}
-    reached: set[str] = set()
-    for w, p in light:
-        m, t = w.m, w.m.ticket_id
-        who = m.fields.get("assignee")
-        here = who if isinstance(who, str) and who else None
-        for c in m.cycles:  # all running: credited to the current assignee
-            cycles.append((t, c, rules.breach_instant(c), rules.next_threshold(c, now), here))
-        tickets.append((t, rules.due_key(m), rules.next_wakeup(m, now)))
-        raise_, seen = rules.reached(m, previous.get(t), now, recorder.max_age)
-        wanted.update((aid, (a, alert_codec.encode(a))) for aid, a in raise_.items())
-        reached |= seen | set(w.seen)
-        state = dict(p.state)
-        state["run"], state["seen"] = w.run, sorted(set(w.seen))
-        assert w.seq is not None
-        points.append((t, w.seq, state))
-    store = recorder.store
-    runs.save_restamped(store.sql, cur, policy.version, now, cycles, tickets, points)
-    ids = [w.m.ticket_id for w, _ in light]
-    return store.alerts.plan(cur, ids, wanted, reached, now)
+def _encoded(
+    recorder: Recorder, policy: Policy, w: Work, p: Any, head: TicketHead, now: datetime
+) -> Rows:
+    """A restamped ticket's rows (what `Recorder._persist` writes for it, without rewriting
+    what stands: its fields and level, its other stopped cycles). Its cycles are the
+    running ones, credited to the current assignee, and the stopped ones measured again,
+    credited as stored (`w.credit`)."""
+    sql = recorder.store.sql
+    m, t = w.m, w.m.ticket_id
+    measured = sql.t(now)
+    who = m.fields.get("assignee")
+    here = who if isinstance(who, str) and who else None
+    credit = w.credit if w.credit is not None else tuple(here for _ in m.cycles)
+    cycles = tuple(
+        cycle_row(sql, t, c, rules.breach_instant(c), rules.next_threshold(c, now), by, measured)
+        for c, by in zip(m.cycles, credit, strict=True)
+    )
+    due, nxt = rules.due_key(m), rules.next_wakeup(m, now)
+    ticket = (policy.version, measured, sql.tn(to_db(due) if due else FAR_FUTURE), sql.t(nxt), t)
+    raise_, seen = rules.reached(m, head.measured_at, now, recorder.max_age)
+    wanted = {aid: (a, alert_codec.encode(a)) for aid, a in raise_.items()}
+    state = dict(p.state)
+    state["run"], state["seen"] = w.run, sorted({*w.seen, *stopped_seen(m, now)})
+    assert w.seq is not None
+    point = (policy.version, w.seq, Sql.j(state), t)
+    keys = tuple((c.metric, c.index) for c in m.cycles)
+    return Rows(keys, not w.partial, cycles, ticket, point, wanted, frozenset(seen | set(w.seen)))
 
 
 def remeasure_since(

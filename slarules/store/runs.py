@@ -16,11 +16,11 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from slarules.engine.measurement import Cycle, Evaluation
-from slarules.store.cycles import CYCLE_INSERT, cycle_row
+from slarules.engine.measurement import Evaluation
+from slarules.store.cycles import CYCLE_INSERT
 from slarules.store.rows import EventRow
 from slarules.store.sql import Sql, chunks
-from slarules.store.times import FAR_FUTURE, from_db, to_db
+from slarules.store.times import from_db
 
 __all__ = [
     "checkpoint_marks",
@@ -28,13 +28,13 @@ __all__ = [
     "cycle_spans",
     "log_lengths",
     "restamp_cycles",
-    "save_restamped",
     "stale_sources",
     "stopped_horizons",
     "update_events",
     "version_log",
     "version_rows",
     "with_copies",
+    "write_restamped",
 ]
 
 _FIELDS = '"at", "matched", "level_before", "level_after", "decided_by", "note"'
@@ -227,44 +227,37 @@ def _posix(t: datetime) -> int:
     return int(t.timestamp())
 
 
-def save_restamped(
+def write_restamped(
     sql: Sql,
     cur: Any,
-    version: str,
-    now: datetime,
-    cycles: Sequence[tuple[str, Cycle, datetime | None, datetime | None, str | None]],
-    tickets: Sequence[tuple[str, datetime | None, datetime | None]],
-    points: Sequence[tuple[str, int, dict[str, Any]]],
+    whole: Sequence[str],
+    keys: Sequence[tuple[str, str, int]],
+    cycles: Sequence[tuple[Any, ...]],
+    tickets: Sequence[tuple[Any, ...]],
+    points: Sequence[tuple[Any, ...]],
 ) -> None:
-    """Save restamped tickets whose replay is unchanged: their running `cycles` rewritten
-    (ticket id, cycle, breach instant, next threshold, credited assignee), their ticket
-    rows' version, instant and keys (`tickets`: id, due key, next wake-up; the fields and
-    level stand), their checkpoints' version, log length and state (`points`)."""
-    measured = sql.t(now)
+    """Save restamped tickets, encoded: every cycle of the `whole` tickets and the cycles
+    `keys` (ticket id, metric, index) of the others rewritten as `cycles` (`CYCLE_INSERT`
+    rows), their ticket rows' stamps (`tickets`: version, instant, due key, next wake-up,
+    id; the fields and level stand) and their checkpoints' (`points`: version, log
+    length, state, id)."""
+    for part in chunks(list(whole)):
+        sql.execute(cur, f'DELETE FROM "cycle" WHERE "ticket_id" IN ({sql.marks(len(part))})', part)
     sql.executemany(
-        cur,
-        'DELETE FROM "cycle" WHERE "ticket_id" = ? AND "metric" = ? AND "idx" = ?',
-        [(t, c.metric, c.index) for t, c, _, _, _ in cycles],
+        cur, 'DELETE FROM "cycle" WHERE "ticket_id" = ? AND "metric" = ? AND "idx" = ?', keys
     )
-    rows = [
-        cycle_row(sql, t, c, breach_at, nxt, credited, measured)
-        for t, c, breach_at, nxt, credited in cycles
-    ]
-    sql.executemany(cur, CYCLE_INSERT, rows)
+    sql.executemany(cur, CYCLE_INSERT, cycles)
     sql.executemany(
         cur,
         'UPDATE "ticket" SET "ruleset_version" = ?, "measured_at" = ?, "due_key" = ?, '
         '"next_at" = ? WHERE "id" = ?',
-        [
-            (version, measured, sql.tn(to_db(due)) if due else sql.tn(FAR_FUTURE), sql.t(nxt), t)
-            for t, due, nxt in tickets
-        ],
+        tickets,
     )
     sql.executemany(
         cur,
         'UPDATE "checkpoint" SET "ruleset_version" = ?, "evaluations" = ?, "state" = ? '
         'WHERE "ticket_id" = ?',
-        [(version, n, Sql.j(state), t) for t, n, state in points],
+        points,
     )
 
 
