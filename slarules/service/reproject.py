@@ -145,7 +145,8 @@ def reprojected(
     for metric, i, start, stop, who in stored:
         if stop is not None and metric in scope and (only is None or (metric, i) in only):
             credit[(metric, i)] = who
-            gone.update(_alert_ids(was, t, metric, start))  # theirs no more
+            if seen and not whole:
+                gone.update(_alert_ids(was, t, metric, start))  # theirs no more
             if metric in RESPONSE_METRICS:
                 full.closed.append((0, metric, i, posix(start), posix(stop)))  # type: ignore[arg-type]
     m = measurement_of(new, t, full, (), when)

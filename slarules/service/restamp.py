@@ -60,6 +60,7 @@ class Rows:
     keys: tuple[tuple[str, int], ...]
     whole: bool
     cycles: tuple[tuple[Any, ...], ...]
+    updates: tuple[tuple[Any, ...], ...]  # stopped cycles measured again: `CYCLE_UPDATE` rows
     ticket: tuple[Any, ...]
     point: tuple[Any, ...]
     wanted: dict[str, tuple[rules.Alert, str]]
@@ -299,6 +300,7 @@ def commit_in(
             [t for t, r in plan.rows.items() if r.whole],
             [(t, m, i) for t, r in plan.rows.items() for m, i in r.keys],
             [c for r in rows for c in r.cycles],
+            [u for r in rows for u in r.updates],
             [r.ticket for r in rows],
             [r.point for r in rows],
         )
@@ -322,10 +324,16 @@ def _encoded(
     who = m.fields.get("assignee")
     here = who if isinstance(who, str) and who else None
     credit = w.credit if w.credit is not None else tuple(here for _ in m.cycles)
-    cycles = tuple(
+    rows = [
         cycle_row(sql, t, c, rules.breach_instant(c), rules.next_threshold(c, now), by, measured)
         for c, by in zip(m.cycles, credit, strict=True)
-    )
+    ]
+    # a stopped cycle measured again is one of the stored rows (same span, same credit):
+    # updated in place; the others are rewritten
+    again = [w.partial and c.stopped_at is not None for c in m.cycles]
+    cycles = tuple(r for r, a in zip(rows, again, strict=True) if not a)
+    updates = tuple(runs.cycle_update(r) for r, a in zip(rows, again, strict=True) if a)
+    keys = tuple((c.metric, c.index) for c, a in zip(m.cycles, again, strict=True) if not a)
     due, nxt = rules.due_key(m), rules.next_wakeup(m, now)
     ticket = (policy.version, measured, sql.tn(to_db(due) if due else FAR_FUTURE), sql.t(nxt), t)
     raise_, seen = rules.reached(m, head.measured_at, now, recorder.max_age)
@@ -334,8 +342,8 @@ def _encoded(
     state["run"], state["seen"] = w.run, sorted({*w.seen, *stopped_seen(m, now)})
     assert w.seq is not None
     point = (policy.version, w.seq, Sql.j(state), t)
-    keys = tuple((c.metric, c.index) for c in m.cycles)
-    return Rows(keys, not w.partial, cycles, ticket, point, wanted, frozenset(seen | set(w.seen)))
+    reached = frozenset(seen | set(w.seen))
+    return Rows(keys, not w.partial, cycles, updates, ticket, point, wanted, reached)
 
 
 def remeasure_since(

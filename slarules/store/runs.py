@@ -17,15 +17,17 @@ from datetime import datetime
 from typing import Any
 
 from slarules.engine.measurement import Evaluation
-from slarules.store.cycles import CYCLE_INSERT
+from slarules.store.cycles import CYCLE_COLUMNS, CYCLE_INSERT
 from slarules.store.rows import EventRow
 from slarules.store.sql import Sql, chunks
 from slarules.store.times import from_db
 
 __all__ = [
+    "CYCLE_UPDATE",
     "checkpoint_marks",
     "copy_runs",
     "cycle_spans",
+    "cycle_update",
     "log_lengths",
     "restamp_cycles",
     "stale_sources",
@@ -227,12 +229,43 @@ def _posix(t: datetime) -> int:
     return int(t.timestamp())
 
 
+# The columns of a stored cycle that measuring it again may change (not its ticket,
+# metric, index, span or credit), and the statement that rewrites them in place.
+_FIGURES = (
+    "state",
+    "due_at",
+    "breached_at",
+    "breach_at",
+    "target",
+    "elapsed",
+    "remaining",
+    "measured_at",
+    "ruleset_version",
+    "next_at",
+    "warnings",
+    "timeline",
+    "thresholds",
+)
+_AT = [CYCLE_COLUMNS.index(c) for c in (*_FIGURES, "ticket_id", "metric", "idx")]
+CYCLE_UPDATE = (
+    'UPDATE "cycle" SET '
+    + ", ".join(f'"{c}" = ?' for c in _FIGURES)
+    + ' WHERE "ticket_id" = ? AND "metric" = ? AND "idx" = ?'
+)
+
+
+def cycle_update(row: Sequence[Any]) -> tuple[Any, ...]:
+    """A `CYCLE_INSERT` row as the parameters of `CYCLE_UPDATE`."""
+    return tuple(row[i] for i in _AT)
+
+
 def write_restamped(
     sql: Sql,
     cur: Any,
     whole: Sequence[str],
     keys: Sequence[tuple[str, str, int]],
     cycles: Sequence[tuple[Any, ...]],
+    updates: Sequence[tuple[Any, ...]],
     tickets: Sequence[tuple[Any, ...]],
     points: Sequence[tuple[Any, ...]],
 ) -> None:
@@ -247,6 +280,7 @@ def write_restamped(
         cur, 'DELETE FROM "cycle" WHERE "ticket_id" = ? AND "metric" = ? AND "idx" = ?', keys
     )
     sql.executemany(cur, CYCLE_INSERT, cycles)
+    sql.executemany(cur, CYCLE_UPDATE, updates)
     sql.executemany(
         cur,
         'UPDATE "ticket" SET "ruleset_version" = ?, "measured_at" = ?, "due_key" = ?, '
