@@ -28,7 +28,7 @@ from slarules.errors import Diagnostic, RulesError
 from slarules.logs import json_line
 from slarules.metrics import Metrics
 from slarules.service import TicketService
-from slarules.service.remeasure import remeasure_all
+from slarules.service.remeasure import previous_policies, remeasure_all
 from slarules.settings import Settings
 from slarules.store import Store
 from slarules.store.alerts import RELOAD_CHANNEL
@@ -286,7 +286,9 @@ class Runtime:
     def start_catch_up(self) -> None:
         """Start-up (event loop): re-measure, in the background, the open tickets measured
         under another ruleset version (rules changed while the server was down, or a
-        background re-measure was cut short by a crash). Start-up and reads do not wait."""
+        background re-measure was cut short by a crash). Start-up and reads do not wait.
+        The versions they were left on are built again from the sources the store keeps,
+        so the re-measure is incremental as after a reload (`service.restamp`)."""
         if self.store is None or self.loop is None:
             return
         policy = self.ruleset.policy
@@ -294,11 +296,16 @@ class Runtime:
         async def go() -> None:
             store = self.require_store()
             ids = await run_in_threadpool(store.tickets.stale_open_ids, policy.version)
+            previous: list[Policy] = []
             if ids:
                 log.info(
                     json_line(event="ruleset.catch_up", version=policy.version, tickets=len(ids))
                 )
-            await self._remeasure_all(policy, ids)
+                service = self.require_service()
+                previous = await run_in_threadpool(
+                    previous_policies, service.recorder, policy.version
+                )
+            await self._remeasure_all(policy, ids, previous)
 
         self._remeasure_task = self.loop.create_task(go())
 
@@ -314,9 +321,10 @@ class Runtime:
         ids = self.store.tickets.stale_open_ids(policy.version)
         if not ids:
             return
+        previous = previous_policies(self.require_service().recorder, policy.version)
         self.remeasuring = len(ids)
         self.metrics.remeasuring.set(self.remeasuring)
-        coro = self._remeasure_all(policy, ids)
+        coro = self._remeasure_all(policy, ids, previous)
         self._remeasure_task = asyncio.run_coroutine_threadsafe(coro, loop)
 
     def _start_remeasure(self, policy: Policy, previous: Policy | None = None) -> None:
@@ -337,7 +345,7 @@ class Runtime:
         self._remeasure_task = asyncio.run_coroutine_threadsafe(coro, loop)
 
     async def _remeasure_all(
-        self, policy: Policy, ids: Sequence[str], previous: Policy | None = None
+        self, policy: Policy, ids: Sequence[str], previous: Policy | Sequence[Policy] | None = None
     ) -> None:
         service = self.require_service()
         started = time.perf_counter()

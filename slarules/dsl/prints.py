@@ -81,6 +81,32 @@ def _level(lm: LevelModel, specs: Mapping[str, CalendarSpec]) -> str:
     )
 
 
+def _reads(c: Cond | None, out: set[str]) -> None:
+    """The fields a condition reads (both sides of every leaf)."""
+    if c is None:
+        return
+    if isinstance(c, TypedLeaf):
+        out.add(c.left.name)
+        if c.right is not None:
+            out.add(c.right.name)
+    elif isinstance(c, CNot):
+        _reads(c.operand, out)
+    else:
+        for i in c.items:
+            _reads(i, out)
+
+
+def _shape(lm: LevelModel, specs: Mapping[str, CalendarSpec]) -> str:
+    """What `_level` covers but the calendar (a change of calendar alone leaves it)."""
+    return _digest(
+        (
+            tuple(_pause(p, specs) for p in lm.pauses),
+            tuple(lm.warn_percents),
+            tuple(lm.warn_befores),
+        )
+    )
+
+
 def prints_of(model: Model) -> Prints:
     """The fingerprints of a checked model (see `engine.policy.Prints`)."""
     specs = model.calendars
@@ -104,4 +130,8 @@ def prints_of(model: Model) -> Prints:
         name: {m: _digest(_target(t)) for m, t in sorted(lm.targets.items())}
         for name, lm in model.levels.items()
     }
-    return Prints(_digest(fold), levels, targets, _digest(rules))
+    read: set[str] = set()
+    for r in model.rules:
+        _reads(r.when, read)
+    shapes = {name: _shape(lm, specs) for name, lm in model.levels.items()}
+    return Prints(_digest(fold), levels, targets, _digest(rules), frozenset(read), shapes)

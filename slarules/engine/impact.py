@@ -31,6 +31,9 @@ class Impact:
     `decisions`: the rules changed (and nothing else the replay reads): every ticket's
     level decisions and evaluation log may differ, not the runs its cycles are cut by, so
     a ticket that ends on the same unchanged level keeps its cycles.
+    `calendars`: the levels among `levels` whose calendar alone changed (not their
+    pauses, warnings or targets): only the cycles whose span meets a day whose open
+    hours changed may differ (`engine.calendar_diff`).
     `reasons` says what changed, for logs."""
 
     replay: bool
@@ -38,6 +41,7 @@ class Impact:
     reasons: tuple[str, ...] = ()
     metrics: Mapping[str, frozenset[str] | None] = field(default_factory=dict)
     decisions: bool = False  # only the rules changed: levels and logs may, runs do not
+    calendars: frozenset[str] = frozenset()  # of `levels`: only their calendar changed
 
     def affects(self, level: str | None) -> bool:
         """May a ticket whose final level (under both policies) is `level` measure otherwise?"""
@@ -64,11 +68,15 @@ def impact(old: Policy, new: Policy) -> Impact:
     if a.fold != b.fold:
         return Impact(True, reasons=("schema, statuses, pauses or the levels",))
     metrics: dict[str, frozenset[str] | None] = {}
+    calendars: set[str] = set()
     for name in sorted(a.levels.keys() | b.levels.keys()):
+        ta, tb = a.targets.get(name, {}), b.targets.get(name, {})
         if a.levels.get(name) != b.levels.get(name):
             metrics[name] = None
+            shape = a.shapes.get(name)
+            if shape is not None and shape == b.shapes.get(name) and ta == tb:
+                calendars.add(name)
             continue
-        ta, tb = a.targets.get(name, {}), b.targets.get(name, {})
         moved = frozenset(m for m in ta.keys() | tb.keys() if ta.get(m) != tb.get(m))
         if moved:
             metrics[name] = moved
@@ -77,7 +85,8 @@ def impact(old: Policy, new: Policy) -> Impact:
         for n, ms in metrics.items()
     )
     if a.rules != b.rules:  # every ticket replayed; its cycles kept if its level stands
-        return Impact(True, frozenset(metrics), ("rules", *reasons), metrics, decisions=True)
+        cal = frozenset(calendars)
+        return Impact(True, frozenset(metrics), ("rules", *reasons), metrics, True, cal)
     if not metrics:
         return NOTHING
-    return Impact(False, frozenset(metrics), reasons, metrics)
+    return Impact(False, frozenset(metrics), reasons, metrics, calendars=frozenset(calendars))

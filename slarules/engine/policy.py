@@ -187,13 +187,17 @@ class Prints:
     set, stops) and the default level: what decides the level and the evaluation log.
     `levels` covers, per level, what measuring any of its cycles reads: calendar (zone,
     hours, holidays, closed days), pauses, warnings; `targets`, per level, each metric's
-    target (only that metric's cycles read it).
+    target (only that metric's cycles read it). `rule_fields`: the fields the rules'
+    conditions read (None: unknown), so a re-decide after a change of rules needs only
+    the events that can change them (`engine.redecide`).
     """
 
     fold: str
     levels: Mapping[str, str]
     targets: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     rules: str = ""
+    rule_fields: frozenset[str] | None = None
+    shapes: Mapping[str, str] = field(default_factory=dict)  # `levels` but the calendar
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,18 +29,22 @@ from typing import Any
 
 import anyio.to_thread
 
-from slarules.engine.impact import EVERYTHING, Impact, impact
+from slarules.engine import alerts as rules
+from slarules.engine.impact import Impact, impact
 from slarules.engine.policy import Policy
-from slarules.service.recording import Recorder, Work, credited_work, measure_all
-from slarules.service.restamp import restamp_in
+from slarules.service.recording import Hooks, Recorder, Work, credited_work, measure_all
+from slarules.service.restamp import restamp_batch
+from slarules.settings import DatabaseConfig
+from slarules.store import Store
 from slarules.store.rows import EventRow, TicketHead
 
 __all__ = [
     "BATCH",
     "Inputs",
+    "previous_policies",
     "read_batch",
     "remeasure_all",
-    "restamp_batch",
+    "restamp_all",
     "save_batch",
     "workers_for",
 ]
@@ -67,21 +71,22 @@ class Inputs:
     marks: dict[str, tuple[int, int]]
 
 
-def restamp_batch(
+def restamp_all(
     recorder: Recorder,
-    old: Policy,
     new: Policy,
-    change: Impact,
-    ids: Iterable[str],
+    changes: Sequence[tuple[Policy, Impact]],
+    ids: Sequence[str],
     now: datetime,
-) -> tuple[int, list[str]]:
-    """Restamp the tickets among `ids` the change from `old` cannot touch, in one write
-    (`service.restamp`): (how many, the ids left to measure from their events)."""
-    with recorder.store.write() as cur:
-        heads = recorder.store.tickets.heads(cur, ids, lock=True, open_only=True)
-        raised, rest = restamp_in(recorder, cur, old, new, change, heads, now)
-    recorder.committed(raised)
-    return len(heads) - len(rest), list(rest)
+) -> tuple[int, list[str], list[rules.Alert]]:
+    """Restamp the tickets among `ids` that a change from one of the previous policies
+    cannot touch (`service.restamp`): (how many, the ids left, the alerts raised)."""
+    n, rest = 0, list(ids)
+    raised: list[rules.Alert] = []
+    for old, change in changes:
+        if rest and (not change.replay or change.decisions):
+            k, rest, got = restamp_batch(recorder, old, new, change, rest, now)
+            n, raised = n + k, raised + got
+    return n, rest, raised
 
 
 def read_batch(recorder: Recorder, ids: Iterable[str]) -> Inputs:
@@ -133,6 +138,65 @@ def workers_for(tickets: int, batch: int = BATCH, processes: int | None = None) 
     return max(0, min(most, os.cpu_count() or 1, -(-tickets // batch)))
 
 
+def previous_policies(recorder: Recorder, version: str) -> list[Policy]:
+    """The policies of the other versions open tickets were left on (the start-up catch-up),
+    built again from the sources the store keeps; a version whose sources are not kept or
+    do not build is left out (its tickets are measured from their events)."""
+    from slarules.service.past import policy_of
+    from slarules.store.histories import StoredRuleset
+    from slarules.store.runs import stale_sources
+
+    store = recorder.store
+    with store.read() as cur:
+        found = stale_sources(store.sql, cur, version)
+    out = []
+    for v, files, sources in found:
+        try:
+            out.append(policy_of(StoredRuleset(v, datetime.min, files, sources)))
+        except Exception:
+            log.warning("cannot build the stored sources of ruleset version %s", v)
+    return out
+
+
+# Worker processes that restamp (plan a batch in a read, save it in a short write, each
+# with its own connection): on 2 cores the plan of one batch is made while another is
+# saved. The parent only hands out the batches and measures what is left.
+RESTAMP_PROCESSES = 2
+
+
+def restamp_workers_for(tickets: int, batch: int = BATCH, processes: int | None = None) -> int:
+    """Worker processes that restamp: up to `processes` (default `RESTAMP_PROCESSES`),
+    never more than the cores or the batches, none for a single batch."""
+    most = RESTAMP_PROCESSES if processes is None else processes
+    if tickets <= batch:
+        return 0
+    return max(0, min(most, os.cpu_count() or 1, -(-tickets // batch)))
+
+
+_RESTAMP: tuple[Recorder, Policy, Sequence[tuple[Policy, Impact]]] | None = None
+
+
+def _adopt_restamp(
+    config: DatabaseConfig,
+    max_age: float,
+    skew: float,
+    webhook: bool,
+    new: Policy,
+    changes: Sequence[tuple[Policy, Impact]],
+) -> None:
+    """In a restamping worker: its own store, and the policies it inherited."""
+    global _RESTAMP
+    store = Store.open(config)
+    store.alerts.webhook = webhook
+    _RESTAMP = (Recorder(store, Hooks(), max_age, skew), new, changes)
+
+
+def _restamp(ids: Sequence[str], now: datetime) -> tuple[int, list[str], list[rules.Alert]]:
+    assert _RESTAMP is not None
+    recorder, new, changes = _RESTAMP
+    return restamp_all(recorder, new, changes, ids, now)
+
+
 def _adopt(policy: Policy) -> None:
     global _POLICY
     _POLICY = policy
@@ -163,27 +227,64 @@ async def remeasure_all(
     workers: int | None = None,
     go_on: Callable[[], bool] = lambda: True,
     done: Callable[[int, int], None] = lambda n, left: None,
-    previous: Policy | None = None,
+    previous: Policy | Sequence[Policy] | None = None,
 ) -> int:
     """Re-measure `ids` in batches; `go_on()` False stops before the next batch (a newer
     reload took over); `done(n, left)` after each saved batch. Returns tickets saved.
 
-    `previous`: the policy the tickets were measured under (a reload); the tickets the
-    change cannot touch (`engine.impact`) are restamped in a short write per batch and
+    `previous`: the policy the tickets were measured under (a reload), or several (the
+    start-up catch-up: the versions they were left on); the tickets the change from
+    theirs cannot touch (`engine.impact`) are restamped in a short write per batch and
     only the others are read, measured and saved as above."""
-    change = EVERYTHING if previous is None else impact(previous, policy)
+    olds = [] if previous is None else [previous] if isinstance(previous, Policy) else previous
+    changes = [(p, impact(p, policy)) for p in olds if p.version != policy.version]
+    changes = [(p, c) for p, c in changes if not c.replay or c.decisions]
     n_workers = workers_for(len(ids), batch) if workers is None else workers
     parts = [list(ids[i : i + batch]) for i in range(0, len(ids), batch)]
     pool: Executor | None = None
+    stampers: Executor | None = None
     if n_workers > 0:
         ctx = multiprocessing.get_context("fork")
         pool = ProcessPoolExecutor(
             n_workers, mp_context=ctx, initializer=_adopt, initargs=(policy,)
         )
+    n_stampers = restamp_workers_for(len(ids), batch) if changes else 0
+    if n_stampers > 0:
+        ctx = multiprocessing.get_context("fork")
+        store = recorder.store
+        stampers = ProcessPoolExecutor(
+            n_stampers,
+            mp_context=ctx,
+            initializer=_adopt_restamp,
+            initargs=(
+                store.config,
+                recorder.max_age,
+                recorder.skew,
+                store.alerts.webhook,
+                policy,
+                changes,
+            ),
+        )
     loop = asyncio.get_running_loop()
     saved = processed = 0
     # per batch in order: (its size, tickets restamped, what is measured from events)
     in_flight: list[tuple[int, int, tuple[Inputs, datetime, asyncio.Future[Any]] | None]] = []
+    # batches being restamped (ahead of the ones measured): (the batch, its restamp)
+    stamping: list[tuple[list[str], asyncio.Future[Any] | None]] = []
+    todo = iter(parts)
+
+    def stamp_ahead() -> None:
+        while len(stamping) < max(1, n_stampers):
+            part = next(todo, None)
+            if part is None or not go_on():
+                return
+            fut: asyncio.Future[Any] | None = None
+            if stampers is not None:
+                fut = loop.run_in_executor(stampers, _restamp, part, now())
+            elif changes:
+                job = run_in_threadpool(restamp_all, recorder, policy, changes, part, now())
+                fut = asyncio.ensure_future(job)
+            stamping.append((part, fut))
 
     async def save_first() -> None:
         nonlocal saved, processed
@@ -197,14 +298,23 @@ async def remeasure_all(
         done(n, len(ids) - processed)
 
     try:
-        for part in parts:
-            if not go_on():
-                break
+        stamp_ahead()
+        while stamping:
+            part, stamp = stamping.pop(0)
             n, rest = 0, part
-            if previous is not None and (not change.replay or change.decisions):
-                n, rest = await run_in_threadpool(
-                    restamp_batch, recorder, previous, policy, change, part, now()
-                )
+            if stamp is not None:
+                n, rest, raised = await stamp
+                recorder.committed(raised)
+            if not go_on():  # a newer reload took over: the restamps under way end first
+                saved += n
+                for _, ahead in stamping:
+                    if ahead is not None:
+                        k, _, raised = await ahead
+                        recorder.committed(raised)
+                        saved += k
+                stamping.clear()
+                break
+            stamp_ahead()
             if not rest:
                 in_flight.append((len(part), n, None))
                 continue
@@ -227,6 +337,7 @@ async def remeasure_all(
                 break
             await save_first()
     finally:
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+        for ex in (pool, stampers):
+            if ex is not None:
+                ex.shutdown(wait=False, cancel_futures=True)
     return saved

@@ -13,12 +13,19 @@ are those a full re-measure at `now` writes (`tests/service/test_restamp.py`).
 Every other ticket is left to the full re-measure: one without a checkpoint of the old
 version, whose log already holds rows of the new version (a return to an earlier
 ruleset), or that cannot be measured now.
+
+A batch is restamped in two steps (`restamp_batch`): a *plan* made in a read (the
+checkpoints, stored spans and events it needs, and the measuring: `plan_in`), then a
+short write that saves it (`commit_in`) for the tickets whose checkpoint and last
+measuring instant are still those it was made from (the others are left to the full
+re-measure). The write lock is held only while saving, so the plans of other batches
+(worker processes: `service.remeasure`) are made meanwhile.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -26,16 +33,66 @@ from slarules.alerts import codec as alert_codec
 from slarules.engine import alerts as rules
 from slarules.engine.fold import ENGINE_VERSION, Fold
 from slarules.engine.impact import Impact, impact
-from slarules.engine.policy import METRICS, RESPONSE_METRICS, Policy
+from slarules.engine.policy import Policy
 from slarules.engine.timers import fold as fold_history
-from slarules.engine.timers import measurement_of, posix
+from slarules.engine.timers import measurement_of
 from slarules.service import checkpoints
 from slarules.service.recording import Recorder, Work, history_of
+from slarules.service.recording import _stopped_seen as stopped_seen
+from slarules.service.reproject import agreeing, meeting, needs_rows, reprojected
 from slarules.store import runs
+from slarules.store.cycles import cycle_row
 from slarules.store.rows import TicketHead
-from slarules.store.runs import Span
+from slarules.store.sql import Sql
+from slarules.store.times import FAR_FUTURE, to_db
 
-__all__ = ["remeasure_since", "restamp_in"]
+__all__ = ["Plan", "commit_in", "plan_in", "remeasure_since", "restamp_batch", "restamp_in"]
+
+Mark = tuple[str, int, Any, datetime | None]  # checkpoint version, log length, last_at; measured
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """What restamping one ticket writes, encoded: its cycle rows rewritten (`keys` the
+    (metric, index) of those deleted first; `whole`: all of its cycles), its ticket row's
+    stamps, its checkpoint's, and the alerts it wants raised and the ids it reached."""
+
+    keys: tuple[tuple[str, int], ...]
+    whole: bool
+    cycles: tuple[tuple[Any, ...], ...]
+    updates: tuple[tuple[Any, ...], ...]  # stopped cycles measured again: `CYCLE_UPDATE` rows
+    ticket: tuple[Any, ...]
+    point: tuple[Any, ...]
+    wanted: dict[str, tuple[rules.Alert, str]]
+    reached: frozenset[str]
+
+
+@dataclass
+class Plan:
+    """What restamping some tickets saves: `rows` (encoded, per ticket), `work` (replayed
+    under new rules: the save path), `copies` of the previous runs under the new version,
+    `kept`: the tickets whose other stopped cycles stand. `marks`: what each planned
+    ticket's checkpoint and head were when the plan was made."""
+
+    rows: dict[str, Rows] = field(default_factory=dict)
+    work: list[Work] = field(default_factory=list)
+    copies: list[tuple[str, int, int]] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    marks: dict[str, Mark] = field(default_factory=dict)
+
+    def only(self, ids: set[str]) -> Plan:
+        """The plan of these tickets alone."""
+        return Plan(
+            {t: r for t, r in self.rows.items() if t in ids},
+            [w for w in self.work if w.m.ticket_id in ids],
+            [c for c in self.copies if c[0] in ids],
+            [t for t in self.kept if t in ids],
+            {t: m for t, m in self.marks.items() if t in ids},
+        )
+
+
+def _mark(p: Any, head: TicketHead) -> Mark:
+    return (p.ruleset_version, p.evaluations, p.last_at, head.measured_at)
 
 
 def restamp_in(
@@ -49,34 +106,107 @@ def restamp_in(
 ) -> tuple[list[rules.Alert], dict[str, TicketHead]]:
     """Restamp the open tickets among `heads` whose replay the change cannot touch, in the
     caller's write: (alerts raised, the heads left to measure from their events)."""
-    if change.decisions and heads:
-        return _redecide_in(recorder, cur, old, new, change, heads, now)
-    if change.replay or not heads:
-        return [], dict(heads)
+    plan = plan_in(recorder, cur, old, new, change, heads, now)
+    raised = commit_in(recorder, cur, new, plan, heads, now)
+    return raised, {t: h for t, h in heads.items() if t not in plan.marks}
+
+
+def restamp_batch(
+    recorder: Recorder,
+    old: Policy,
+    new: Policy,
+    change: Impact,
+    ids: Iterable[str],
+    now: datetime,
+) -> tuple[int, list[str], list[rules.Alert]]:
+    """Restamp the open tickets among `ids` the change from `old` cannot touch: planned in
+    a read, saved in a short write (see the module doc). (How many, the ids left to
+    measure from their events, the alerts raised: the caller hands them on.)"""
+    store = recorder.store
+    with store.read() as cur:
+        heads = store.tickets.heads(cur, ids, open_only=True)
+        plan = plan_in(recorder, cur, old, new, change, heads, now)
+    raised: list[rules.Alert] = []
+    if plan.marks:
+        with store.write() as cur:
+            fresh = store.tickets.heads(cur, plan.marks, lock=True, open_only=True)
+            now_marks = runs.checkpoint_marks(store.sql, cur, fresh)
+            same = {
+                t
+                for t, h in fresh.items()
+                if t in now_marks and (*now_marks[t], h.measured_at) == plan.marks[t]
+            }
+            plan = plan.only(same)
+            raised = commit_in(recorder, cur, new, plan, fresh, now)
+    rest = [t for t in heads if t not in plan.marks]
+    return len(plan.marks), rest, raised
+
+
+def plan_in(
+    recorder: Recorder,
+    cur: Any,
+    old: Policy,
+    new: Policy,
+    change: Impact,
+    heads: Mapping[str, TicketHead],
+    now: datetime,
+) -> Plan:
+    """The plan of restamping the tickets among `heads` the change cannot touch (reads)."""
+    if not heads or (change.replay and not change.decisions):
+        return Plan()
     store = recorder.store
     points = store.tickets.checkpoints(cur, heads)
     lengths = runs.log_lengths(store.sql, cur, points, new.version)
+    if not change.decisions:
+        return _restamp(recorder, cur, old, new, change, heads, now, points, lengths)
+    return _redecide(recorder, cur, old, new, change, heads, now, points, lengths)
+
+
+def _known(old: Policy, p: Any, length: tuple[int, int] | None, now: datetime) -> bool:
+    """Is this checkpoint the fold of all the ticket's events under `old`, its log's run
+    of `old` known and in order, and nothing of the new version logged yet?"""
+    if p is None or p.ruleset_version != old.version or p.engine_version != ENGINE_VERSION:
+        return False
+    run = checkpoints.run_of(p)
+    return run is not None and length == (p.evaluations, 0) and p.last_at <= now
+
+
+def _restamp(
+    recorder: Recorder,
+    cur: Any,
+    old: Policy,
+    new: Policy,
+    change: Impact,
+    heads: Mapping[str, TicketHead],
+    now: datetime,
+    points: Mapping[str, Any],
+    lengths: Mapping[str, tuple[int, int]],
+) -> Plan:
+    store = recorder.store
     found: dict[str, tuple[Any, Fold, list[str], int]] = {}
     for t in heads:
         p = points.get(t)
-        if p is None or p.ruleset_version != old.version or p.engine_version != ENGINE_VERSION:
+        if p is None or not _known(old, p, lengths.get(t), now):
             continue
         run = checkpoints.run_of(p)
-        if run is None or lengths[t] != (p.evaluations, 0) or p.last_at > now:
-            continue
+        assert run is not None
         s, seen = checkpoints.from_plain(new, p.state)
         found[t] = (p, s, seen, run)
-    moved = [t for t, (_, s, _, _) in found.items() if _needs_rows(old, new, change, s)]
+    redo = meeting(recorder, cur, old, new, change, found)
+    moved = [
+        t
+        for t, (_, s, _, _) in found.items()
+        if needs_rows(old, new, change, s) and redo.get(t, True)
+    ]
     spans = runs.cycle_spans(store.sql, cur, moved) if moved else {}
-    light: list[tuple[Work, Any]] = []
-    work: list[Work] = []
-    copies: list[tuple[str, int, int]] = []
+    plan = Plan()
     for t, (p, s, seen, run) in found.items():
         when = max(now, heads[t].created_at)
         try:
             if t in spans:
                 level = s.decision.level or ""
-                w = _reprojected(old, new, t, s, seen, spans[t], when, change.metrics_of(level))
+                scope = change.metrics_of(level)
+                w = reprojected(old, new, t, s, seen, spans[t], when, scope, redo.get(t))
             else:
                 w = Work(measurement_of(new, t, s, (), when), s, seen=tuple(seen), partial=True)
         except Exception:
@@ -85,25 +215,15 @@ def restamp_in(
             continue
         k = p.evaluations - run  # the previous version's run, copied under the new one
         w = replace(w, seq=p.evaluations + k, run=p.evaluations)
-        if t in spans:
-            work.append(w)
-        else:
-            light.append((w, p))
-        copies.append((t, run, p.evaluations))
-    if not work and not light:
-        return [], dict(heads)
-    runs.copy_runs(store.sql, cur, copies, new.version)
-    previous = {t: heads[t].measured_at for t, _, _ in copies}
-    raised = recorder._persist(cur, new, work, previous, now) if work else []  # the save path
-    if light:
-        raised += _save_light(recorder, cur, new, light, previous, now)
-    kept = [w.m.ticket_id for w in work if w.partial] + [w.m.ticket_id for w, _ in light]
-    runs.restamp_cycles(store.sql, cur, kept, new.version, now)  # their stopped cycles stand
-    taken = {t for t, _, _ in copies}
-    return raised, {t: h for t, h in heads.items() if t not in taken}
+        plan.rows[t] = _encoded(recorder, new, w, p, heads[t], now)
+        if w.partial:
+            plan.kept.append(t)
+        plan.copies.append((t, run, p.evaluations))
+        plan.marks[t] = _mark(p, heads[t])
+    return plan
 
 
-def _redecide_in(
+def _redecide(
     recorder: Recorder,
     cur: Any,
     old: Policy,
@@ -111,18 +231,29 @@ def _redecide_in(
     change: Impact,
     heads: Mapping[str, TicketHead],
     now: datetime,
-) -> tuple[list[rules.Alert], dict[str, TicketHead]]:
-    """Only the rules changed: each ticket is replayed under the new rules (its level
-    decisions and evaluation log), and one that ends on the level it had, unchanged, keeps
-    its stopped cycles (the runs that cut them did not change): only its running cycles
-    are saved. The others are left to the full re-measure."""
+    points: Mapping[str, Any],
+    lengths: Mapping[str, tuple[int, int]],
+) -> Plan:
+    """Only the rules changed. A ticket whose decisions the new rules make as the old ones
+    did at every event (`engine.redecide`, from its fields alone) measures as before:
+    restamped as for a change that touches no replay (its level's cycles re-projected if
+    that level changed too). Each other one is replayed under the new rules (its level
+    decisions and evaluation log), and one that ends on the level it had, unchanged,
+    keeps its stopped cycles (the runs that cut them did not change): only its running
+    cycles are saved. The others are left to the full re-measure."""
     store = recorder.store
-    points = store.tickets.checkpoints(cur, heads)
-    lengths = runs.log_lengths(store.sql, cur, points, new.version)
+    known = {t: h for t, h in heads.items() if _known(old, points.get(t), lengths.get(t), now)}
+    same = agreeing(recorder, cur, old, new, known, now)
+    plan = Plan()
+    if same:
+        kept = replace(change, replay=False, decisions=False)
+        plan = _restamp(recorder, cur, old, new, kept, same, now, points, lengths)
     found: dict[str, tuple[str | None, list[str]]] = {}
     for t in heads:
         p = points.get(t)
-        if p is None or p.ruleset_version != old.version or p.engine_version != ENGINE_VERSION:
+        if t in plan.marks or p is None:
+            continue
+        if p.ruleset_version != old.version or p.engine_version != ENGINE_VERSION:
             continue
         if lengths[t][1] or p.last_at > now:
             continue
@@ -131,7 +262,6 @@ def _redecide_in(
         if level is None or level not in change.levels:
             found[t] = (level, seen)
     rows = store.tickets.events(cur, found)
-    work: list[Work] = []
     for t, (level, seen) in found.items():
         when = max(now, heads[t].created_at)
         try:
@@ -141,139 +271,79 @@ def _redecide_in(
             m = measurement_of(new, t, s.trim(), evaluations, when)
         except Exception:
             continue  # the full re-measure reports it
-        work.append(Work(m, s, partial=True, seen=tuple(seen)))
-    if not work:
-        return [], dict(heads)
-    done = [w.m.ticket_id for w in work]
-    previous = {t: heads[t].measured_at for t in done}
-    raised = recorder._persist(cur, new, work, previous, now)  # appends the new runs
-    runs.restamp_cycles(store.sql, cur, done, new.version, now)  # their stopped cycles stand
-    taken = set(done)
-    return raised, {t: h for t, h in heads.items() if t not in taken}
+        plan.work.append(Work(m, s, partial=True, seen=tuple(seen)))  # appends the new run
+        plan.kept.append(t)
+        plan.marks[t] = _mark(points[t], heads[t])
+    return plan
 
 
-def _needs_rows(old: Policy, new: Policy, change: Impact, s: Fold) -> bool:
-    """Does re-measuring this ticket need its stored cycle rows: its level changed for a
-    response metric (their stopped cycles are not in the checkpoint), or for every metric,
-    or a metric lost its target (its rows go)? Otherwise its changed cycles are all running
-    (a cumulative metric of an open ticket) and the checkpoint has them."""
-    name = s.decision.level
-    if name is None or not change.affects(name):
-        return False
-    metrics = change.metrics_of(name)
-    if metrics is None or metrics & RESPONSE_METRICS:
-        return True
-    was, now_ = old.levels.get(name), new.levels.get(name)
-    if was is None or now_ is None:
-        return True
-    return any(
-        was.target_seconds(m, s.fields) is not None and now_.target_seconds(m, s.fields) is None
-        for m in metrics
-    )
-
-
-def _save_light(
+def commit_in(
     recorder: Recorder,
     cur: Any,
-    policy: Policy,
-    light: Sequence[tuple[Work, Any]],
-    previous: Mapping[str, datetime | None],
+    new: Policy,
+    plan: Plan,
+    heads: Mapping[str, TicketHead],
     now: datetime,
 ) -> list[rules.Alert]:
-    """Save restamped tickets whose fold, fields and stopped cycles stand (what `_persist`
-    writes for them, without re-encoding what did not change): their running cycles, the
-    ticket rows' version, instant, due key and next wake-up, their checkpoints' version,
-    log length and run, and their alerts."""
-    cycles, tickets, points = [], [], []
-    wanted: dict[str, tuple[rules.Alert, str]] = {}
-    reached: set[str] = set()
-    for w, p in light:
-        m, t = w.m, w.m.ticket_id
-        who = m.fields.get("assignee")
-        here = who if isinstance(who, str) and who else None
-        for c in m.cycles:  # all running: credited to the current assignee
-            cycles.append((t, c, rules.breach_instant(c), rules.next_threshold(c, now), here))
-        tickets.append((t, rules.due_key(m), rules.next_wakeup(m, now)))
-        raise_, seen = rules.reached(m, previous.get(t), now, recorder.max_age)
-        wanted.update((aid, (a, alert_codec.encode(a))) for aid, a in raise_.items())
-        reached |= seen | set(w.seen)
-        state = dict(p.state)
-        state["run"], state["seen"] = w.run, sorted(set(w.seen))
-        assert w.seq is not None
-        points.append((t, w.seq, state))
+    """Save a plan in the caller's write (`heads`: the planned tickets' current rows)."""
+    if not plan.marks:
+        return []
     store = recorder.store
-    runs.save_restamped(store.sql, cur, policy.version, now, cycles, tickets, points)
-    ids = [w.m.ticket_id for w, _ in light]
-    return store.alerts.plan(cur, ids, wanted, reached, now)
+    runs.copy_runs(store.sql, cur, plan.copies, new.version)
+    previous = {t: heads[t].measured_at for t in plan.marks}
+    raised = recorder._persist(cur, new, plan.work, previous, now) if plan.work else []
+    if plan.rows:
+        rows = plan.rows.values()
+        runs.write_restamped(
+            store.sql,
+            cur,
+            [t for t, r in plan.rows.items() if r.whole],
+            [(t, m, i) for t, r in plan.rows.items() for m, i in r.keys],
+            [c for r in rows for c in r.cycles],
+            [u for r in rows for u in r.updates],
+            [r.ticket for r in rows],
+            [r.point for r in rows],
+        )
+        wanted = {k: v for r in rows for k, v in r.wanted.items()}
+        reached = {a for r in rows for a in r.reached}
+        raised += store.alerts.plan(cur, list(plan.rows), wanted, reached, now)
+    runs.restamp_cycles(store.sql, cur, plan.kept, new.version, now)  # their stopped cycles stand
+    return raised
 
 
-def _reprojected(
-    old: Policy,
-    new: Policy,
-    t: str,
-    s: Fold,
-    seen: Sequence[str],
-    stored: Sequence[Span],
-    when: datetime,
-    metrics: frozenset[str] | None,
-) -> Work | None:
-    """A ticket whose final level changed, measured again from its checkpoint without a
-    replay: the cycles of the changed `metrics` (None: all) that stopped, which the
-    checkpoint does not keep, come back from the stored cycle rows (they hold every cycle
-    of each metric the old level timed). Only those metrics' cycles and the running ones
-    are saved (the other stopped cycles stand) unless a metric lost its target or all
-    changed. None: the new level times a response metric the old one did not (its
-    stopped cycles were never stored: only a replay knows them)."""
-    name = s.decision.level
-    if name is None or name not in old.levels or name not in new.levels:
-        return None
-    was, now_ = old.levels[name], new.levels[name]
-    scope = frozenset(METRICS) if metrics is None else metrics
-    lost = any(
-        was.target_seconds(m, s.fields) is not None and now_.target_seconds(m, s.fields) is None
-        for m in scope
-    )
-    if lost:
-        scope = frozenset(METRICS)
-    whole = scope == frozenset(METRICS)
-    for metric in RESPONSE_METRICS & scope:
-        timed = now_.target_seconds(metric, s.fields) is not None
-        if timed and was.target_seconds(metric, s.fields) is None:
-            return None
-    credit: dict[tuple[str, int], str | None] = {}
-    full = s.copy()
-    gone: set[str] = set()
-    for metric, i, start, stop, who, marks in stored:
-        if stop is not None and metric in scope:
-            credit[(metric, i)] = who
-            gone.update(_reached_ids(t, metric, start, marks))  # theirs no more
-            if metric in RESPONSE_METRICS:
-                full.closed.append((0, metric, i, posix(start), posix(stop)))  # type: ignore[arg-type]
-    m = measurement_of(new, t, full, (), when)
-    current = m.fields.get("assignee")
-    here = current if isinstance(current, str) and current else None
-    credits: list[str | None] = []
-    for c in m.cycles:
-        if c.stopped_at is None:
-            credits.append(here)
-        elif (c.metric, c.index) in credit:
-            credits.append(credit[(c.metric, c.index)])
-        else:
-            return None  # a stopped cycle the rows do not hold: replay
-    if whole:
-        return Work(m, s, credit=tuple(credits))
-    # the alerts the changed stopped cycles reached under the old level are theirs no more
-    kept = tuple(a for a in seen if a not in gone)
-    return Work(m, s, partial=True, seen=kept, credit=tuple(credits))
-
-
-def _reached_ids(t: str, metric: str, started: datetime, thresholds: Any) -> list[str]:
-    """The alert ids of a stored stopped cycle's reached thresholds (its JSON column)."""
-    return [
-        rules.alert_id(t, metric, started, th["kind"], th["percent"], th["before"])
-        for th in thresholds or ()
-        if th["reached"] and th["at"] is not None
+def _encoded(
+    recorder: Recorder, policy: Policy, w: Work, p: Any, head: TicketHead, now: datetime
+) -> Rows:
+    """A restamped ticket's rows (what `Recorder._persist` writes for it, without rewriting
+    what stands: its fields and level, its other stopped cycles). Its cycles are the
+    running ones, credited to the current assignee, and the stopped ones measured again,
+    credited as stored (`w.credit`)."""
+    sql = recorder.store.sql
+    m, t = w.m, w.m.ticket_id
+    measured = sql.t(now)
+    who = m.fields.get("assignee")
+    here = who if isinstance(who, str) and who else None
+    credit = w.credit if w.credit is not None else tuple(here for _ in m.cycles)
+    rows = [
+        cycle_row(sql, t, c, rules.breach_instant(c), rules.next_threshold(c, now), by, measured)
+        for c, by in zip(m.cycles, credit, strict=True)
     ]
+    # a stopped cycle measured again is one of the stored rows (same span, same credit):
+    # updated in place; the others are rewritten
+    again = [w.partial and c.stopped_at is not None for c in m.cycles]
+    cycles = tuple(r for r, a in zip(rows, again, strict=True) if not a)
+    updates = tuple(runs.cycle_update(r) for r, a in zip(rows, again, strict=True) if a)
+    keys = tuple((c.metric, c.index) for c, a in zip(m.cycles, again, strict=True) if not a)
+    due, nxt = rules.due_key(m), rules.next_wakeup(m, now)
+    ticket = (policy.version, measured, sql.tn(to_db(due) if due else FAR_FUTURE), sql.t(nxt), t)
+    raise_, seen = rules.reached(m, head.measured_at, now, recorder.max_age)
+    wanted = {aid: (a, alert_codec.encode(a)) for aid, a in raise_.items()}
+    state = dict(p.state)
+    state["run"], state["seen"] = w.run, sorted({*w.seen, *stopped_seen(m, now)})
+    assert w.seq is not None
+    point = (policy.version, w.seq, Sql.j(state), t)
+    reached = frozenset(seen | set(w.seen))
+    return Rows(keys, not w.partial, cycles, updates, ticket, point, wanted, reached)
 
 
 def remeasure_since(

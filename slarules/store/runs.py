@@ -16,20 +16,27 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from slarules.engine.measurement import Cycle, Evaluation
-from slarules.store.cycles import CYCLE_INSERT, cycle_row
+from slarules.engine.measurement import Evaluation
+from slarules.store.cycles import CYCLE_COLUMNS, CYCLE_INSERT
+from slarules.store.rows import EventRow
 from slarules.store.sql import Sql, chunks
-from slarules.store.times import FAR_FUTURE, from_db, to_db
+from slarules.store.times import from_db
 
 __all__ = [
+    "CYCLE_UPDATE",
+    "checkpoint_marks",
     "copy_runs",
     "cycle_spans",
+    "cycle_update",
     "log_lengths",
     "restamp_cycles",
-    "save_restamped",
+    "stale_sources",
+    "stopped_horizons",
+    "update_events",
     "version_log",
     "version_rows",
     "with_copies",
+    "write_restamped",
 ]
 
 _FIELDS = '"at", "matched", "level_before", "level_after", "decided_by", "note"'
@@ -176,65 +183,163 @@ def restamp_cycles(sql: Sql, cur: Any, ids: Sequence[str], version: str, now: da
         )
 
 
-Span = tuple[str, int, datetime, datetime | None, str | None, Any]
+Span = tuple[str, int, datetime, datetime, str | None]
 
 
 def cycle_spans(sql: Sql, cur: Any, ids: Iterable[str]) -> dict[str, list[Span]]:
-    """Each ticket's stored cycles as (metric, index, started, stopped, credited assignee,
-    thresholds: the decoded column of a stopped cycle, None for a running one)."""
+    """Each ticket's stored stopped cycles as (metric, index, started, stopped, credited
+    assignee)."""
     wanted = list(dict.fromkeys(ids))
     out: dict[str, list[Span]] = {t: [] for t in wanted}
     for part in chunks(wanted):
         sql.execute(
             cur,
             'SELECT "ticket_id", "metric", "idx", "started_at", "stopped_at", '
-            '"credited_assignee", "thresholds" FROM "cycle" '
-            f'WHERE "ticket_id" IN ({sql.marks(len(part))}) ORDER BY "ticket_id", "id"',
+            '"credited_assignee" FROM "cycle" WHERE "stopped_at" IS NOT NULL AND '
+            f'"ticket_id" IN ({sql.marks(len(part))}) ORDER BY "ticket_id", "id"',
             part,
         )
         for r in cur.fetchall():
-            stop = None if r[4] is None else from_db(r[4])
-            marks = None if stop is None else Sql.unj(r[6])
-            out[r[0]].append((r[1], int(r[2]), from_db(r[3]), stop, r[5], marks))
+            out[r[0]].append((r[1], int(r[2]), from_db(r[3]), from_db(r[4]), r[5]))
     return out
 
 
-def save_restamped(
+def stopped_horizons(
+    sql: Sql, cur: Any, ids: Iterable[str]
+) -> dict[str, list[tuple[str, int, int, int]]]:
+    """Each ticket's stopped cycles as (metric, index, started, last instant their figures
+    read: the later of stopped and due), POSIX seconds."""
+    wanted = list(dict.fromkeys(ids))
+    out: dict[str, list[tuple[str, int, int, int]]] = {t: [] for t in wanted}
+    for part in chunks(wanted):
+        sql.execute(
+            cur,
+            'SELECT "ticket_id", "metric", "idx", "started_at", "stopped_at", "due_at" FROM '
+            f'"cycle" WHERE "stopped_at" IS NOT NULL AND "ticket_id" IN ({sql.marks(len(part))})',
+            part,
+        )
+        for r in cur.fetchall():
+            stop = _posix(from_db(r[4]))
+            due = stop if r[5] is None else max(stop, _posix(from_db(r[5])))
+            out[r[0]].append((r[1], int(r[2]), _posix(from_db(r[3])), due))
+    return out
+
+
+def _posix(t: datetime) -> int:
+    return int(t.timestamp())
+
+
+# The columns of a stored cycle that measuring it again may change (not its ticket,
+# metric, index, span or credit), and the statement that rewrites them in place.
+_FIGURES = (
+    "state",
+    "due_at",
+    "breached_at",
+    "breach_at",
+    "target",
+    "elapsed",
+    "remaining",
+    "measured_at",
+    "ruleset_version",
+    "next_at",
+    "warnings",
+    "timeline",
+    "thresholds",
+)
+_AT = [CYCLE_COLUMNS.index(c) for c in (*_FIGURES, "ticket_id", "metric", "idx")]
+CYCLE_UPDATE = (
+    'UPDATE "cycle" SET '
+    + ", ".join(f'"{c}" = ?' for c in _FIGURES)
+    + ' WHERE "ticket_id" = ? AND "metric" = ? AND "idx" = ?'
+)
+
+
+def cycle_update(row: Sequence[Any]) -> tuple[Any, ...]:
+    """A `CYCLE_INSERT` row as the parameters of `CYCLE_UPDATE`."""
+    return tuple(row[i] for i in _AT)
+
+
+def write_restamped(
     sql: Sql,
     cur: Any,
-    version: str,
-    now: datetime,
-    cycles: Sequence[tuple[str, Cycle, datetime | None, datetime | None, str | None]],
-    tickets: Sequence[tuple[str, datetime | None, datetime | None]],
-    points: Sequence[tuple[str, int, dict[str, Any]]],
+    whole: Sequence[str],
+    keys: Sequence[tuple[str, str, int]],
+    cycles: Sequence[tuple[Any, ...]],
+    updates: Sequence[tuple[Any, ...]],
+    tickets: Sequence[tuple[Any, ...]],
+    points: Sequence[tuple[Any, ...]],
 ) -> None:
-    """Save restamped tickets whose replay is unchanged: their running `cycles` rewritten
-    (ticket id, cycle, breach instant, next threshold, credited assignee), their ticket
-    rows' version, instant and keys (`tickets`: id, due key, next wake-up; the fields and
-    level stand), their checkpoints' version, log length and state (`points`)."""
-    measured = sql.t(now)
+    """Save restamped tickets, encoded: every cycle of the `whole` tickets and the cycles
+    `keys` (ticket id, metric, index) of the others rewritten as `cycles` (`CYCLE_INSERT`
+    rows), their ticket rows' stamps (`tickets`: version, instant, due key, next wake-up,
+    id; the fields and level stand) and their checkpoints' (`points`: version, log
+    length, state, id)."""
+    for part in chunks(list(whole)):
+        sql.execute(cur, f'DELETE FROM "cycle" WHERE "ticket_id" IN ({sql.marks(len(part))})', part)
     sql.executemany(
-        cur,
-        'DELETE FROM "cycle" WHERE "ticket_id" = ? AND "metric" = ? AND "idx" = ?',
-        [(t, c.metric, c.index) for t, c, _, _, _ in cycles],
+        cur, 'DELETE FROM "cycle" WHERE "ticket_id" = ? AND "metric" = ? AND "idx" = ?', keys
     )
-    rows = [
-        cycle_row(sql, t, c, breach_at, nxt, credited, measured)
-        for t, c, breach_at, nxt, credited in cycles
-    ]
-    sql.executemany(cur, CYCLE_INSERT, rows)
+    sql.executemany(cur, CYCLE_INSERT, cycles)
+    sql.executemany(cur, CYCLE_UPDATE, updates)
     sql.executemany(
         cur,
         'UPDATE "ticket" SET "ruleset_version" = ?, "measured_at" = ?, "due_key" = ?, '
         '"next_at" = ? WHERE "id" = ?',
-        [
-            (version, measured, sql.tn(to_db(due)) if due else sql.tn(FAR_FUTURE), sql.t(nxt), t)
-            for t, due, nxt in tickets
-        ],
+        tickets,
     )
     sql.executemany(
         cur,
         'UPDATE "checkpoint" SET "ruleset_version" = ?, "evaluations" = ?, "state" = ? '
         'WHERE "ticket_id" = ?',
-        [(version, n, Sql.j(state), t) for t, n, state in points],
+        points,
     )
+
+
+def update_events(sql: Sql, cur: Any, ids: Iterable[str]) -> dict[str, list[EventRow]]:
+    """Each ticket's stored `update` events, in the order of `TicketRepo.events` (by `at`,
+    then as recorded): what a re-decide reads when the rules read no field the other
+    events change (`engine.redecide`)."""
+    wanted = list(dict.fromkeys(ids))
+    out: dict[str, list[EventRow]] = {t: [] for t in wanted}
+    for part in chunks(wanted):
+        sql.execute(
+            cur,
+            'SELECT "ticket_id", "event_id", "at", "type", "payload" FROM "event" '
+            f'WHERE "type" = ? AND "ticket_id" IN ({sql.marks(len(part))}) '
+            'ORDER BY "ticket_id", "at", "id"',
+            ["update", *part],
+        )
+        for r in cur.fetchall():
+            out[r[0]].append(EventRow(r[1], from_db(r[2]), r[3], Sql.unj(r[4])))
+    return out
+
+
+def stale_sources(
+    sql: Sql, cur: Any, version: str
+) -> list[tuple[str, tuple[str, ...], dict[str, str]]]:
+    """The other ruleset versions open tickets were last measured under whose sources the
+    store keeps (`ruleset` table): (version, files in order, file texts) each."""
+    sql.execute(
+        cur,
+        'SELECT "r"."version", "r"."files", "r"."sources" FROM "ruleset" "r" WHERE '
+        '"r"."version" <> ? AND "r"."version" IN (SELECT DISTINCT "ruleset_version" '
+        'FROM "ticket" WHERE NOT "done" AND "ruleset_version" <> ?) ORDER BY "r"."version"',
+        [version, version],
+    )
+    return [(r[0], tuple(Sql.unj(r[1]) or ()), dict(Sql.unj(r[2]) or {})) for r in cur.fetchall()]
+
+
+def checkpoint_marks(sql: Sql, cur: Any, ids: Iterable[str]) -> dict[str, tuple[str, int, Any]]:
+    """Each ticket's checkpoint as (ruleset version, log length, last event's instant),
+    without its state: whether it is still the one a plan was made from."""
+    wanted = list(dict.fromkeys(ids))
+    out: dict[str, tuple[str, int, Any]] = {}
+    for part in chunks(wanted):
+        sql.execute(
+            cur,
+            'SELECT "ticket_id", "ruleset_version", "evaluations", "last_at" FROM "checkpoint" '
+            f'WHERE "ticket_id" IN ({sql.marks(len(part))})',
+            part,
+        )
+        out.update((r[0], (r[1], int(r[2]), from_db(r[3]))) for r in cur.fetchall())
+    return out

@@ -147,3 +147,25 @@ def test_a_removed_or_added_level_replays_everything() -> None:
     # every level's pause conditions are part of the replay (its runs record them)
     got = impact(OLD, _build(BASE + "level extra {\n  resolution 1h\n}\n"))
     assert got == Impact(True, reasons=got.reasons) and got.replay
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "calendar_only"),
+    [
+        ("closed 2026-12-24", "closed 2026-12-25", True),
+        ("mon-fri 09:00-17:00", "mon-fri 08:00-17:00", True),
+        ('"Europe/Berlin"', '"Europe/Paris"', True),  # the calendar's alone (its diff: any day)
+        ("warn at 50%", "warn at 60%", False),
+        ("pause resolution when", "pause when", False),
+        ("high 4h", "high 3h", False),
+    ],
+)
+def test_a_change_of_calendar_alone_is_told_apart(old: str, new: str, calendar_only: bool) -> None:
+    got = impact(OLD, _build(BASE.replace(old, new, 1)))
+    assert got.calendars == ({"fast"} if calendar_only else set())
+
+
+def test_a_calendar_and_a_warning_changed_together_is_not_the_calendar_alone() -> None:
+    text = BASE.replace("closed 2026-12-24", "closed 2026-12-25").replace("50%", "60%")
+    got = impact(OLD, _build(text))
+    assert got.levels == {"fast"} and not got.calendars

@@ -84,8 +84,17 @@ def test_a_crash_during_a_background_remeasure_is_finished_at_the_next_start(
             raise RuntimeError("the process died")  # nothing after the first batch is saved
         return real(rec, policy, inputs, measured, now)
 
+    def die_restamping(rec: Any, old: Any, new: Any, change: Any, ids: Any, now: Any) -> Any:
+        calls.append(len(ids))  # the catch-up restamps from the stored previous version
+        if len(calls) > 1:
+            raise RuntimeError("the process died")
+        return real_restamp(rec, old, new, change, ids, now)
+
     real = remeasure.save_batch  # each batch's write
+    real_restamp = remeasure.restamp_batch
     monkeypatch.setattr(remeasure, "save_batch", die_after_one_batch)
+    monkeypatch.setattr(remeasure, "restamp_batch", die_restamping)
+    monkeypatch.setattr(remeasure, "RESTAMP_PROCESSES", 0)  # in this process: seen here
     with engine_api(tmp_path / "a.db", rules=rules) as api:
         new = api.runtime.ruleset.policy.version
         wait_until(lambda: len(calls) > 1)
@@ -93,6 +102,7 @@ def test_a_crash_during_a_background_remeasure_is_finished_at_the_next_start(
         stale = [t for t, v in _versions(tmp_path / "a.db").items() if v != {new} and t != "T-00"]
         assert len(stale) == N - 1 - 4  # the first batch only
     monkeypatch.setattr(remeasure, "save_batch", real)
+    monkeypatch.setattr(remeasure, "restamp_batch", real_restamp)
     with engine_api(tmp_path / "a.db", rules=rules) as api:
         wait_until(lambda: api.client.get("/healthz").json()["ruleset_current"])
         versions = _versions(tmp_path / "a.db")
@@ -113,7 +123,14 @@ def test_reads_answer_while_the_catch_up_runs(tmp_path: Path, monkeypatch: Any) 
         gate.wait(10)
         return real(rec, policy, inputs, measured, now)
 
+    def slow_restamp(rec: Any, old: Any, new: Any, change: Any, ids: Any, now: Any) -> Any:
+        gate.wait(10)  # the catch-up restamps from the stored previous version
+        return real_restamp(rec, old, new, change, ids, now)
+
+    real_restamp = remeasure.restamp_batch
     monkeypatch.setattr(remeasure, "save_batch", slow)
+    monkeypatch.setattr(remeasure, "restamp_batch", slow_restamp)
+    monkeypatch.setattr(remeasure, "RESTAMP_PROCESSES", 0)
     with engine_api(tmp_path / "a.db", rules=rules) as api:
         health = api.client.get("/healthz").json()  # start-up did not wait for it
         assert health["ruleset_current"] is False and health["ok"] is True

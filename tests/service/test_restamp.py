@@ -20,7 +20,7 @@ from slarules.dsl.source import SourceFile
 from slarules.engine.impact import impact
 from slarules.engine.policy import RESPONSE_METRICS, Policy
 from slarules.engine.timers import measure
-from slarules.service import RawEvent, TicketService, checkpoints, recording
+from slarules.service import RawEvent, TicketService, checkpoints, recording, restamp
 from slarules.service.recording import history_of
 from slarules.service.remeasure import remeasure_all
 from slarules.settings import DatabaseConfig, parse_database_url
@@ -45,6 +45,27 @@ CHANGES: dict[str, tuple[str, str, str]] = {
     "a rule's condition": ("20-rules.sla", 'priority >= "critical"', 'priority >= "high"'),
     "the level a rule sets": ("20-rules.sla", "set level vip", "set level urgent"),
     "a holiday": ("00-setup.sla", 'closed 2026-12-24 "Christmas Eve"', "closed 2026-03-03"),
+    # calendar edits: a closed day before every span, among them, after the stops (a met
+    # cycle's due instant reads on past its stop), one weekday's hours, the 24x7 calendar
+    "a holiday before the spans": ("00-setup.sla", "closed 2026-12-31", "closed 2026-02-20"),
+    "a holiday after the stops": ("00-setup.sla", "closed 2026-12-31", "closed 2026-03-10"),
+    "a holiday among the spans": ("00-setup.sla", "closed 2026-12-31", "closed 2026-03-04"),
+    "one weekday's hours": (
+        "00-setup.sla",
+        "hours mon-fri 09:00-12:00, 13:00-18:00",
+        "hours mon-thu 09:00-12:00, 13:00-18:00\n  hours fri 09:00-12:00",
+    ),
+    "a closed day of the 24x7 calendar": (
+        "00-setup.sla",
+        "hours mon-sun 00:00-24:00",
+        "hours mon-sun 00:00-24:00\n  closed 2026-03-03",
+    ),
+    "the zone of the 24x7 calendar": ("00-setup.sla", '"Europe/Berlin"', '"America/New_York"'),
+    "a rule that reads the status": (
+        "20-rules.sla",
+        'when tags contains "urgent"',
+        'when tags contains "urgent" or status == "pending"',
+    ),
     "a pause": ("10-levels.sla", 'contains "on-site-visit"', 'contains "visit"'),
 }
 
@@ -230,25 +251,70 @@ def _touched(svc: TicketService, old: Policy, new: Policy) -> list[str]:
     )
 
 
+@pytest.fixture
+def folds(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The tickets the re-decide after a change of rules folds again (timers and all)."""
+    seen: list[str] = []
+    real = restamp.fold_history
+
+    def spy(policy: Any, h: Any, now: Any) -> Any:
+        seen.append(h.id)
+        return real(policy, h, now)
+
+    monkeypatch.setattr(restamp, "fold_history", spy)
+    return seen
+
+
+def _agreeing(svc: TicketService, old: Policy, new: Policy, now: Any) -> set[str]:
+    """The open tickets with a checkpoint of `old` whose run is known and whose evaluation
+    log is the same under both rulesets but for the version (measured from their events):
+    a change of rules restamps them without folding them again."""
+    ids = svc.open_ids()
+    with svc.store.read() as cur:
+        points = svc.store.tickets.checkpoints(cur, ids)
+        heads = svc.store.tickets.heads(cur, ids)
+        events = svc.store.tickets.events(cur, ids)
+
+    def log(policy: Policy, t: str) -> list[tuple[Any, ...]]:
+        m = measure(policy, history_of(heads[t], events[t]), now)
+        return [
+            (e.at, e.matched, e.level_before, e.level_after, e.decided_by) for e in m.evaluations
+        ]
+
+    return {
+        t
+        for t in ids
+        if t in points
+        and points[t].ruleset_version == old.version
+        and checkpoints.run_of(points[t]) is not None
+        and log(old, t) == log(new, t)
+    }
+
+
 @pytest.mark.parametrize("change", list(CHANGES))
 def test_a_reload_restamps_what_it_cannot_touch_and_stores_what_a_replay_stores(
-    seeded: Path, change: str, replays: list[str]
+    seeded: Path, change: str, replays: list[str], folds: list[str]
 ) -> None:
-    _compare(_copy(seeded, "full.db"), _copy(seeded, "inc.db"), change, replays)
+    _compare(_copy(seeded, "full.db"), _copy(seeded, "inc.db"), change, replays, folds)
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("change", ["a response target of urgent", "a rule's condition"])
 def test_the_same_on_postgres(
-    pg_database: Callable[..., DatabaseConfig], replays: list[str]
+    pg_database: Callable[..., DatabaseConfig], replays: list[str], folds: list[str], change: str
 ) -> None:
     full, inc = pg_database(), pg_database()
     seed(full, 3)
     seed(inc, 3)
-    _compare(full, inc, "a response target of urgent", replays)
+    _compare(full, inc, change, replays, folds)
 
 
 def _compare(
-    full_db: Path | DatabaseConfig, inc_db: Path | DatabaseConfig, change: str, replays: list[str]
+    full_db: Path | DatabaseConfig,
+    inc_db: Path | DatabaseConfig,
+    change: str,
+    replays: list[str],
+    folds: list[str] | None = None,
 ) -> None:
     """Two reloads (`change`, then one more) with events between them, full on `full_db`
     and incremental on `inc_db` (the same stored tickets): the same rows after each."""
@@ -268,9 +334,14 @@ def _compare(
     replays.clear()
     with opened(inc_db) as inc:
         touched = _touched(inc, OLD, new)
+        agreeing = _agreeing(inc, OLD, new, later) if impact(OLD, new).decisions else set()
+        if folds is not None:
+            folds.clear()
         inc.remeasure(new, ids, later, previous=OLD)
         assert dump(inc) == first
         assert sorted(replays) == touched
+        if agreeing and folds is not None:  # restamped: neither folded again nor replayed
+            assert not agreeing & {*folds, *replays}, sorted(agreeing & {*folds, *replays})
         restamped = len(ids) - len(replays)
         _meanwhile(inc, new, ids, later)
         replays.clear()
@@ -283,6 +354,8 @@ def _compare(
         assert restamped >= len(ids) // 3, (restamped, len(ids))
     if change == "a pause":
         assert restamped == 0  # every replay may differ
+    if change in ("a rule's condition", "a rule that reads the status"):
+        assert agreeing, "some tickets decide alike under both rulesets"
 
 
 def test_the_batched_re_measure_restamps_too(seeded: Path, replays: list[str]) -> None:
@@ -329,3 +402,86 @@ def test_a_reload_through_the_server_restamps(tmp_path: Path, replays: list[str]
         assert {c["rulesetVersion"] for c in t["cycles"]} == {new}
         assert [e["rulesetVersion"] for e in t["evaluations"]] == [old, old, new, new]
         assert {c["targetSeconds"] for c in t["cycles"] if c["metric"] == "RESOLUTION"} == {32400}
+
+
+def test_the_start_up_catch_up_restamps_from_the_stored_sources(
+    tmp_path: Path, replays: list[str]
+) -> None:
+    """The server starts on a store measured under another version: the version's sources
+    are in the store, so the catch-up is incremental (no replay) and stores what the full
+    catch-up stores (the same store without those sources)."""
+    import sqlite3
+
+    from tests.alerts.conftest import EXAMPLES, engine_api, urgent
+    from tests.alerts.receiver import wait_until
+    from tests.service.gql import RECORD_EVENTS, RECORD_TICKET
+
+    rules = tmp_path / "rules"
+    shutil.copytree(EXAMPLES, rules)
+    inc_db, full_db = tmp_path / "inc.db", tmp_path / "full.db"
+    with engine_api(inc_db, rules=rules) as api:
+        for i in range(6):
+            api.data(RECORD_TICKET, urgent(f"T-{i}", **({"tags": []} if i % 2 else {})))
+            reply = {"eventId": "r", "ticketId": f"T-{i}", "at": "2026-03-02T12:00:00Z"}
+            api.data(RECORD_EVENTS, {"events": [{**reply, "status": "open"}]})
+        old = api.data("{ ruleset { version } }")["ruleset"]["version"]
+    for tail in ("", "-wal", "-shm"):
+        if Path(f"{inc_db}{tail}").exists():
+            shutil.copy(f"{inc_db}{tail}", f"{full_db}{tail}")
+    with sqlite3.connect(full_db) as conn:  # this one cannot build the previous version
+        conn.execute('DELETE FROM "ruleset" WHERE "version" = ?', (old,))
+    levels = rules / "10-levels.sla"
+    levels.write_text(levels.read_text().replace("resolution 8h", "resolution 9h"))
+    dumps = []
+    for db in (inc_db, full_db):
+        replays.clear()
+        with engine_api(db, rules=rules) as api:
+            wait_until(lambda: api.runtime.ruleset_current)
+            new = api.data("{ ruleset { version } }")["ruleset"]["version"]
+        assert new != old
+        if db == inc_db:
+            assert replays == []  # restamped from the previous version's stored sources
+        else:
+            assert sorted(replays) == [f"T-{i}" for i in range(6)]
+        with opened(db) as svc:
+            got = dump(svc)
+            assert {c["ruleset_version"] for c in got["cycle"]} == {new}
+            dumps.append(got)
+    assert dumps[0] == dumps[1]
+
+
+def test_a_ticket_changed_after_its_plan_is_left_to_the_full_path(
+    seeded: Path, replays: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch is planned in a read and saved in a later write: a ticket that got an event
+    in between (its checkpoint moved) is measured from its events, as a full re-measure
+    after that event measures it."""
+    from slarules.service import remeasure
+
+    new = policy_of("a target of urgent")
+    later = NOW + timedelta(hours=7)
+    changed: list[str] = []
+    real = restamp.plan_in
+
+    def plan_then_event(recorder: Any, cur: Any, *args: Any) -> Any:
+        plan = real(recorder, cur, *args)
+        if not changed and plan.marks:
+            t = sorted(plan.marks)[0]
+            changed.append(t)
+            svc = TicketService(recorder.store)  # another request, under the old rules
+            at = int((later - T0).total_seconds() // 60) - 5
+            svc.record_events(OLD, [RawEvent(t, "meanwhile", _event(at, "agent"))], later)
+        return plan
+
+    monkeypatch.setattr(restamp, "plan_in", plan_then_event)
+    monkeypatch.setattr(remeasure, "RESTAMP_PROCESSES", 0)  # planned in this process
+    with opened(_copy(seeded, "inc.db")) as inc:
+        ids = inc.open_ids()
+        asyncio.run(remeasure_all(inc.recorder, new, ids, lambda: later, batch=4, previous=OLD))
+        got = dump(inc)
+    assert changed and changed[0] in replays  # measured from its events after all
+    with opened(_copy(seeded, "full.db")) as full:
+        at = int((later - T0).total_seconds() // 60) - 5
+        full.record_events(OLD, [RawEvent(changed[0], "meanwhile", _event(at, "agent"))], later)
+        full.remeasure(new, ids, later)
+        assert got == dump(full)
