@@ -231,21 +231,8 @@ def _posix(t: datetime) -> int:
 
 # The columns of a stored cycle that measuring it again may change (not its ticket,
 # metric, index, span or credit), and the statement that rewrites them in place.
-_FIGURES = (
-    "state",
-    "due_at",
-    "breached_at",
-    "breach_at",
-    "target",
-    "elapsed",
-    "remaining",
-    "measured_at",
-    "ruleset_version",
-    "next_at",
-    "warnings",
-    "timeline",
-    "thresholds",
-)
+_KEPT = {"ticket_id", "metric", "idx", "started_at", "stopped_at", "credited_assignee"}
+_FIGURES = tuple(c for c in CYCLE_COLUMNS if c not in _KEPT and c != "credited_assignee_key")
 _AT = [CYCLE_COLUMNS.index(c) for c in (*_FIGURES, "ticket_id", "metric", "idx")]
 CYCLE_UPDATE = (
     'UPDATE "cycle" SET '
