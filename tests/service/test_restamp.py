@@ -359,6 +359,8 @@ def _compare(
 
 
 def test_the_batched_re_measure_restamps_too(seeded: Path, replays: list[str]) -> None:
+    from slarules.service import remeasure
+
     new = policy_of("a target of urgent")
     later = NOW + timedelta(hours=7)
     with opened(_copy(seeded, "full.db")) as full:
@@ -366,12 +368,42 @@ def test_the_batched_re_measure_restamps_too(seeded: Path, replays: list[str]) -
         full.remeasure(new, ids, later)
         expected = dump(full)
     replays.clear()
+    assert remeasure.restamp_workers_for(len(ids), 4) == 2  # worker processes restamp
     with opened(_copy(seeded, "batched.db")) as svc:
         touched = _touched(svc, OLD, new)
         job = remeasure_all(svc.recorder, new, ids, lambda: later, batch=4, previous=OLD)
         assert asyncio.run(job) == len(ids)
         assert dump(svc) == expected
     assert sorted(replays) == touched and len(touched) < len(ids)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "change", ["a response target of urgent", "a rule's condition", "a holiday among the spans"]
+)
+def test_the_batched_re_measure_in_worker_processes_on_postgres(
+    pg_database: Callable[..., DatabaseConfig], replays: list[str], change: str
+) -> None:
+    """The restamping workers (their own connections) store what the full re-measure does."""
+    from slarules.service import remeasure
+
+    full_db, inc_db = pg_database(), pg_database()
+    seed(full_db, 2)
+    seed(inc_db, 2)
+    new = policy_of(change)
+    later = NOW + timedelta(hours=7)
+    with opened(full_db) as full:
+        ids = full.open_ids()
+        full.remeasure(new, ids, later)
+        expected = dump(full)
+    assert remeasure.restamp_workers_for(len(ids), 4) == 2  # worker processes restamp
+    replays.clear()
+    with opened(inc_db) as svc:
+        touched = _touched(svc, OLD, new)
+        job = remeasure_all(svc.recorder, new, ids, lambda: later, batch=4, previous=OLD)
+        assert asyncio.run(job) == len(ids)
+        assert dump(svc) == expected
+    assert sorted(replays) == touched
 
 
 def test_a_reload_through_the_server_restamps(tmp_path: Path, replays: list[str]) -> None:
