@@ -33,7 +33,7 @@ from slarules.engine.measurement import (
 )
 from slarules.engine.policy import METRICS, RESPONSE_METRICS, Level, Metric, Policy
 
-__all__ = ["Outcome", "excluded_categories", "outcomes", "project", "spans"]
+__all__ = ["Outcome", "Prepared", "excluded_categories", "outcomes", "project", "spans"]
 
 # Status categories during which a metric does not count (semantics.md §The six metrics).
 _EXCLUDED: Mapping[str, frozenset[str]] = {
@@ -52,6 +52,9 @@ _RANK: Mapping[str, int] = {
     "paused": 4,
     "stopped": 5,
 }
+
+
+_FAR = 1 << 62  # an end past every instant
 
 
 def excluded_categories(metric: str) -> frozenset[str]:
@@ -82,11 +85,24 @@ class Labels:
             labels.append("paused")
         self.instants = [r[0] for r in runs]
         self.labels = labels
+        self._open: dict[int, list[tuple[int, int, Label]]] = {}
 
     def segments(self, start: int, end: int) -> list[tuple[int, int, Label]]:
         """`[start, end)` cut where the label changes (merged); empty when end <= start."""
         if end <= start:
             return []
+        inst = self.instants
+        if inst and end > inst[-1]:
+            # past the last run only the last segment's end depends on `end`: the cut of
+            # `[start, ∞)` is kept per start (labels shared by a projection to many `now`)
+            base = self._open.get(start)
+            if base is None:
+                base = self._open[start] = self._cut(start, _FAR)
+            a, _, lab = base[-1]
+            return [*base[:-1], (a, end, lab)]
+        return self._cut(start, end)
+
+    def _cut(self, start: int, end: int) -> list[tuple[int, int, Label]]:
         inst, labels = self.instants, self.labels
         i = bisect_right(inst, start) - 1
         out: list[tuple[int, int, Label]] = []
@@ -362,6 +378,30 @@ def project(policy: Policy, s: Fold, now: int) -> tuple[Cycle, ...]:
     )
 
 
+def _outcome(
+    level: Level,
+    labels: Labels,
+    metric: Metric,
+    i: int,
+    start: int,
+    stop: int | None,
+    target: int,
+    now: int,
+) -> Outcome:
+    _, clock, state, _, due = _core(level, labels, start, stop, target, now)
+    return Outcome(
+        metric,
+        i,
+        state,
+        _dt(start),
+        None if stop is None else _dt(stop),
+        None if due is None else _dt(due),
+        target,
+        clock.elapsed,
+        target - clock.elapsed,
+    )
+
+
 def outcomes(
     policy: Policy, s: Fold, now: int, only: Collection[tuple[str, int]] | None = None
 ) -> list[Outcome]:
@@ -369,23 +409,29 @@ def outcomes(
     figures (metric, index, state, start, stop, due, target, elapsed, remaining).
     `only`: the cycles among these (metric, index) pairs (each one's figures are the
     same as without it: a cycle is projected on its own)."""
-    out: list[Outcome] = []
-    for level, labels, metric, i, start, stop, target in _each(policy, s, only):
-        _, clock, state, _, due = _core(level, labels, start, stop, target, now)
-        out.append(
-            Outcome(
-                metric,
-                i,
-                state,
-                _dt(start),
-                None if stop is None else _dt(stop),
-                None if due is None else _dt(due),
-                target,
-                clock.elapsed,
-                target - clock.elapsed,
-            )
-        )
-    return out
+    return [_outcome(*c, now) for c in _each(policy, s, only)]
+
+
+class Prepared:
+    """`outcomes` of one fold with what does not depend on `now` worked out once: the
+    final level, each metric's target, the cycles' spans and their labels. For a fold
+    that no longer changes (a stored checkpoint's) projected to many instants:
+    `Prepared(policy, s).outcomes(now, only)` is `outcomes(policy, s, now, only)`, and
+    its `project(now, policy.version)` is `project(policy, s, now)`."""
+
+    __slots__ = ("_cycles",)
+
+    def __init__(self, policy: Policy, s: Fold) -> None:
+        self._cycles = tuple(_each(policy, s))
+
+    def outcomes(self, now: int, only: Collection[tuple[str, int]] | None = None) -> list[Outcome]:
+        if only is None:
+            return [_outcome(*c, now) for c in self._cycles]
+        return [_outcome(*c, now) for c in self._cycles if (c[2], c[3]) in only]
+
+    def project(self, now: int, version: str) -> tuple[Cycle, ...]:
+        """`project(policy, s, now)` (`version`: the policy's)."""
+        return tuple([cycle(*c, now, version) for c in self._cycles])
 
 
 def _cut(runs: Sequence[Run], start: int) -> int:

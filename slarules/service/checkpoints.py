@@ -42,23 +42,51 @@ def to_plain(s: Fold, seen: list[str]) -> dict[str, Any]:
 
 # Folds of shared, read-only checkpoint states (`store.pages._state_of`: one per stored
 # text), by ruleset version and the state's identity; each entry holds its state, so the
-# identity is not reused while the entry lives. A fold is mutable: a copy is handed out.
-_FOLDS: dict[tuple[str, int], tuple[Mapping[str, Any], Fold, list[str]]] = {}
+# identity is not reused while the entry lives, and the state's `cycles.Prepared` once
+# asked for. A fold is mutable: `from_plain` hands out a copy.
+_FOLDS: dict[tuple[str, int], _Folded] = {}
 _FOLDS_KEPT = 2048
+
+
+class _Folded:
+    __slots__ = ("fold", "prepared", "seen", "state")
+
+    def __init__(self, state: Mapping[str, Any], fold: Fold, seen: list[str]) -> None:
+        self.state, self.fold, self.seen = state, fold, seen
+        self.prepared: cycles.Prepared | None = None
+
+
+def _folded(policy: Policy, d: Mapping[str, Any]) -> _Folded:
+    key = (policy.version, id(d))
+    got = _FOLDS.get(key)
+    if got is None or got.state is not d:
+        if len(_FOLDS) >= _FOLDS_KEPT:
+            _FOLDS.clear()
+        s, seen = _from_plain(policy, d)
+        got = _FOLDS[key] = _Folded(d, s, seen)
+    return got
 
 
 def from_plain(policy: Policy, d: Mapping[str, Any]) -> tuple[Fold, list[str]]:
     """The fold a stored state holds (a fresh one: the caller may advance it)."""
     if type(d) is not MappingProxyType:
         return _from_plain(policy, d)
-    key = (policy.version, id(d))
-    got = _FOLDS.get(key)
-    if got is None or got[0] is not d:
-        if len(_FOLDS) >= _FOLDS_KEPT:
-            _FOLDS.clear()
-        s, seen = _from_plain(policy, d)
-        got = _FOLDS[key] = (d, s, seen)
-    return got[1].copy(), list(got[2])
+    got = _folded(policy, d)
+    return got.fold.copy(), list(got.seen)
+
+
+def prepared(policy: Policy, d: Mapping[str, Any]) -> tuple[Fold, cycles.Prepared]:
+    """The fold a stored state holds, read-only (the caller must not advance it), and its
+    cycles prepared for projecting to any `now` (`engine.cycles.Prepared`); both are
+    kept for a shared state (`store.pages`), so a page shown again decodes and labels
+    nothing."""
+    if type(d) is not MappingProxyType:
+        s, _ = _from_plain(policy, d)
+        return s, cycles.Prepared(policy, s)
+    got = _folded(policy, d)
+    if got.prepared is None:
+        got.prepared = cycles.Prepared(policy, got.fold)
+    return got.fold, got.prepared
 
 
 def _from_plain(policy: Policy, d: Mapping[str, Any]) -> tuple[Fold, list[str]]:

@@ -14,7 +14,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from slarules.engine.cycles import Outcome, outcomes
+from slarules.engine.cycles import Outcome
 from slarules.engine.measurement import Cycle
 from slarules.engine.policy import Policy
 from slarules.engine.timers import posix
@@ -76,8 +76,8 @@ def running_now(
         if p is None or not checkpoints.usable(policy, p) or at < p.last_at:
             rest.append(t)
             continue
-        s, _ = checkpoints.from_plain(policy, p.state)
-        figures = outcomes(policy, s, posix(at), None if only is None else only.get(t, ()))
+        s, prep = checkpoints.prepared(policy, p.state)
+        figures = prep.outcomes(posix(at), None if only is None else only.get(t, ()))
         cycles: dict[tuple[str, int], Cycle] = {
             (o.metric, o.index): log_cycle(o, policy.version) for o in figures
         }

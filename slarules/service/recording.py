@@ -19,7 +19,6 @@ from slarules.alerts import codec as alert_codec
 from slarules.engine import alerts as rules
 from slarules.engine import intake
 from slarules.engine.credit import credited_assignees
-from slarules.engine.cycles import outcomes
 from slarules.engine.fold import Fold, step
 from slarules.engine.measurement import Evaluation, Measurement
 from slarules.engine.policy import Policy, cycle_order, fold
@@ -136,16 +135,14 @@ def project_stored(
     running ones projected from its checkpoint (what a full measure gives). `detail=False`:
     the running cycles without warnings, timeline and thresholds (`engine.cycles.outcomes`,
     as the stored ones read without their detail)."""
-    s, _ = checkpoints.from_plain(policy, point.state)
+    s, prep = checkpoints.prepared(policy, point.state)  # read-only: not advanced here
     at = max(now, head.created_at)
+    m = measurement_of(policy, head.id, s, (), at, cycles=False)
     if detail:
-        m = measurement_of(policy, head.id, s, (), at)
-        running = {(c.metric, c.index): c for c in m.cycles}
+        running = {(c.metric, c.index): c for c in prep.project(posix(at), policy.version)}
     else:
-        m = measurement_of(policy, head.id, s, (), at, cycles=False)
         running = {
-            (o.metric, o.index): log_cycle(o, policy.version)
-            for o in outcomes(policy, s, posix(at))
+            (o.metric, o.index): log_cycle(o, policy.version) for o in prep.outcomes(posix(at))
         }
     merged = [running.pop((c.metric, c.index), c) for c in stored.cycles]
     merged.extend(running.values())
