@@ -20,10 +20,19 @@ class _CyclesByState(Collector):
     def __init__(self, counts: Callable[[], Mapping[str, int]]) -> None:
         self._counts = counts
 
-    def collect(self) -> Iterator[Any]:
-        g = GaugeMetricFamily(
+    def describe(self) -> Iterator[Any]:
+        """The family without its samples: what the registry asks for when the collector is
+        registered (without it, `register` would collect, i.e. count the store's cycles)."""
+        yield self._family()
+
+    @staticmethod
+    def _family() -> GaugeMetricFamily:
+        return GaugeMetricFamily(
             "slarules_cycles", "Stored timer cycles by state as of now", labels=["state"]
         )
+
+    def collect(self) -> Iterator[Any]:
+        g = self._family()
         try:
             counts = self._counts()
         except Exception:  # an unreachable database must not break the scrape

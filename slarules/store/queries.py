@@ -20,6 +20,7 @@ from slarules.store.compliance import finished_groups, running_breached_where
 from slarules.store.filters import (
     BREACHED_NOW,
     DENSE_MATCHES,
+    STATES,
     LogFilter,
     Page,
     SortKey,
@@ -407,15 +408,25 @@ class Queries:
             return [(log_row_of(r), bool(r[DONE])) for r in cur.fetchall()]
 
     def cycle_states(self, now: datetime) -> dict[str, int]:
-        """Stored cycles by state as of `now` (the `slarules_cycles` metric)."""
+        """Stored cycles by state as of `now` (the `slarules_cycles` metric): the stored
+        states counted on their index, the active ones breached as of `now` (`BREACHED_NOW`)
+        moved to `breached` (what `effective_state_sql` reads, without evaluating it for
+        every cycle row)."""
         s = self.sql
+        out: dict[str, int] = {}
         with s.read() as cur:
+            for state in STATES:
+                s.execute(cur, 'SELECT COUNT(*) FROM "cycle" c WHERE c."state" = ?', (state,))
+                out[state] = int(cur.fetchone()[0])
             s.execute(
                 cur,
-                f'SELECT {effective_state_sql()}, COUNT(*) FROM "cycle" c GROUP BY 1',
+                f'SELECT COUNT(*) FROM "cycle" c WHERE {BREACHED_NOW.format(c="c")}',
                 (s.t(now),),
             )
-            return {r[0]: int(r[1]) for r in cur.fetchall()}
+            moved = int(cur.fetchone()[0])
+        out["active"] -= moved
+        out["breached"] += moved
+        return {k: v for k, v in out.items() if v}
 
 
 __all__ = [

@@ -16,6 +16,7 @@ import pytest
 from slarules.engine.timers import measure
 from slarules.errors import InputError
 from slarules.fixtures import FixtureError, parse_fixture
+from slarules.store.filters import effective_state_sql
 from tests.service.conftest import Api
 from tests.service.gql import RECORD_EVENTS, RECORD_TICKET, SLA_LOG, TICKET, TICKETS, ticket
 from tests.service.rules import T0, make_policy
@@ -222,3 +223,30 @@ def test_an_instant_ahead_of_the_server_clock_is_refused(api: Api) -> None:
         "events[0].at",
     )
     assert api.counts()["event"] == 0
+
+
+def test_cycle_counts_are_the_effective_states_of_every_row(api_any: Api) -> None:
+    """`slarules_cycles` counts the stored states on their index and moves the active ones
+    breached as of now: the same as evaluating `effective_state_sql` on every row, at
+    instants before, at and after the breaches (urgent 1h, standard 8h resolutions)."""
+    api = api_any
+    for i in range(6):
+        tags = ["urgent"] if i % 2 else []
+        created = (T0 + timedelta(minutes=17 * i)).isoformat()
+        api.data(RECORD_TICKET, ticket(f"T-{i}", created, tags=tags))
+    api.runtime.scheduler = None  # the stored rows stay as measured at creation
+    q = api.runtime.store.queries
+    s = api.runtime.store.sql
+    seen = set()
+    for minutes in (0, 59, 60, 61, 77, 95, 200, 480, 481, 600):
+        now = T0 + timedelta(minutes=minutes)
+        with s.read() as cur:
+            s.execute(
+                cur,
+                f'SELECT {effective_state_sql()}, COUNT(*) FROM "cycle" c GROUP BY 1',
+                (s.t(now),),
+            )
+            every_row = {r[0]: int(r[1]) for r in cur.fetchall()}
+        assert q.cycle_states(now) == every_row, minutes
+        seen.update(every_row)
+    assert {"active", "breached"} <= seen
