@@ -4,7 +4,8 @@
     python bench/bench_reports.py sqlite:////tmp/year.db [--repeat 3]
 
 Each request goes through the real app (GraphQL or HTTP, in process) and is printed as
-the median of `--repeat` runs beside two floors measured in the same process: the same
+the median of `--repeat` runs (with `server`: the median time inside the app, without the
+test client's share) beside two floors measured in the same process: the same
 SQL statements run bare through the driver (captured from one run), and `{ __typename }`
 (the median of 51 after 20 warm-up requests: on a shared machine a thread hop of the
 in-process client costs from 1.3 to 2.2 ms, so a short floor swings every ratio).
@@ -66,6 +67,23 @@ TICKETS_FULL = """query($f: TicketFilter) {
 }"""
 
 
+class ServerTime:
+    """The app with the wall time of each request inside it (from the call to its return:
+    the request's work, without the test client's), kept per request."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.times: list[float] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        start = time.perf_counter()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            if scope["type"] == "http":
+                self.times.append((time.perf_counter() - start) * 1000)
+
+
 def rss_mib() -> float:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * resource.getpagesize() / 2**20
@@ -76,8 +94,9 @@ def peak_mib() -> float:
 
 
 class Bench:
-    def __init__(self, client: TestClient, sql: Sql, repeat: int) -> None:
+    def __init__(self, client: TestClient, sql: Sql, repeat: int, server: ServerTime) -> None:
         self.c = client
+        self.server = server
         self.sql = sql
         self.repeat = repeat
         self.only = ""
@@ -132,10 +151,13 @@ class Bench:
         statements = [
             st for st in self.captured if st[0].lstrip().upper().startswith(("SELECT", "WITH"))
         ]
+        self.server.times.clear()
         ms, cpu = self.medians(fn)
+        inside = statistics.median(self.server.times)
         bare = self.bare_ms(statements)
         print(
-            f"{name:<46} {ms:8.1f} ms (cpu {cpu:6.1f})   bare SQL {bare:7.1f} ms   "
+            f"{name:<46} {ms:8.1f} ms (cpu {cpu:6.1f}, server {inside:6.1f})   "
+            f"bare SQL {bare:7.1f} ms   "
             f"{ms / floor:5.1f}x typename   (budget {budget})",
             flush=True,
         )
@@ -151,16 +173,22 @@ def main() -> None:
     assert live is not None
     settings = Settings(database=parse_database_url(a.url), scheduler=False)
     app = create_app(settings, FrozenClock(NOW), ruleset=live)
-    with TestClient(app) as c:
+    server = ServerTime(app)
+    with TestClient(server) as c:
         rt = app.state.runtime
         counts = rt.store.tickets.counts()
         print(f"{a.url.split(':')[0]}: {counts['ticket']:,} tickets, {counts['cycle']:,} cycles")
-        b = Bench(c, rt.store.sql, a.repeat)
+        b = Bench(c, rt.store.sql, a.repeat, server)
         b.only = a.only
         typename = lambda: b.gql("{ __typename }", {})  # noqa: E731
         b.medians(typename, 20)  # warm: the first requests of a process are slower
+        server.times.clear()
         floor, fcpu = b.medians(typename, 51)
-        print(f"{'{ __typename }':<46} {floor:8.1f} ms (cpu {fcpu:6.1f})   (the floor)")
+        inside = statistics.median(server.times)
+        print(
+            f"{'{ __typename }':<46} {floor:8.1f} ms (cpu {fcpu:6.1f}, server {inside:6.1f})"
+            "   (the floor)"
+        )
         for dims in (
             [],
             ["DAY"],
