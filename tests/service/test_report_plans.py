@@ -107,7 +107,7 @@ CASES: dict[str, tuple[Callable[[TicketService], Any], str]] = {
     ),
     "export chunks of a department": (
         lambda svc: list(svc.iter_log(POLICY, LogFilter(department="x"), NOW)),
-        "ix_ticket_department_key|ix_cycle_started_key",
+        "ix_ticket_department_id|ix_cycle_started_key",
     ),
     "compliance by department": (
         lambda svc: svc.compliance(POLICY, START, END, ["department"], NOW),
@@ -203,3 +203,45 @@ def test_alert_replay_and_history_use_the_raised_index(service: TicketService, c
             assert not FULL_SCAN_ALERT.search(plan), plan
             assert "TEMP B-TREE" not in plan, plan  # the index gives the order: no sort
     assert any("ix_alert_created_id" in p for p in plans), plans
+
+
+# SQLite log pages with conditions on the ticket row only (issue 18, migration 0008): the
+# probe counts tickets in their own index (no join of their cycles), and a few thousand of
+# them are tested by id list while walking the sort index.
+LIST_CASES: dict[str, tuple[LogFilter, str]] = {
+    "assignee": (LogFilter(assignee="x"), "COVERING INDEX ix_ticket_assignee_id"),
+    "department": (LogFilter(department="x"), "COVERING INDEX ix_ticket_department_id"),
+    "level": (LogFilter(level="urgent"), "COVERING INDEX ix_ticket_level_id"),
+    "priority and source": (
+        LogFilter(priority="high", source="chat"),
+        "ix_ticket_priority_source",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(LIST_CASES))
+def test_a_log_page_of_ticket_conditions_walks_with_their_id_list(
+    sqlite_db: DatabaseConfig, case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("slarules.store.logplans.LOG_DENSE", -10)  # never few: walk
+    store = Store.open(sqlite_db)
+    svc = TicketService(store)
+    f, index = LIST_CASES[case]
+    op = lambda: svc.sla_log(POLICY, f, 100, None, NOW, False)  # noqa: E731
+    texts = [t for t, _ in _captured(svc, op)]
+    probes = [t for t in texts if t.startswith("SELECT COUNT(*)")]
+    assert probes and all('FROM "cycle"' not in t for t in probes), probes
+    plans = _plans(svc, op)
+    page = [p for p in plans if "ix_cycle_started_key" in p]
+    assert page and "LIST SUBQUERY" in page[0] and index in page[0], plans
+    assert "CORRELATED" not in page[0] and "TEMP B-TREE" not in page[0], page
+    store.close()
+
+
+def test_a_log_probe_of_cycle_conditions_reads_no_ticket(sqlite_db: DatabaseConfig) -> None:
+    store = Store.open(sqlite_db)
+    svc = TicketService(store)
+    op = lambda: svc.sla_log(POLICY, LogFilter(state="breached"), 100, None, NOW, False)  # noqa: E731
+    probes = [t for t, _ in _captured(svc, op) if t.startswith("SELECT COUNT(*)")]
+    assert probes and all('"ticket"' not in t for t in probes), probes
+    store.close()
