@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from slarules.engine.reports import Dimension, Groups, LogRow
 from slarules.errors import BAD_USER_INPUT, ServiceError
 from slarules.store.compliance import finished_groups, running_breached_where
+from slarules.store.exportrows import CYCLE_LOG_SELECT, with_tickets
 from slarules.store.filters import (
     BREACHED_NOW,
     DENSE_MATCHES,
@@ -33,7 +34,8 @@ from slarules.store.filters import (
     text_filters,
     ticket_sort,
 )
-from slarules.store.sql import Sql, chunks
+from slarules.store.logplans import COLLECT, LIST, WALK, Plan, log_plan
+from slarules.store.sql import Sql
 from slarules.store.times import from_db, opt_from_db
 from slarules.store.walks import Cursors, key_value, plain_text, unindexed, walking
 
@@ -44,21 +46,12 @@ LOG_SELECT = (
     'c."ruleset_version", t."done"'
 )  # one `?`: now
 DONE = 15  # the position of t."done" in LOG_SELECT (the columns before it are LOG_COLUMNS)
-# an export's chunk without the join: the cycle columns of LOG_SELECT; the ticket columns
-# come from one read per ticket of the export (`_with_tickets`), not one per cycle row
-CYCLE_LOG_SELECT = (
-    'c."ticket_id", c."metric", c."idx", c."started_at", c."due_at", c."stopped_at", '
-    f'{effective_state_sql()} AS eff_state, c."target", c."elapsed", c."remaining", '
-    'c."ruleset_version"'
-)  # one `?`: now
-TICKET_LOG_SELECT = '"id", "requester", "department", "assignee", "level", "done"'
-TICKETS_KEPT = 50_000  # an export's ticket columns kept at most (memory stays flat)
 
 
-# sorts an index walks in order; below LOG_DENSE matches a filtered page collects and sorts
+# sorts an index walks in order (a filtered page may instead collect and sort: logplans)
 WALKABLE = frozenset({"started_at", "ticket_id", "due_at", "stopped_at"})
-LOG_DENSE = 5_000
 FEW_TICKETS = 500  # SQLite: at most this many tickets meet a page's ticket conditions: sort them
+INDEXED_SORTS = frozenset({"due", "id", "created_at"})  # ticket sorts an index walks in order
 
 
 def log_row_of(r: Sequence[Any]) -> LogRow:
@@ -146,6 +139,10 @@ class Queries:
         few = not s.pg and bool(tw.parts) and self._few_ticket_matches(tw)
         if few:
             w = Where([f't.rowid IN (SELECT t.rowid FROM "ticket" t{tw.sql()})'], list(tw.params))
+        elif not s.pg and key.name in INDEXED_SORTS:
+            # many: walk the sort index (without statistics of the filter's index, SQLite
+            # took it for a selective one and sorted its every match)
+            w = Where([unindexed(p) for p in tw.parts], list(tw.params))
         else:
             w = Where(list(tw.parts), list(tw.params))
         if cw.parts:
@@ -262,23 +259,24 @@ class Queries:
         now: datetime,
         limit: int,
         after: str | None,
-        collect: bool | None = None,
+        plan: Plan | None = None,
         tickets: dict[str, Sequence[Any]] | None = None,
-    ) -> tuple[SortKey, list[Any], bool]:
+    ) -> tuple[SortKey, list[Any], Plan]:
         """One keyset page of driver tuples (`LOG_SELECT`'s columns, then the sort key's),
-        and the plan it took (`collect`: given, the chunks of an export keep the first's)."""
+        and the plan it took (`plan`: given, the chunks of an export keep the first's)."""
         s = self.sql
         key = log_sort(f, s, now)
         w = self._log_where(f, now)
         if s.pg or key.name not in WALKABLE or all(p.startswith(key.expr) for p in w.parts):
-            collect = False  # no choice to make: a range of the sort key walks its index
-        elif collect is None:
+            plan = WALK  # no choice to make: a range of the sort key walks its index
+        elif plan is None:
             # SQLite has no value histograms: say which index drives the page. Few
             # matches: collect them by the filter's index and sort; many: walk the sort
             # index (the filter terms kept from the index choice by a unary `+`).
-            collect = self._few_log_matches(w)
+            plan = log_plan(s, w)
+        collect = plan == COLLECT
         if w.parts and not collect and not s.pg and key.name in WALKABLE:
-            w = walking(w, key.expr)
+            w = walking(w, key.expr, by_list=plan == LIST)
         cols, cparams = key.columns_sql()
         # no ticket column in the filter or the sort: an export reads the cycles alone
         split = tickets is not None and 't."' not in w.sql() + cols + key.expr
@@ -302,43 +300,9 @@ class Queries:
                 got = cur.fetchall()
                 if split:
                     assert tickets is not None
-                    got = self._with_tickets(cur, got, tickets)
+                    got = with_tickets(s, cur, got, tickets)
                 raw.extend(got)
-        return key, raw, collect
-
-    def _with_tickets(
-        self, cur: Any, rows: Sequence[Sequence[Any]], tickets: dict[str, Sequence[Any]]
-    ) -> list[tuple[Any, ...]]:
-        """`CYCLE_LOG_SELECT` rows → `LOG_SELECT` rows, the ticket columns read once per
-        ticket (kept in `tickets` across an export's chunks)."""
-        s = self.sql
-        missing = [t for t in dict.fromkeys(r[0] for r in rows) if t not in tickets]
-        if len(tickets) + len(missing) > TICKETS_KEPT:
-            tickets.clear()
-            missing = list(dict.fromkeys(r[0] for r in rows))
-        for part in chunks(missing):
-            s.execute(
-                cur,
-                f'SELECT {TICKET_LOG_SELECT} FROM "ticket" WHERE "id" IN ({s.marks(len(part))})',
-                part,
-            )
-            for r in cur.fetchall():
-                tickets[r[0]] = r[1:]
-        out = []
-        for r in rows:
-            t = tickets.get(r[0])
-            if t is not None:  # as the join: a cycle of no ticket is not a row
-                out.append((r[0], t[0], t[1], t[2], t[3], *r[1:11], t[4], *r[11:]))
-        return out
-
-    def _few_log_matches(self, w: Where) -> bool:
-        text = (
-            'SELECT COUNT(*) FROM (SELECT 1 FROM "cycle" c JOIN "ticket" t '
-            f'ON t."id" = c."ticket_id"{w.sql()} LIMIT ?) x'
-        )
-        with self.sql.read() as cur:
-            self.sql.execute(cur, text, [*w.params, LOG_DENSE + 1])
-            return int(cur.fetchone()[0]) <= LOG_DENSE
+        return key, raw, plan
 
     def _log_count(self, f: LogFilter, now: datetime) -> int:
         w = self._log_where(f, now)
@@ -368,7 +332,7 @@ class Queries:
         """`iter_log` as the driver's tuples (`LOG_SELECT`'s columns first, `DONE` the
         ticket's flag): no row objects, for an export that formats them itself."""
         after: str | None = None
-        plan: bool | None = None
+        plan: Plan | None = None
         tickets: dict[str, Sequence[Any]] = {}
         while True:
             key, raw, plan = self._log_raw(f, now, chunk, after, plan, tickets)

@@ -34,21 +34,29 @@ def by_part(w: Where) -> list[tuple[str, list[Any]]]:
     return out
 
 
-def walking(w: Where, key: str) -> Where:
+def walking(w: Where, key: str, by_list: bool = False) -> Where:
     """SQLite, walking the sort index: conditions on other cycle columns kept from the
     index choice (`+`); those on the ticket row asked of it by id, in one correlated
-    EXISTS (in the join, SQLite first builds a Bloom filter over every ticket row)."""
+    EXISTS (in the join, SQLite first builds a Bloom filter over every ticket row), or
+    with `by_list` by testing the cycle's ticket id against the list of the tickets that
+    meet them (built once, through their own index)."""
     out = Where()
     ticket: list[tuple[str, list[Any]]] = []
     for p, params in by_part(w):
         if p.startswith(key):
             out.add(p, *params)
         elif 't."' in p and 'c."' not in p:
-            ticket.append((_TICKET.sub('+t2."', p), params))
+            ticket.append((_TICKET.sub('t2."' if by_list else '+t2."', p), params))
         else:
             out.add(unindexed(p), *params)
     if ticket:
         conds = " AND ".join(p for p, _ in ticket)
+        if by_list:
+            out.add(
+                f'+c."ticket_id" IN (SELECT t2."id" FROM "ticket" t2 WHERE {conds})',
+                *(v for _, params in ticket for v in params),
+            )
+            return out
         out.add(
             f'EXISTS (SELECT 1 FROM "ticket" t2 WHERE t2."id" = c."ticket_id" AND {conds})',
             *(v for _, params in ticket for v in params),

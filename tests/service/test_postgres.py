@@ -51,8 +51,8 @@ def test_instants_round_trip_when_the_server_zone_is_not_utc(
 def test_migrations_apply_once(pg_database: Callable[..., DatabaseConfig]) -> None:
     cfg = pg_database()
     every = [v for v, _, _ in migrations("postgres")]
-    assert every == [1, 2, 3, 4, 5, 6, 7]  # 0003 checkpoints, 0004 reports, 0005 credit,
-    # 0006 alerts, 0007 evaluation copies
+    assert every == [1, 2, 3, 4, 5, 6, 7, 8]  # 0003 checkpoints, 0004 reports, 0005 credit,
+    # 0006 alerts, 0007 evaluation copies, 0008 ticket filter indexes with the id
     assert migrate(cfg) == every
     assert migrate(cfg) == []
     store = Store.open(cfg)  # maps onto the migrated tables

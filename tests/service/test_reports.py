@@ -166,12 +166,14 @@ def test_sla_log_keyset_pages_equal_the_engine_rows_in_every_order(
         assert sorted(map(astuple, got)) == sorted(map(astuple, everything)), col
 
 
-@pytest.mark.parametrize("dense", [0, 20_000])
+@pytest.mark.parametrize(("dense", "listed"), [(0, -1), (0, 10**6), (20_000, -1)])
 def test_sla_log_filters_equal_the_engine_rows(
-    seeded: Seeded, dense: int, monkeypatch: pytest.MonkeyPatch
+    seeded: Seeded, dense: int, listed: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Both page plans (walk the sort index; collect by the filter's index) agree."""
-    monkeypatch.setattr("slarules.store.queries.LOG_DENSE", dense)
+    """The three page plans agree: walk the sort index (ticket conditions by id, or by
+    the list of the ticket ids that meet them); collect by the filter's index."""
+    monkeypatch.setattr("slarules.store.logplans.LOG_DENSE", dense)
+    monkeypatch.setattr("slarules.store.logplans.LIST_TICKETS", listed)
     rng = random.Random(3)
     rows = oracle_rows(seeded)
     for _ in range(20):
