@@ -114,21 +114,39 @@ def replay_start(runtime: Any, after: str) -> tuple[datetime | None, tuple[datet
     return None, (raised, text)
 
 
+def replayed_before(
+    runtime: Any, alert_id: str, start: datetime | None, after: tuple[datetime, str] | None
+) -> bool:
+    """Was this alert raised before a replay from `start` (inclusive) or strictly after the
+    (raised, id) position `after`, i.e. not one the client asked for? (Worker thread.)"""
+    raised = runtime.require_store().alerts.position(alert_id)
+    if raised is None:
+        return False  # not stored: nothing to say it is old
+    if after is not None:
+        return (raised, alert_id) <= after
+    return start is not None and raised < start
+
+
 async def replay_then_live(
     runtime: Any, f: gi.AlertFilter | None, after: str | None, matches: Any
 ) -> AsyncGenerator[Alert, None]:
     """The stored alerts after `after`, then the live ones; no gap, no duplicate.
 
     The live queue is registered before the backlog is read, so an alert raised while the
-    backlog is read is queued; ids already sent from the backlog are skipped."""
+    backlog is read is queued; ids already sent from the backlog are skipped, and so are
+    alerts raised before the replay's start whose broadcast reached the queue late (the
+    publish callback runs on the event loop after the commit: `replayed_before`)."""
     live = runtime.broadcaster.subscribe()
     first_live = asyncio.ensure_future(live.__anext__())
     await asyncio.sleep(0)  # the generator registers its queue on its first step
     try:
         sent: set[str] = set()
+        start: datetime | None = None
+        position: tuple[datetime, str] | None = None
         if after is not None:
             q = query_of(f)
             start, position = await run_in_threadpool(replay_start, runtime, after)
+            begin = start, position
             store = runtime.require_store().alerts
             while True:
                 rows = await run_in_threadpool(store.raised_since, q, start, position, REPLAY_PAGE)
@@ -145,7 +163,14 @@ async def replay_then_live(
         except StopAsyncIteration:
             return
         while True:
-            if a.id not in sent and matches(a):
+            if (
+                a.id not in sent
+                and matches(a)
+                and not (
+                    after is not None
+                    and await run_in_threadpool(replayed_before, runtime, a.id, *begin)
+                )
+            ):
                 yield a
             try:
                 a = await live.__anext__()

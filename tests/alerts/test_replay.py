@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from slarules.alerts import codec as alert_codec
 from tests.alerts.conftest import T0, engine_api, move_clock, urgent
 from tests.alerts.receiver import wait_until
 from tests.service.conftest import Api
@@ -90,6 +91,27 @@ def test_replay_after_an_alert_id_then_live_without_gap_or_duplicate(
             assert {a["kind"] for a in breaches} == {"BREACH"}
             ids = [a["id"] for a in [*replayed, *got, *breaches]]
             assert len(ids) == len(set(ids))  # no duplicate
+
+
+def test_an_alert_broadcast_late_is_not_sent_again_after_the_replay(tmp_path: Path) -> None:
+    """An alert raised before `after` (or at it) whose broadcast reaches the live queue only
+    once the subscription has registered it (a busy event loop runs the publish callback
+    late) is not live: the client asked for the alerts after it. Regression: the first
+    alert was sent again, where the next new one belonged."""
+    with engine_api(tmp_path / "a.db") as api:
+        stored = _seed(api)
+        outbox = api.runtime.store.alerts
+        with _ws(api) as ws:
+            _subscribe(ws, stored[1]["id"])
+            assert _next(ws)["id"] == stored[2]["id"]
+            for r in stored:  # the three broadcasts arrive late, after the replay
+                payload = outbox.payloads([r["id"]])[r["id"]]
+                api.runtime.publish(alert_codec.decode(payload))
+            move_clock(api, T0 + timedelta(minutes=48))  # new warnings: live
+            wait_until(lambda: len(outbox.list()) == 9)
+            later = {r["id"] for r in outbox.list()} - {r["id"] for r in stored}
+            got = [_next(ws)["id"] for _ in later]
+            assert set(got) == later
 
 
 def test_replay_after_an_instant_and_with_a_filter(tmp_path: Path) -> None:
