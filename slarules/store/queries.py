@@ -35,44 +35,15 @@ from slarules.store.filters import (
     ticket_sort,
 )
 from slarules.store.logplans import COLLECT, LIST, WALK, Plan, log_plan
+from slarules.store.logrows import DONE, LOG_SELECT, log_row_of, page_first
 from slarules.store.sql import Sql
-from slarules.store.times import from_db, opt_from_db
+from slarules.store.times import opt_from_db
 from slarules.store.walks import Cursors, key_value, plain_text, unindexed, walking
-
-LOG_SELECT = (
-    'c."ticket_id", t."requester", t."department", t."assignee", t."level", '
-    'c."metric", c."idx", c."started_at", c."due_at", c."stopped_at", '
-    f'{effective_state_sql()} AS eff_state, c."target", c."elapsed", c."remaining", '
-    'c."ruleset_version", t."done"'
-)  # one `?`: now
-DONE = 15  # the position of t."done" in LOG_SELECT (the columns before it are LOG_COLUMNS)
-
 
 # sorts an index walks in order (a filtered page may instead collect and sort: logplans)
 WALKABLE = frozenset({"started_at", "ticket_id", "due_at", "stopped_at"})
 FEW_TICKETS = 500  # SQLite: at most this many tickets meet a page's ticket conditions: sort them
 INDEXED_SORTS = frozenset({"due", "id", "created_at"})  # ticket sorts an index walks in order
-
-
-def log_row_of(r: Sequence[Any]) -> LogRow:
-    """A `LOG_SELECT` tuple as a log row (instants aware UTC)."""
-    return LogRow(
-        ticket_id=r[0],
-        requester=r[1],
-        department=r[2],
-        assignee=r[3],
-        level=r[4] or "",
-        metric=r[5],
-        index=r[6],
-        started_at=from_db(r[7]),
-        due_at=opt_from_db(r[8]),
-        stopped_at=opt_from_db(r[9]),
-        state=r[10],
-        target=r[11],
-        elapsed=r[12],
-        remaining=r[13],
-        ruleset_version=r[14],
-    )
 
 
 class Queries:
@@ -278,8 +249,11 @@ class Queries:
         if w.parts and not collect and not s.pg and key.name in WALKABLE:
             w = walking(w, key.expr, by_list=plan == LIST)
         cols, cparams = key.columns_sql()
-        # no ticket column in the filter or the sort: an export reads the cycles alone
-        split = tickets is not None and 't."' not in w.sql() + cols + key.expr
+        # no ticket column in the filter or the sort: an export reads the cycles alone, and
+        # a PostgreSQL page joins only its own cycles to their tickets (`page_first`)
+        cycles_only = 't."' not in w.sql() + cols + key.expr
+        split = tickets is not None and cycles_only
+        first = s.pg and cycles_only and not split
         raw: list[Any] = []
         with s.read() as cur, plain_text(cur, s):
             for ph in key.phases(after, s):
@@ -288,6 +262,12 @@ class Queries:
                 where = Where(list(w.parts), list(w.params))
                 where.extend(ph.where)
                 order = unindexed(ph.order) if collect else ph.order
+                if first:
+                    lim = limit - len(raw)
+                    params = [s.t(now), *cparams, *where.params, *ph.params, lim, *ph.params]
+                    s.execute(cur, page_first(cols, where, order), params)
+                    raw.extend(cur.fetchall())
+                    continue
                 if split:
                     text = f'SELECT {CYCLE_LOG_SELECT}, {cols} FROM "cycle" c{where.sql()}'
                 else:

@@ -245,3 +245,21 @@ def test_a_log_probe_of_cycle_conditions_reads_no_ticket(sqlite_db: DatabaseConf
     probes = [t for t, _ in _captured(svc, op) if t.startswith("SELECT COUNT(*)")]
     assert probes and all('"ticket"' not in t for t in probes), probes
     store.close()
+
+
+@pytest.mark.parametrize(
+    "f",
+    [LogFilter(state="active"), LogFilter(), LogFilter(metric="resolution", descending=True)],
+    ids=["active", "no filter", "metric, descending"],
+)
+def test_a_postgres_log_page_limits_its_cycles_before_the_join(
+    service: TicketService, f: LogFilter
+) -> None:
+    """PostgreSQL, no ticket condition nor ticket sort: the page's cycles are limited first,
+    then joined to their tickets (it joined every matching cycle before the limit)."""
+    if not service.store.sql.pg:
+        pytest.skip("a PostgreSQL plan")
+    (plan,) = _plans(service, lambda: service.store.queries.sla_log(f, 100, None, NOW, False))
+    lines = plan.splitlines()
+    join = next(i for i, line in enumerate(lines) if "Nested Loop" in line or "Join" in line)
+    assert any("Limit" in line for line in lines[join:]), plan
