@@ -42,13 +42,11 @@ from slarules.service.recording import _stopped_seen as stopped_seen
 from slarules.service.reproject import agreeing, meeting, needs_rows, reprojected
 from slarules.store import runs
 from slarules.store.cycles import cycle_row
-from slarules.store.rows import TicketHead
+from slarules.store.rows import Mark, TicketHead, mark_of
 from slarules.store.sql import Sql
 from slarules.store.times import FAR_FUTURE, to_db
 
 __all__ = ["Plan", "commit_in", "plan_in", "remeasure_since", "restamp_batch", "restamp_in"]
-
-Mark = tuple[str, int, Any, datetime | None]  # checkpoint version, log length, last_at; measured
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,10 +87,6 @@ class Plan:
             [t for t in self.kept if t in ids],
             {t: m for t, m in self.marks.items() if t in ids},
         )
-
-
-def _mark(p: Any, head: TicketHead) -> Mark:
-    return (p.ruleset_version, p.evaluations, p.last_at, head.measured_at)
 
 
 def restamp_in(
@@ -219,7 +213,7 @@ def _restamp(
         if w.partial:
             plan.kept.append(t)
         plan.copies.append((t, run, p.evaluations))
-        plan.marks[t] = _mark(p, heads[t])
+        plan.marks[t] = mark_of(p, heads[t])
     return plan
 
 
@@ -273,7 +267,7 @@ def _redecide(
             continue  # the full re-measure reports it
         plan.work.append(Work(m, s, partial=True, seen=tuple(seen)))  # appends the new run
         plan.kept.append(t)
-        plan.marks[t] = _mark(points[t], heads[t])
+        plan.marks[t] = mark_of(points[t], heads[t])
     return plan
 
 

@@ -5,7 +5,7 @@ projected only its stopped cycles, without the JSON columns unless a page shows 
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
@@ -14,7 +14,7 @@ from slarules.engine.measurement import Cycle
 from slarules.engine.policy import cycle_order
 from slarules.store import codec
 from slarules.store.cycles import CYCLE_SELECT, FIGURE_SELECT, cycle_from_row, figures_of_row
-from slarules.store.rows import CheckpointRow, StoredTicket, TicketHead
+from slarules.store.rows import CheckpointRow, Mark, StoredTicket, TicketHead, mark_of
 from slarules.store.sql import Sql, chunks
 from slarules.store.times import from_db, opt_from_db
 
@@ -32,10 +32,16 @@ def _state_of(text: str) -> Mapping[str, Any]:
     return MappingProxyType(_decode(text))
 
 
+_STOPPED_KEPT = 4096  # stopped cycles of this many open tickets kept per store
+
+
 class PageReads:
     """The page reads of the ticket repository (`self.sql`: its SQL helper)."""
 
     sql: Sql
+    # the stopped cycles of open tickets by (ticket, change mark, detail): immutable `Cycle`s,
+    # read again once the mark moves (an event, a measuring, a reload); one per store
+    _stopped: dict[tuple[str, Mark, bool], tuple[Cycle, ...]]
 
     def heads_and_checkpoints(
         self, cur: Any, ids: Iterable[str]
@@ -72,26 +78,43 @@ class PageReads:
         self,
         cur: Any,
         heads: Sequence[TicketHead],
-        stopped_only: Collection[str] = (),
+        stopped_only: Mapping[str, CheckpointRow] | None = None,
         detail: bool = True,
     ) -> dict[str, StoredTicket]:
         """The rows of these tickets as last measured (done tickets are read, not measured).
-        Of the tickets in `stopped_only` (a view projects their running cycles from the
-        checkpoint, which also gives their fields and level), only the stopped cycles are
-        read and not the ticket row: their `fields` are empty, `level`, `decided_by` None
-        and `ruleset_version` "". `detail=False`: the cycles without warnings, timeline and
-        thresholds (their JSON columns are not read)."""
+        Of the tickets in `stopped_only` (their checkpoints, read with `heads`: a view
+        projects their running cycles from the checkpoint, which also gives their fields and
+        level), only the stopped cycles are read and not the ticket row: their `fields` are
+        empty, `level`, `decided_by` None and `ruleset_version` "". Those stopped cycles
+        are kept per ticket and change mark (`rows.mark_of`): a page shown again reads
+        only the tickets that changed. `detail=False`: the cycles without warnings,
+        timeline and thresholds (their JSON columns are not read)."""
         s = self.sql
         out: dict[str, StoredTicket] = {}
-        full = [h for h in heads if h.id not in stopped_only]
-        projected = [h for h in heads if h.id in stopped_only]
+        points = stopped_only or {}
+        try:
+            cache = self._stopped
+        except AttributeError:
+            cache = self._stopped = {}
+        full = [h for h in heads if h.id not in points]
         cycles = self._cycles(cur, [h.id for h in full], detail, stopped=False)
-        for h in projected:
-            out[h.id] = StoredTicket(h, {}, None, None, "", ())
-        if projected:
-            stopped = self._cycles(cur, [h.id for h in projected], detail, stopped=True)
+        missing: dict[str, tuple[str, Mark, bool]] = {}
+        for h in heads:
+            p = points.get(h.id)
+            if p is None:
+                continue
+            key = (h.id, mark_of(p, h), detail)
+            kept = cache.get(key)
+            out[h.id] = StoredTicket(h, {}, None, None, "", () if kept is None else kept)
+            if kept is None:
+                missing[h.id] = key
+        if missing:
+            if len(cache) + len(missing) > _STOPPED_KEPT:
+                cache.clear()
+            stopped = self._cycles(cur, list(missing), detail, stopped=True)
             for t, got in stopped.items():
-                out[t] = out[t]._replace(cycles=tuple(got))
+                kept = cache[missing[t]] = tuple(got)
+                out[t] = out[t]._replace(cycles=kept)
         by_id = {h.id: h for h in full}
         for part in chunks(list(by_id)):
             s.execute(

@@ -65,3 +65,15 @@ class CheckpointRow(NamedTuple):
     last_at: datetime
     evaluations: int  # length of the ticket's evaluation log when it was saved
     state: Mapping[str, Any]
+
+
+# What changes whenever a ticket's stored rows do: its checkpoint's version, log length and
+# last event instant, and its last measuring instant. Every write of a ticket's cycles
+# writes a new measuring instant (or, with an event, a new checkpoint), so rows read under
+# one mark stand for as long as the ticket shows it.
+Mark = tuple[str, int, datetime, datetime | None]
+
+
+def mark_of(point: CheckpointRow, head: TicketHead) -> Mark:
+    """The change mark of an open ticket with a checkpoint (`Mark`)."""
+    return (point.ruleset_version, point.evaluations, point.last_at, head.measured_at)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -70,6 +70,66 @@ def test_a_checkpoints_decoded_state_is_shared_read_only_and_follows_its_text(
     assert view.cycles == tuple(_bare(c) for c in full.cycles)
 
 
+def test_stopped_cycles_are_read_again_only_when_the_ticket_changed(
+    seeded: Seeded, tmp_path: Path
+) -> None:
+    """A page shown again reads no stopped cycle of a ticket whose change mark stands; an
+    event or a measuring moves the mark, and another store's tickets are its own."""
+    store, svc, policy = seeded.service.store, seeded.service, seeded.policy
+    statements: list[str] = []
+    real = store.sql.execute
+
+    def spy(cur: object, text: str, params: object = ()) -> object:
+        statements.append(text)
+        return real(cur, text, params)
+
+    store.sql.execute = spy  # type: ignore[method-assign]
+
+    def page() -> dict[str, object]:
+        statements.clear()
+        with store.read() as cur:
+            heads, points = store.tickets.heads_and_checkpoints(cur, seeded.ids)
+            wanted = [heads[t] for t in points]
+            got = store.tickets.stored(cur, wanted, stopped_only=points, detail=False)
+        return {t: st.cycles for t, st in got.items()}
+
+    def read_cycles() -> bool:
+        return any('FROM "cycle"' in s for s in statements)
+
+    first = page()
+    assert read_cycles() and first
+    assert page() == first and not read_cycles()
+    t = "X-1"
+    svc.record_events(
+        policy,
+        [RawEvent(t, "x1-m2", {"at": seeded.now, "type": "message", "by": "agent"})],
+        seeded.now,
+    )
+    after = page()
+    assert read_cycles() and after[t] != first[t]  # the answer stopped a response cycle
+    with store.read() as cur:
+        fresh = store.tickets.stored(
+            cur, list(store.tickets.heads(cur, [t]).values()), detail=False
+        )[t]
+    assert sorted(after[t]) == sorted(c for c in fresh.cycles if c.stopped_at is not None)
+    svc.remeasure(policy, list(first), seeded.now + timedelta(hours=1))
+    page()
+    assert read_cycles()  # measured again: read again
+    # another store of the same tickets and marks (the same seed) reads its own rows
+    other = Store.open(parse_database_url(f"sqlite:///{tmp_path / 'other.db'}"))
+    try:
+        mine = seed(TicketService(other), 1)
+        with other.read() as cur:
+            heads, points = other.tickets.heads_and_checkpoints(cur, mine.ids)
+            wanted = [heads[x] for x in points]
+            statements.clear()
+            other.sql.execute = spy  # type: ignore[method-assign]
+            got = other.tickets.stored(cur, wanted, stopped_only=points, detail=False)
+        assert read_cycles() and got.keys() == points.keys()
+    finally:
+        other.close()
+
+
 def test_cycles_without_their_json_columns(seeded: Seeded) -> None:
     store = seeded.service.store
     with store.read() as cur:
@@ -89,8 +149,10 @@ def test_only_the_stopped_cycles_of_projected_tickets(seeded: Seeded, detail: bo
     with store.read() as cur:
         heads = list(store.tickets.heads(cur, seeded.ids).values())
         full = store.tickets.stored(cur, heads, detail=detail)
+        _, points = store.tickets.heads_and_checkpoints(cur, [h.id for h in heads])
         projected = {h.id for h in heads if not h.done}
-        got = store.tickets.stored(cur, heads, stopped_only=projected, detail=detail)
+        assert projected == points.keys()
+        got = store.tickets.stored(cur, heads, stopped_only=points, detail=detail)
     assert projected and projected != set(seeded.ids)
     assert got.keys() == full.keys()
     running = 0
