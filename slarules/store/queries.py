@@ -117,7 +117,7 @@ class Queries:
         else:
             w = Where(list(tw.parts), list(tw.params))
         if cw.parts:
-            if self._few_cycle_matches(cw):
+            if self._few_cycle_matches(cw, self._state_where(f, now)):
                 w.add(f't."id" IN (SELECT c."ticket_id" FROM "cycle" c WHERE {conds})', *cw.params)
             else:
                 w.add(
@@ -169,15 +169,27 @@ class Queries:
             self.sql.execute(cur, text, [*tw.params, FEW_TICKETS + 1])
             return int(cur.fetchone()[0]) <= FEW_TICKETS
 
-    def _few_cycle_matches(self, cw: Where) -> bool:
-        """At most DENSE_MATCHES tickets have a matching cycle (reads at most that many)."""
-        # cycles bound the tickets from above; no DISTINCT, which would walk ix_cycle_ticket
-        conds = " AND ".join(cw.parts)
-        text = f'SELECT COUNT(*) FROM (SELECT 1 FROM "cycle" c WHERE {conds} LIMIT ?) x'
+    def _state_where(self, f: TicketFilter, now: datetime) -> Where:
+        """The state condition of a ticket filter alone (empty without one)."""
+        w = Where()
+        if f.state is not None:
+            state_sql(f.state, self.sql, now, w)
+        return w
 
-        with self.sql.read() as cur:
-            self.sql.execute(cur, text, [*cw.params, DENSE_MATCHES + 1])
-            return int(cur.fetchone()[0]) <= DENSE_MATCHES
+    def _few_cycle_matches(self, cw: Where, sw: Where) -> bool:
+        """At most DENSE_MATCHES tickets have a matching cycle (reads at most that many).
+        With other conditions beside the state (`sw`), the cycles in that state are counted
+        first, on their index alone: at most that many, the other conditions only drop some
+        (the open states hold few cycles at a year of tickets)."""
+        # cycles bound the tickets from above; no DISTINCT, which would walk ix_cycle_ticket
+        for w in ([sw] if sw.parts and len(sw.parts) < len(cw.parts) else []) + [cw]:
+            conds = " AND ".join(w.parts)
+            text = f'SELECT COUNT(*) FROM (SELECT 1 FROM "cycle" c WHERE {conds} LIMIT ?) x'
+            with self.sql.read() as cur:
+                self.sql.execute(cur, text, [*w.params, DENSE_MATCHES + 1])
+                if int(cur.fetchone()[0]) <= DENSE_MATCHES:
+                    return True
+        return False
 
     # -- for the alert scheduler (issue 6) ------------------------------------------------
 

@@ -152,3 +152,35 @@ def test_a_page_of_many_matches_walks_the_due_index(
         store.close()
     assert plans and all("ix_ticket_due_key_id" in p for p in plans), plans
     assert not any("TEMP B-TREE" in p for p in plans), plans
+
+
+def test_a_page_of_a_metric_in_an_open_state_reads_the_open_cycles_index_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`metric: RESOLUTION, state: ACTIVE`: the probe counts the active cycles on the state
+    index alone (no cycle row: the metric is not asked when the state bounds the count),
+    and the page's tickets come from the open cycles' index, which carries the metric."""
+    store = Store.open(parse_database_url(f"sqlite:///{tmp_path / 'store.db'}"))
+    s = seed(TicketService(store), 3, n=30)
+    plans: list[tuple[str, list[str]]] = []
+    sql = store.sql
+    real = type(sql).execute
+
+    def spy(this: Any, cur: Any, text: str, params: Any = ()) -> Any:
+        got = real(this, cur, text, params)
+        if 'FROM "cycle" c WHERE' in text and text.startswith("SELECT"):
+            explain = cur.connection.execute("EXPLAIN QUERY PLAN " + sql.q(text), tuple(params))
+            plans.append((text, [str(r[-1]) for r in explain.fetchall()]))
+        return got
+
+    monkeypatch.setattr(type(sql), "execute", spy)
+    try:
+        f = TicketFilter(metric="resolution", state="active")
+        page = TicketService(store).ticket_page(s.policy, f, 50, None, s.now, count=False)[0]
+    finally:
+        store.close()
+    assert page.ids
+    probe, listed = plans[0], plans[-1]
+    assert "COUNT(*)" in probe[0] and '"metric"' not in probe[0], probe
+    assert any("COVERING INDEX ix_cycle_state_breach" in p for p in probe[1]), probe
+    assert any("COVERING INDEX ix_cycle_state_breach" in p for p in listed[1]), listed

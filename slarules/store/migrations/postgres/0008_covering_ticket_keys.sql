@@ -10,3 +10,7 @@ DROP INDEX IF EXISTS "ix_ticket_department_key";
 CREATE INDEX "ix_ticket_department_id" ON "ticket" ("department_key", "id");
 DROP INDEX IF EXISTS "ix_ticket_assignee_key";
 CREATE INDEX "ix_ticket_assignee_id" ON "ticket" ("assignee_key", "id");
+-- The open cycles' index carries the metric: a ticket page of a metric in an open state
+-- (`metric: RESOLUTION, state: ACTIVE`) collects its tickets from this index alone.
+DROP INDEX IF EXISTS "ix_cycle_state_breach";
+CREATE INDEX "ix_cycle_state_breach" ON "cycle" ("state", "breach_at", "ticket_id", "metric");

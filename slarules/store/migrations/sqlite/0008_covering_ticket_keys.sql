@@ -15,3 +15,7 @@ CREATE INDEX "ix_ticket_priority_source" ON "ticket" (
 );
 DROP INDEX IF EXISTS "ix_ticket_source";
 CREATE INDEX "ix_ticket_source_id" ON "ticket" (json_extract("fields", '$.source'), "id");
+-- The open cycles' index carries the metric: a ticket page of a metric in an open state
+-- (`metric: RESOLUTION, state: ACTIVE`) collects its tickets from this index alone.
+DROP INDEX IF EXISTS "ix_cycle_state_breach";
+CREATE INDEX "ix_cycle_state_breach" ON "cycle" ("state", "breach_at", "ticket_id", "metric");
