@@ -141,8 +141,7 @@ async def replay_then_live(
     await asyncio.sleep(0)  # the generator registers its queue on its first step
     try:
         sent: set[str] = set()
-        start: datetime | None = None
-        position: tuple[datetime, str] | None = None
+        begin: tuple[datetime | None, tuple[datetime, str] | None] | None = None  # replay's
         if after is not None:
             q = query_of(f)
             start, position = await run_in_threadpool(replay_start, runtime, after)
@@ -167,7 +166,7 @@ async def replay_then_live(
                 a.id not in sent
                 and matches(a)
                 and not (
-                    after is not None
+                    begin is not None
                     and await run_in_threadpool(replayed_before, runtime, a.id, *begin)
                 )
             ):

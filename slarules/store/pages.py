@@ -92,10 +92,7 @@ class PageReads:
         s = self.sql
         out: dict[str, StoredTicket] = {}
         points = stopped_only or {}
-        try:
-            cache = self._stopped
-        except AttributeError:
-            cache = self._stopped = {}
+        cache = self._stopped
         full = [h for h in heads if h.id not in points]
         cycles = self._cycles(cur, [h.id for h in full], detail, stopped=False)
         missing: dict[str, tuple[str, Mark, bool]] = {}

@@ -83,6 +83,7 @@ class TicketRepository(PageReads):
 
     def __init__(self, sql: Sql) -> None:
         self.sql = sql
+        self._stopped = {}  # PageReads: stopped cycles by change mark
 
     # -- ticket rows -----------------------------------------------------------------
 
