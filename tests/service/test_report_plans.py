@@ -263,3 +263,17 @@ def test_a_postgres_log_page_limits_its_cycles_before_the_join(
     lines = plan.splitlines()
     join = next(i for i, line in enumerate(lines) if "Nested Loop" in line or "Join" in line)
     assert any("Limit" in line for line in lines[join:]), plan
+
+
+@pytest.mark.parametrize("state", ["active", "paused"])
+def test_a_postgres_log_page_of_an_open_state_walks_the_running_cycles(
+    service: TicketService, state: str
+) -> None:
+    """PostgreSQL: a log page of ACTIVE or PAUSED cycles by start walks the partial index
+    of the running cycles in order (it sorted every open cycle of the store)."""
+    if not service.store.sql.pg:
+        pytest.skip("a PostgreSQL plan")
+    f = LogFilter(state=state)
+    (plan,) = _plans(service, lambda: service.store.queries.sla_log(f, 100, None, NOW, False))
+    assert "ix_cycle_running_started" in plan, plan
+    assert "Sort" not in plan, plan

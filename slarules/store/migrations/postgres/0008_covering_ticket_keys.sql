@@ -14,3 +14,9 @@ CREATE INDEX "ix_ticket_assignee_id" ON "ticket" ("assignee_key", "id");
 -- (`metric: RESOLUTION, state: ACTIVE`) collects its tickets from this index alone.
 DROP INDEX IF EXISTS "ix_cycle_state_breach";
 CREATE INDEX "ix_cycle_state_breach" ON "cycle" ("state", "breach_at", "ticket_id", "metric");
+-- PostgreSQL: the running cycles by start, so a log page of an open state (ACTIVE,
+-- PAUSED) walks them in order instead of sorting them all (2.8 against 0.7 ms bare at a
+-- year of tickets). Only running cycles are in it: cheap to keep. SQLite's pages of an
+-- open state collect and sort their few rows (its plan choice, store/logplans.py).
+CREATE INDEX "ix_cycle_running_started" ON "cycle" ("started_at", "ticket_id", "metric", "idx")
+  WHERE "state" IN ('active', 'paused');
