@@ -16,11 +16,23 @@ def parse_instant(value: Any) -> datetime:
     return in_supported_years(parse_rfc3339(value))
 
 
+# the text of instants already shown (a list page prints hundreds, most of them again on
+# the next page read: stored cycles' instants); emptied when full
+_SHOWN: dict[datetime, str] = {}
+_SHOWN_MAX = 1 << 16
+
+
 def serialize_instant(value: Any) -> str:
     if type(value) is datetime and value.tzinfo is UTC and not value.microsecond:
         # what rfc3339 prints for an instant already in UTC, whole seconds (the engine's
-        # and the store's instants): without its conversions (a list page prints hundreds)
-        return value.isoformat().replace("+00:00", "Z")
+        # and the store's instants): without its conversions. Keys are UTC instants only,
+        # so an equal key has the same text.
+        text = _SHOWN.get(value)
+        if text is None:
+            if len(_SHOWN) >= _SHOWN_MAX:
+                _SHOWN.clear()
+            text = _SHOWN[value] = value.isoformat().replace("+00:00", "Z")
+        return text
     if not isinstance(value, datetime) or value.utcoffset() is None:
         raise ValueError("DateTime output must be an aware datetime")
     return rfc3339(value)

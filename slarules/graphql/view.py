@@ -15,6 +15,7 @@ import math
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -125,6 +126,16 @@ class SlaGraphQL(GraphQL[Context, None]):
             allowed_origins=list(runtime.settings.cors_origins),
         )
         self.runtime = runtime
+
+    def encode_json(self, data: object) -> str:
+        """The answer's JSON text: orjson's (about 10x faster than `json.dumps` on a list
+        page of 20-60 KB; the same text, non-ASCII as UTF-8 rather than escaped). Text, not
+        bytes: a WebSocket sends it as a text frame. What orjson refuses (an integer
+        beyond 64 bits, a lone surrogate) goes to `json.dumps`, as strawberry's would."""
+        try:
+            return orjson.dumps(data).decode("utf-8")
+        except TypeError:  # orjson.JSONEncodeError
+            return json.dumps(data, separators=(",", ":"))
 
     def parse_json(self, data: str | bytes) -> Any:
         """The body as a JSON object, or 400: invalid UTF-8, not an object, NaN/Infinity,

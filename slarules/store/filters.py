@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+import orjson
+
 from slarules.engine.policy import METRICS
 from slarules.engine.reports import LOG_COLUMNS
 from slarules.errors import BAD_USER_INPUT, ServiceError
@@ -96,7 +98,14 @@ class Where:
 
 
 def cursor_of(obj: Any) -> str:
-    return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
+    """A page cursor: the sort key's values as compact JSON (orjson: a page encodes one per
+    row), URL-safe base64 without padding. `parse_cursor` reads any JSON text, so the
+    cursors of earlier versions (`json.dumps`, with spaces) still read."""
+    try:
+        text = orjson.dumps(obj)
+    except TypeError:  # orjson.JSONEncodeError: an integer beyond 64 bits
+        text = json.dumps(obj).encode()
+    return base64.urlsafe_b64encode(text).decode().rstrip("=")
 
 
 def parse_cursor(text: str) -> Any:

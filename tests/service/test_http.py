@@ -80,6 +80,25 @@ def test_healthz(api: Api) -> None:
     }
 
 
+def test_answers_are_json_with_any_value(api: Api) -> None:
+    """Answers are encoded by orjson: non-ASCII text as UTF-8 text; what orjson refuses
+    (an integer beyond 64 bits, a lone surrogate) goes through `json.dumps`."""
+    import json
+
+    from slarules.graphql.view import SlaGraphQL
+    from tests.service.gql import RECORD_TICKET, ticket
+
+    api.data(RECORD_TICKET, ticket("U1", subject="Straße – 東京"))
+    r = api.client.post("/graphql", json={"query": '{ ticket(id: "U1") { fields } }'})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/json")
+    assert "Straße – 東京".encode() in r.content  # UTF-8, not `\u` escapes
+    assert r.json()["data"]["ticket"]["fields"]["subject"] == "Straße – 東京"
+    encode = SlaGraphQL.encode_json  # its text, also a WebSocket's text frame
+    for value in ({"n": 2**70}, {"s": "a\ud800b"}, {"ok": [1, "é", None, 2.5]}):
+        text = encode(None, value)  # type: ignore[arg-type]
+        assert isinstance(text, str) and json.loads(text) == value
+
+
 def test_malformed_body_is_400_and_changes_nothing(api: Api) -> None:
     r = api.client.post(
         "/graphql", content=b"{not json", headers={"content-type": "application/json"}

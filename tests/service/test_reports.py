@@ -7,7 +7,9 @@ cycles at their exact breach instant."""
 
 from __future__ import annotations
 
+import base64
 import itertools
+import json
 import random
 import uuid
 from collections.abc import Iterator
@@ -311,6 +313,22 @@ def test_a_cursor_of_another_sort_is_refused(seeded: Seeded) -> None:
         s.service.sla_log(s.policy, LogFilter(), 3, "bm9wZQ", s.now)
     with pytest.raises(ServiceError, match="not a cursor of this list"):
         s.service.ticket_page(s.policy, TicketFilter(), 3, page.cursors[-1], s.now)
+
+
+def test_a_cursor_of_an_earlier_version_still_reads(seeded: Seeded) -> None:
+    """Cursors are compact JSON now (orjson); one a client kept from an earlier version
+    (`json.dumps`, with spaces) gives the same next page."""
+    s = seeded
+    for f, pages in ((LogFilter(), s.service.sla_log), (TicketFilter(), s.service.ticket_page)):
+        first = pages(s.policy, f, 3, None, s.now, False)
+        page = first[0] if isinstance(first, tuple) else first
+        cursor = page.cursors[-1]
+        value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        old = base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+        assert old != cursor and " " in json.dumps(value)
+        assert pages(s.policy, f, 3, old, s.now, False) == pages(
+            s.policy, f, 3, cursor, s.now, False
+        )
 
 
 def test_iter_log_streams_every_row_once(seeded: Seeded) -> None:
