@@ -6,7 +6,10 @@ histograms, so a bounded count says which index drives the page:
   tickets that meet the ticket conditions (built once from their index, which carries the
   id: migration 0008), for a few thousand such tickets;
 - `WALK`: walk the sort index, the ticket conditions asked of each cycle's ticket row by
-  id (a correlated `EXISTS`; the list would cost more to build than it saves).
+  id (a correlated `EXISTS`; the list would cost more to build than it saves);
+- `RUNNING`: a page of ACTIVE or PAUSED cycles by start walks the partial index of the
+  running cycles (migration 0009) in order: no count, the walk is bounded by the open
+  tickets' running cycles and stops after its page.
 
 Plans are performance choices only: each reads the same rows in the same order.
 """
@@ -18,12 +21,31 @@ from typing import Literal
 from slarules.store.filters import Where
 from slarules.store.sql import Sql
 
-__all__ = ["COLLECT", "LIST", "LIST_TICKETS", "LOG_DENSE", "WALK", "Plan", "log_plan"]
+__all__ = [
+    "COLLECT",
+    "LIST",
+    "LIST_TICKETS",
+    "LOG_DENSE",
+    "RUNNING",
+    "RUNNING_INDEX",
+    "RUNNING_STATES",
+    "WALK",
+    "Plan",
+    "log_plan",
+]
 
-Plan = Literal["collect", "list", "walk"]
+Plan = Literal["collect", "list", "walk", "running"]
 COLLECT: Plan = "collect"
 LIST: Plan = "list"
 WALK: Plan = "walk"
+RUNNING: Plan = "running"
+
+RUNNING_STATES = frozenset({"active", "paused"})
+# the partial index's own condition: a query holds this very term, or SQLite cannot use it
+RUNNING_INDEX = (
+    ' INDEXED BY "ix_cycle_running_started"',
+    "c.\"state\" IN ('active', 'paused')",
+)
 
 LOG_DENSE = 5_000  # at most this many matching cycles: collect and sort them
 CYCLES_PER_TICKET = 10  # about, at a year of tickets: ticket matches → cycle matches

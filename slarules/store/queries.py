@@ -34,7 +34,16 @@ from slarules.store.filters import (
     text_filters,
     ticket_sort,
 )
-from slarules.store.logplans import COLLECT, LIST, WALK, Plan, log_plan
+from slarules.store.logplans import (
+    COLLECT,
+    LIST,
+    RUNNING,
+    RUNNING_INDEX,
+    RUNNING_STATES,
+    WALK,
+    Plan,
+    log_plan,
+)
 from slarules.store.logrows import DONE, LOG_SELECT, log_row_of, page_first
 from slarules.store.sql import Sql
 from slarules.store.times import opt_from_db
@@ -252,6 +261,8 @@ class Queries:
         w = self._log_where(f, now)
         if s.pg or key.name not in WALKABLE or all(p.startswith(key.expr) for p in w.parts):
             plan = WALK  # no choice to make: a range of the sort key walks its index
+        elif key.name == "started_at" and f.state in RUNNING_STATES:
+            plan = RUNNING  # the running cycles' own index, in order
         elif plan is None:
             # SQLite has no value histograms: say which index drives the page. Few
             # matches: collect them by the filter's index and sort; many: walk the sort
@@ -260,6 +271,10 @@ class Queries:
         collect = plan == COLLECT
         if w.parts and not collect and not s.pg and key.name in WALKABLE:
             w = walking(w, key.expr, by_list=plan == LIST)
+        indexed = ""
+        if plan == RUNNING:
+            indexed, term = RUNNING_INDEX
+            w.add(term)
         cols, cparams = key.columns_sql()
         # no ticket column in the filter or the sort: an export reads the cycles alone, and
         # a PostgreSQL page joins only its own cycles to their tickets (`page_first`)
@@ -281,10 +296,10 @@ class Queries:
                     raw.extend(cur.fetchall())
                     continue
                 if split:
-                    text = f'SELECT {CYCLE_LOG_SELECT}, {cols} FROM "cycle" c{where.sql()}'
+                    text = f'SELECT {CYCLE_LOG_SELECT}, {cols} FROM "cycle" c{indexed}{where.sql()}'
                 else:
                     text = (
-                        f'SELECT {LOG_SELECT}, {cols} FROM "cycle" c '
+                        f'SELECT {LOG_SELECT}, {cols} FROM "cycle" c{indexed} '
                         f'JOIN "ticket" t ON t."id" = c."ticket_id"{where.sql()}'
                     )
                 params = [s.t(now), *cparams, *where.params, *ph.params, limit - len(raw)]

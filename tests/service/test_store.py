@@ -84,8 +84,9 @@ def test_sqlite_migrations_apply_once(tmp_path: object) -> None:
 
     cfg = DatabaseConfig("sqlite", filename=str(Path(str(tmp_path)) / "m.db"))
     every = [v for v, _, _ in migrations("sqlite")]
-    assert every == [1, 2, 3, 4, 5, 6, 7, 8]  # 0003 checkpoints, 0004 reports, 0005 credit,
-    # 0006 alerts, 0007 evaluation copies, 0008 ticket filter indexes with the id
+    assert every == [1, 2, 3, 4, 5, 6, 7, 8, 9]  # 0003 checkpoints, 0004 reports, 0005 credit,
+    # 0006 alerts, 0007 evaluation copies, 0008 ticket filter indexes with the id, 0009 the
+    # running cycles by start (SQLite)
     assert migrate(cfg) == every
     assert migrate(cfg) == []
     assert Store.open(cfg).ping()
