@@ -49,15 +49,32 @@ def targets_of(level: p.Level | None) -> list[g.Target]:
     return [target_type(t) for metric in p.METRICS if (t := level.targets.get(metric)) is not None]
 
 
+# the output levels of a policy by name, made once per policy (a page shows one per ticket;
+# an output object is never changed once made): the last few policies' only
+_LEVELS: dict[int, tuple[p.Policy, dict[str, g.Level]]] = {}
+
+
 def level_type(policy: p.Policy, name: str | None) -> g.Level | None:
     """A level by name; one the live ruleset no longer has shows its name only (its
     targets are built only when a query selects them)."""
     if name is None:
         return None
-    level = policy.levels.get(name)
-    if level is None:
-        return g.Level(name=name, title=None, calendar="")
-    return g.Level(name=level.name, title=level.title, calendar=level.calendar_name, source=level)
+    kept = _LEVELS.get(id(policy))
+    if kept is None or kept[0] is not policy:
+        if len(_LEVELS) >= 4:
+            _LEVELS.clear()
+        kept = _LEVELS[id(policy)] = (policy, {})
+    got = kept[1].get(name)
+    if got is None:
+        level = policy.levels.get(name)
+        if level is None:
+            got = g.Level(name=name, title=None, calendar="")
+        else:
+            got = g.Level(
+                name=level.name, title=level.title, calendar=level.calendar_name, source=level
+            )
+        kept[1][name] = got
+    return got
 
 
 def cycle_type(

@@ -306,3 +306,17 @@ def test_resolver_arguments_from_variables_answer_the_same(seeded: Api, m: str |
     got, want = _both(seeded, q, {"m": m})
     assert '"errors"' not in want, want
     assert got == want
+
+
+def test_level_type_is_made_once_per_policy_and_name() -> None:
+    from tests.service.rules import make_policy
+
+    POLICY = make_policy()
+
+    a = convert.level_type(POLICY, "urgent")
+    assert a is convert.level_type(POLICY, "urgent") and a is not None and a.title == "Urgent"
+    other = replace(POLICY, levels={**POLICY.levels})
+    b = convert.level_type(other, "urgent")
+    assert b is not a and b is not None and b.name == "urgent"
+    gone = convert.level_type(POLICY, "retired")
+    assert gone is not None and (gone.name, gone.title, gone.calendar) == ("retired", None, "")
