@@ -77,11 +77,35 @@ def level_type(policy: p.Policy, name: str | None) -> g.Level | None:
     return got
 
 
+# the output objects of stopped cycles, by the engine cycle's identity (a stored stopped
+# cycle of an open ticket is one object until the ticket changes: store.pages `_stopped`).
+# A stopped cycle's every field, lazy ones included, is the cycle's alone: its clock is
+# stopped whatever the instant, level or fields (`engine.counting.clock`). Emptied when full.
+_STOPPED: dict[int, tuple[m.Cycle, g.Cycle]] = {}
+_STOPPED_MAX = 1 << 15
+
+
 def cycle_type(
     c: m.Cycle, policy: p.Policy, level: str | None, fields: Mapping[str, Any], now: datetime
 ) -> g.Cycle:
     """A cycle with its business clock at `now` (the ticket's level and current fields);
-    the clock, warnings and timeline are resolved only when a query selects them."""
+    the clock, warnings and timeline are resolved only when a query selects them. A
+    stopped cycle's object is made once (`_STOPPED`)."""
+    if c.stopped_at is None:
+        return _cycle_type(c, policy, level, fields, now)
+    kept = _STOPPED.get(id(c))
+    if kept is not None and kept[0] is c:
+        return kept[1]
+    if len(_STOPPED) >= _STOPPED_MAX:
+        _STOPPED.clear()
+    out = _cycle_type(c, policy, level, fields, now)
+    _STOPPED[id(c)] = (c, out)
+    return out
+
+
+def _cycle_type(
+    c: m.Cycle, policy: p.Policy, level: str | None, fields: Mapping[str, Any], now: datetime
+) -> g.Cycle:
     return g.Cycle(
         metric=_METRIC[c.metric],
         index=c.index,

@@ -320,3 +320,34 @@ def test_level_type_is_made_once_per_policy_and_name() -> None:
     assert b is not a and b is not None and b.name == "urgent"
     gone = convert.level_type(POLICY, "retired")
     assert gone is not None and (gone.name, gone.title, gone.calendar) == ("retired", None, "")
+
+
+def test_a_stopped_cycle_is_one_output_object_whatever_the_instant() -> None:
+    """`convert.cycle_type` makes a stopped cycle's object once: what every field of it
+    answers (the lazy clock included) is the same at any instant, level and fields, so
+    the kept object answers what a new one would. A running cycle's is made each time."""
+    from slarules.engine.measurement import Cycle
+    from tests.service.rules import make_policy
+
+    policy = make_policy()
+    t = datetime(2026, 3, 2, 12, tzinfo=UTC)
+    stopped = Cycle("resolution", 1, "breached", t, t + timedelta(hours=2), t, t, 60, 99, -39,
+                    (), (), "rulesv1")  # fmt: skip
+    running = replace(stopped, state="active", stopped_at=None, breached_at=None)
+    first = convert.cycle_type(stopped, policy, "urgent", {"status": "new"}, t)
+    for now, level, fields in (
+        (t + timedelta(days=3), "standard", {"status": "open"}),
+        (t - timedelta(hours=1), None, {}),
+    ):
+        again = convert.cycle_type(stopped, policy, level, fields, now)
+        assert again is first
+        fresh = convert._cycle_type(stopped, policy, level, fields, now)
+        assert (again.counting(), again.counting_changes_at()) == (
+            fresh.counting(),
+            fresh.counting_changes_at(),
+        )
+        assert vars(again).keys() == vars(fresh).keys()
+        assert all(vars(again)[k] == vars(fresh)[k] for k in vars(fresh) if k != "source")
+    a = convert.cycle_type(running, policy, "urgent", {"status": "new"}, t)
+    assert a is not convert.cycle_type(running, policy, "urgent", {"status": "new"}, t)
+    assert a.counting() != convert.cycle_type(running, policy, None, {}, t).counting()
