@@ -192,8 +192,9 @@ class TicketService:
         detail: bool = True,
     ) -> tuple[Page, list[TicketView]]:
         """A keyset page of tickets and their views (`history`, `detail`: see `views`)."""
-        page = self.store.queries.tickets(_fold_filter(f), first, after, now, count)
-        views = self.views(policy, page.ids, now, history, detail)
+        with self.store.session():  # the page's reads in one session
+            page = self.store.queries.tickets(_fold_filter(f), first, after, now, count)
+            views = self.views(policy, page.ids, now, history, detail)
         return page, [views[i] for i in page.ids if i in views]
 
     def _current(
@@ -244,10 +245,12 @@ class TicketService:
         now: datetime,
         count: bool = True,
     ) -> LogPage:
-        rows, cursors, has_next, total = self.store.queries.sla_log(
-            _fold_filter(f), first, after, now, count
-        )
-        return LogPage(tuple(self._current(policy, rows, now)), cursors, has_next, total)
+        with self.store.session():  # the page's reads in one session
+            rows, cursors, has_next, total = self.store.queries.sla_log(
+                _fold_filter(f), first, after, now, count
+            )
+            current = self._current(policy, rows, now)
+        return LogPage(tuple(current), cursors, has_next, total)
 
     def iter_log(self, policy: Policy, f: LogFilter, now: datetime) -> Iterator[list[LogRow]]:
         """The whole SLA log in chunks (keyset reads; constant memory)."""

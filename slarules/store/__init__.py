@@ -61,6 +61,14 @@ class Store:
         with self.sql.read() as cur:
             yield cur
 
+    @contextmanager
+    def session(self) -> Iterator[None]:
+        """One session around several reads (each `read` inside it joins it): one
+        transaction, so the reads of a page see one snapshot on SQLite, and PostgreSQL
+        pays one end of transaction (a round trip) for the page instead of one per read."""
+        with db_session:
+            yield
+
     def fill_keys(self) -> int:
         """Fill the folded `_key` columns of rows written before schema v2 (once)."""
         s = self.sql

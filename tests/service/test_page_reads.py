@@ -263,3 +263,39 @@ def test_the_fold_of_a_shared_state_is_a_fresh_copy_each_time(seeded: Seeded) ->
     assert (
         got.decision == Decision(None, None) != checkpoints.from_plain(policy, p.state)[0].decision
     )
+
+
+def test_a_page_reads_in_one_session(seeded: Seeded, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every read of a tickets or log page joins one session: one transaction (one
+    snapshot on SQLite), ended once (a round trip on PostgreSQL); a page used to end a
+    session per read."""
+    from pony.orm.core import DBSessionContextManager
+
+    from slarules.service import LogFilter, TicketFilter
+    from slarules.store.sql import Sql
+
+    ended, reads = [0], [0]
+    end, read = DBSessionContextManager._commit_or_rollback, Sql.read
+
+    def ending(self: object, *a: object, **k: object) -> object:
+        ended[0] += 1
+        return end(self, *a, **k)  # type: ignore[arg-type]
+
+    def reading(self: Sql) -> object:
+        reads[0] += 1
+        return read(self)
+
+    monkeypatch.setattr(DBSessionContextManager, "_commit_or_rollback", ending)
+    monkeypatch.setattr(Sql, "read", reading)
+    svc, policy, now = seeded.service, seeded.policy, seeded.now
+    for page in (
+        lambda: svc.ticket_page(policy, TicketFilter(state="active", metric="resolution"), 5,
+                                None, now),
+        lambda: svc.ticket_page(policy, TicketFilter(), 5, None, now, history=False),
+        lambda: svc.sla_log(policy, LogFilter(state="active"), 5, None, now),
+        lambda: svc.sla_log(policy, LogFilter(assignee="agent1"), 5, None, now),
+    ):  # fmt: skip
+        ended[0] = reads[0] = 0
+        page()
+        assert reads[0] >= 2, "the page reads more than once"
+        assert ended[0] == 1, (reads[0], ended[0])
