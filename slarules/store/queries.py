@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from slarules.engine.reports import Dimension, Groups, LogRow
 from slarules.errors import BAD_USER_INPUT, ServiceError
+from slarules.store import logplans as lp
 from slarules.store.compliance import finished_groups, running_breached_where
 from slarules.store.exportrows import CYCLE_LOG_SELECT, with_tickets
 from slarules.store.filters import (
@@ -34,16 +35,6 @@ from slarules.store.filters import (
     text_filters,
     ticket_sort,
 )
-from slarules.store.logplans import (
-    COLLECT,
-    LIST,
-    RUNNING,
-    RUNNING_INDEX,
-    RUNNING_STATES,
-    WALK,
-    Plan,
-    log_plan,
-)
 from slarules.store.logrows import DONE, LOG_SELECT, log_row_of, page_first
 from slarules.store.sql import Sql
 from slarules.store.times import opt_from_db
@@ -58,6 +49,7 @@ INDEXED_SORTS = frozenset({"due", "id", "created_at"})  # ticket sorts an index 
 class Queries:
     def __init__(self, sql: Sql) -> None:
         self.sql = sql
+        self._tickets = lp.TicketEstimate()  # PostgreSQL: the plan of a log page
 
     # -- tickets ---------------------------------------------------------------------
 
@@ -251,29 +243,35 @@ class Queries:
         now: datetime,
         limit: int,
         after: str | None,
-        plan: Plan | None = None,
+        plan: lp.Plan | None = None,
         tickets: dict[str, Sequence[Any]] | None = None,
-    ) -> tuple[SortKey, list[Any], Plan]:
+    ) -> tuple[SortKey, list[Any], lp.Plan]:
         """One keyset page of driver tuples (`LOG_SELECT`'s columns, then the sort key's),
         and the plan it took (`plan`: given, the chunks of an export keep the first's)."""
         s = self.sql
         key = log_sort(f, s, now)
         w = self._log_where(f, now)
-        if s.pg or key.name not in WALKABLE or all(p.startswith(key.expr) for p in w.parts):
-            plan = WALK  # no choice to make: a range of the sort key walks its index
-        elif key.name == "started_at" and f.state in RUNNING_STATES:
-            plan = RUNNING  # the running cycles' own index, in order
+        if s.pg:
+            if plan is None:
+                walks = key.name in WALKABLE  # a cycle column: the page need not read t
+                plan = lp.pg_log_plan(s, w, self._tickets) if walks else lp.WALK
+            if plan == lp.HASHED:
+                w = lp.hashed_ids(w)
+        elif key.name not in WALKABLE or all(p.startswith(key.expr) for p in w.parts):
+            plan = lp.WALK  # no choice to make: a range of the sort key walks its index
+        elif key.name == "started_at" and f.state in lp.RUNNING_STATES:
+            plan = lp.RUNNING  # the running cycles' own index, in order
         elif plan is None:
             # SQLite has no value histograms: say which index drives the page. Few
             # matches: collect them by the filter's index and sort; many: walk the sort
             # index (the filter terms kept from the index choice by a unary `+`).
-            plan = log_plan(s, w)
-        collect = plan == COLLECT
+            plan = lp.log_plan(s, w)
+        collect = plan == lp.COLLECT
         if w.parts and not collect and not s.pg and key.name in WALKABLE:
-            w = walking(w, key.expr, by_list=plan == LIST)
+            w = walking(w, key.expr, by_list=plan == lp.LIST)
         indexed = ""
-        if plan == RUNNING:
-            indexed, term = RUNNING_INDEX
+        if plan == lp.RUNNING:
+            indexed, term = lp.RUNNING_INDEX
             w.add(term)
         cols, cparams = key.columns_sql()
         # no ticket column in the filter or the sort: an export reads the cycles alone, and
@@ -339,7 +337,7 @@ class Queries:
         """`iter_log` as the driver's tuples (`LOG_SELECT`'s columns first, `DONE` the
         ticket's flag): no row objects, for an export that formats them itself."""
         after: str | None = None
-        plan: Plan | None = None
+        plan: lp.Plan | None = None
         tickets: dict[str, Sequence[Any]] = {}
         while True:
             key, raw, plan = self._log_raw(f, now, chunk, after, plan, tickets)

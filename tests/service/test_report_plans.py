@@ -282,3 +282,48 @@ def test_a_log_page_of_an_open_state_walks_the_running_cycles(
         for plan in plans:
             assert "ix_cycle_running_started" in plan, plan
             assert "Sort" not in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_a_postgres_log_page_of_an_assignee_hashes_the_ticket_ids(
+    service: TicketService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL, `HASHED`: the matching ticket ids are read once from the assignee index
+    into a hashed set, and the walk of the start index tests each cycle against it (the
+    planner probed each cycle's ticket in a memoized nested loop)."""
+    if not service.store.sql.pg:
+        pytest.skip("a PostgreSQL plan")
+    from tests.service.test_reports import _hashed_when_eligible
+
+    monkeypatch.setattr("slarules.store.logplans.pg_log_plan", _hashed_when_eligible)
+    f = LogFilter(assignee="ana")
+    (plan,) = _plans(service, lambda: service.store.queries.sla_log(f, 100, None, NOW, False))
+    assert "hashed SubPlan" in plan and "ix_ticket_assignee_id" in plan, plan
+    assert "Memoize" not in plan, plan
+
+
+class _Estimate:
+    def __init__(self, n: float) -> None:
+        self.n = n
+
+    def of(self, sql: Sql) -> float:
+        return self.n
+
+
+def test_the_postgres_log_plan_asks_the_planners_estimate(service: TicketService) -> None:
+    """`pg_log_plan` reads the planner's estimate of the matching tickets (`EXPLAIN`, its
+    JSON text) and hashes only between its bounds; other conditions walk."""
+    from slarules.store.filters import Where
+    from slarules.store.logplans import HASHED, WALK, pg_log_plan
+
+    s = service.store.sql
+    if not s.pg:
+        pytest.skip("a PostgreSQL plan")
+    w = Where(['t."assignee_key" = ?'], ["ana"])  # estimated at 1 row or so of 3 tickets
+    assert pg_log_plan(s, w, _Estimate(1.0)) == WALK  # 1 < 2.6√1: few, the planner's plan
+    assert pg_log_plan(s, w, _Estimate(0.01)) == HASHED  # 2.6√0.01 < 1 < 20√0.01
+    assert pg_log_plan(s, w, _Estimate(0.0001)) == WALK  # 1 > 20√0.0001: too many
+    assert pg_log_plan(s, Where(['t."requester_key" = ?'], ["x"]), _Estimate(0.01)) == WALK
+    assert pg_log_plan(s, Where(), _Estimate(0.01)) == WALK
+    from slarules.store.logplans import TicketEstimate
+
+    assert TicketEstimate().of(s) >= 0  # reltuples: -1 before the first ANALYZE, read as 0

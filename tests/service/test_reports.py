@@ -338,3 +338,51 @@ def test_iter_log_streams_every_row_once(seeded: Seeded) -> None:
     keys = [(r.ticket_id, r.metric, r.index) for c in chunks for r, _ in c]
     assert len(keys) == len(set(keys)) == len(oracle_rows(s))
     assert replace(LogFilter(), order_by="started_at") == LogFilter()
+
+
+def _hashed_when_eligible(sql: Any, w: Any, estimate: Any) -> Any:
+    from slarules.store import logplans
+
+    ok = bool(w.parts) and all(logplans._ID_INDEXED.match(p) for p in w.parts)
+    return logplans.HASHED if ok else logplans.WALK
+
+
+def test_postgres_hashed_ticket_ids_give_the_engine_rows(
+    seeded: Seeded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL's `HASHED` log plan (a cycle's ticket id tested against the set of the
+    matching ids), forced for every page it may take: the rows of the oracle, in order,
+    walked in pages in both directions, and the same export chunks."""
+    s = seeded
+    if not s.service.store.sql.pg:
+        pytest.skip("a PostgreSQL plan")
+    monkeypatch.setattr("slarules.store.logplans.pg_log_plan", _hashed_when_eligible)
+    rows = oracle_rows(s)
+    filters = [
+        LogFilter(assignee="ana"),
+        LogFilter(department="billing"),
+        LogFilter(level="urgent"),
+        LogFilter(department="support", level="standard"),
+        LogFilter(assignee="bo", department="billing", level="standard"),
+    ]
+    for f in filters:
+        everything = [r for r, fields in rows if matches(r, fields, f)]
+        assert everything, f
+        for col, desc in (("started_at", False), ("started_at", True), ("due_at", False)):
+            g = replace(f, order_by=col, descending=desc)
+            walked = _walk(s, g, 3)
+            if col == "started_at":
+                assert walked == _sorted(everything, col, desc), g
+            assert sorted(map(astuple, walked)) == sorted(map(astuple, everything)), g
+        chunks = list(s.service.store.queries.iter_log_raw(f, s.now, chunk=4))
+        assert sum(map(len, chunks)) == len(everything)
+
+
+def test_the_hashed_plan_pays_between_its_bounds() -> None:
+    from slarules.store.logplans import hashes_well
+
+    n = 100_000  # the year store: agent7's 2,307 and agent1's 4,820 tickets hash well
+    table = [(500, False), (822, False), (2_307, True), (4_820, True), (6_400, False),
+             (8_362, False), (24_872, False)]  # fmt: skip
+    assert [(m, hashes_well(m, n)) for m, _ in table] == table
+    assert not hashes_well(10, 0)
